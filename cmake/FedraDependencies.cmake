@@ -1,0 +1,18 @@
+# Every dependency comes from a Debian 12 package (see scripts/install-deps.sh).
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(OpenSSL 3 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+# Transport stack: found now, used by the net layer.
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+if(FEDRA_BUILD_APPS OR FEDRA_BUILD_EXAMPLES)
+  find_package(CLI11 REQUIRED)
+endif()
+if(FEDRA_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(FEDRA_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,86 @@
+// Optimizer: updates a flat float32 parameter vector from a gradient of the same length.
+// Used by the local Trainer on a Model's Parameters, and (later) by server-side
+// optimizers on the aggregated update, so it works on spans, not on models.
+//
+// State (moments, step count) is exported as an OptimizerState and can be restored into a
+// fresh optimizer of the same kind and size, which makes a run resumable from a checkpoint.
+//
+// Thread-safety: not thread-safe.
+#ifndef FEDRA_ML_OPTIMIZER_H_
+#define FEDRA_ML_OPTIMIZER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fedra/core/status.h"
+
+namespace fedra {
+
+struct OptimizerState {
+  std::string kind;   // Name() of the optimizer that exported it
+  int64_t step = 0;   // number of Step() calls so far
+  std::map<std::string, std::vector<float>> buffers;  // e.g. "momentum", "m", "v"
+
+  bool operator==(const OptimizerState&) const = default;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  virtual std::string Name() const = 0;
+  // params -= update(grads). REQUIRES: params.size() == grads.size(), and the same size on
+  // every call (buffers are sized on the first call).
+  virtual void Step(std::span<float> params, std::span<const float> grads) = 0;
+  virtual float learning_rate() const = 0;
+  virtual void set_learning_rate(float lr) = 0;
+  // Forgets moments and step count (e.g. between federated rounds).
+  virtual void Reset() = 0;
+
+  virtual OptimizerState ExportState() const = 0;
+  // InvalidArgument if `state` is of another kind or its buffers have unexpected names or
+  // sizes; the optimizer is unchanged on error.
+  virtual Status ImportState(const OptimizerState& state) = 0;
+
+ protected:
+  Optimizer() = default;
+};
+
+// SGD with optional (heavy-ball or Nesterov) momentum and L2 weight decay, as in PyTorch:
+//   g = grad + weight_decay * p;  b = momentum * b + g (b = g on the first step);
+//   p -= lr * (nesterov ? g + momentum * b : b).
+struct SgdOptions {
+  float learning_rate = 0.01f;
+  float momentum = 0.0f;
+  bool nesterov = false;
+  float weight_decay = 0.0f;
+};
+
+// Adam (Kingma & Ba, ICLR 2015) with bias correction; with decoupled_weight_decay it is
+// AdamW (Loshchilov & Hutter, ICLR 2019): p -= lr * weight_decay * p before the Adam step.
+// Without it, weight_decay is added to the gradient (L2), as in PyTorch's Adam.
+struct AdamOptions {
+  float learning_rate = 0.001f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-8f;
+  float weight_decay = 0.0f;
+  bool decoupled_weight_decay = false;
+};
+
+// Factories validate their options (InvalidArgument on negative lr, betas outside [0, 1),
+// Nesterov without momentum, ...).
+StatusOr<std::unique_ptr<Optimizer>> NewSgd(const SgdOptions& options);
+StatusOr<std::unique_ptr<Optimizer>> NewAdam(const AdamOptions& options);
+// AdamW: NewAdam with decoupled_weight_decay forced on (set weight_decay, e.g. 0.01).
+StatusOr<std::unique_ptr<Optimizer>> NewAdamW(AdamOptions options);
+
+}  // namespace fedra
+
+#endif  // FEDRA_ML_OPTIMIZER_H_
