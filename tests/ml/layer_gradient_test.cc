@@ -1,1 +1,190 @@
+// Finite-difference checks of every built-in layer's input and parameter gradients.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "fedra/ml/layer.h"
+#include "testing/gradient_check.h"
+
+namespace fedra {
+namespace {
+
+using testing::BindLayer;
+using testing::CheckLayerGradients;
+
+constexpr double kEps = 1e-3;
+constexpr double kTol = 5e-3;
+
+Matrix RandomInput(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
+  Matrix x(rows, cols);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.Normal());
+  return x;
+}
+
+// Values a fixed distance apart in random order: max-pooling and ReLU stay away from ties and
+// kinks, so a finite-difference step never flips which input wins.
+Matrix SpacedInput(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
+  std::vector<float> v(static_cast<size_t>(rows * cols));
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = 0.05f * (static_cast<float>(i) - static_cast<float>(v.size()) / 2 + 0.5f);
+  rng.Shuffle(v);
+  return Eigen::Map<Matrix>(v.data(), rows, cols);
+}
+
+TEST(LayerGradientTest, Dense) {
+  Rng rng(1);
+  auto bound = BindLayer(*NewDense({7}, 4), rng);
+  auto report = CheckLayerGradients(bound, RandomInput(7, 3, rng), rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+  EXPECT_LT(report.max_param_error, kTol);
+  EXPECT_EQ(report.checked, 7 * 3 + 7 * 4 + 4);
+}
+
+TEST(LayerGradientTest, DenseFlattensMultiDimensionalInput) {
+  Rng rng(2);
+  auto bound = BindLayer(*NewDense({2, 3, 2}, 5), rng);
+  EXPECT_EQ(bound.layer->OutputShape(), Shape({5}));
+  auto report = CheckLayerGradients(bound, RandomInput(12, 2, rng), rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+  EXPECT_LT(report.max_param_error, kTol);
+}
+
+TEST(LayerGradientTest, ReLU) {
+  Rng rng(3);
+  auto bound = BindLayer(*NewReLU({10}), rng);
+  auto report = CheckLayerGradients(bound, SpacedInput(10, 4, rng), rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+}
+
+struct ConvCase {
+  Shape input;
+  Conv2DOptions options;
+};
+
+class Conv2DGradientTest : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(Conv2DGradientTest, MatchesFiniteDifferences) {
+  Rng rng(4);
+  const ConvCase& c = GetParam();
+  auto bound = BindLayer(*NewConv2D(c.input, c.options), rng);
+  auto report = CheckLayerGradients(bound, RandomInput(NumElements(c.input), 2, rng), rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+  EXPECT_LT(report.max_param_error, kTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Conv2DGradientTest,
+    ::testing::Values(
+        ConvCase{{1, 5, 5}, {.out_channels = 2, .kernel = 3, .stride = 1, .padding = 0}},
+        ConvCase{{2, 6, 5}, {.out_channels = 3, .kernel = 3, .stride = 1, .padding = 1}},
+        ConvCase{{2, 7, 7}, {.out_channels = 2, .kernel = 3, .stride = 2, .padding = 1}},
+        ConvCase{{3, 4, 4}, {.out_channels = 1, .kernel = 4, .stride = 1, .padding = 2}}));
+
+TEST(Conv2DTest, ForwardMatchesDirectConvolution) {
+  Rng rng(5);
+  const Shape in{2, 5, 6};
+  const Conv2DOptions o{.out_channels = 3, .kernel = 3, .stride = 2, .padding = 1};
+  auto bound = BindLayer(*NewConv2D(in, o), rng);
+  const Matrix x = RandomInput(NumElements(in), 2, rng);
+  Matrix y;
+  bound.layer->Forward(x, &y, false);
+  const Shape out = bound.layer->OutputShape();
+  ASSERT_EQ(out, Shape({3, 3, 3}));
+  const auto& w = bound.weights[0];  // {oc, c, k, k} row-major, as PyTorch
+  for (int b = 0; b < 2; ++b)
+    for (int oc = 0; oc < 3; ++oc)
+      for (int oi = 0; oi < 3; ++oi)
+        for (int oj = 0; oj < 3; ++oj) {
+          double acc = bound.weights[1][static_cast<size_t>(oc)];
+          for (int c = 0; c < 2; ++c)
+            for (int ki = 0; ki < 3; ++ki)
+              for (int kj = 0; kj < 3; ++kj) {
+                const int ii = oi * 2 - 1 + ki, ij = oj * 2 - 1 + kj;
+                if (ii < 0 || ii >= 5 || ij < 0 || ij >= 6) continue;
+                acc += w[static_cast<size_t>(((oc * 2 + c) * 3 + ki) * 3 + kj)] *
+                       x((c * 5 + ii) * 6 + ij, b);
+              }
+          EXPECT_NEAR(y((oc * 3 + oi) * 3 + oj, b), acc, 1e-5);
+        }
+}
+
+TEST(LayerGradientTest, MaxPool2D) {
+  Rng rng(6);
+  for (auto [k, s] : {std::pair<int64_t, int64_t>{2, 2}, {3, 1}, {2, 1}}) {
+    auto bound = BindLayer(*NewMaxPool2D({2, 6, 6}, k, s), rng);
+    auto report = CheckLayerGradients(bound, SpacedInput(72, 2, rng), rng, kEps);
+    EXPECT_LT(report.max_input_error, kTol) << "kernel " << k << " stride " << s;
+  }
+}
+
+TEST(MaxPool2DTest, PicksWindowMaximum) {
+  Rng rng(7);
+  auto bound = BindLayer(*NewMaxPool2D({1, 4, 4}, 2), rng);
+  Matrix x(16, 1);
+  for (int i = 0; i < 16; ++i) x(i, 0) = static_cast<float>((i * 7) % 16);
+  Matrix y;
+  bound.layer->Forward(x, &y, false);
+  ASSERT_EQ(y.rows(), 4);
+  for (int oi = 0; oi < 2; ++oi)
+    for (int oj = 0; oj < 2; ++oj) {
+      float best = -1;
+      for (int ki = 0; ki < 2; ++ki)
+        for (int kj = 0; kj < 2; ++kj) best = std::max(best, x((oi * 2 + ki) * 4 + oj * 2 + kj, 0));
+      EXPECT_EQ(y(oi * 2 + oj, 0), best);
+    }
+}
+
+TEST(LayerGradientTest, Flatten) {
+  Rng rng(8);
+  auto bound = BindLayer(*NewFlatten({2, 3, 3}), rng);
+  EXPECT_EQ(bound.layer->OutputShape(), Shape({18}));
+  auto report = CheckLayerGradients(bound, RandomInput(18, 2, rng), rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+}
+
+TEST(DropoutTest, TrainingMasksAndRescalesEvaluationIsIdentity) {
+  Rng rng(9);
+  const double rate = 0.3;
+  auto bound = BindLayer(*NewDropout({1000}, rate), rng);
+  const Matrix x = Matrix::Constant(1000, 20, 2.0f);
+  Matrix y, dx;
+  bound.layer->Forward(x, &y, /*training=*/true);
+  const double zero_fraction = (y.array() == 0.0f).cast<double>().mean();
+  EXPECT_NEAR(zero_fraction, rate, 0.02);
+  EXPECT_NEAR(y.cast<double>().mean(), 2.0, 0.05);  // inverted dropout keeps the mean
+  // The gradient flows exactly through the kept units, with the same scale.
+  const Matrix dy = RandomInput(1000, 20, rng);
+  bound.layer->Backward(x, y, dy, &dx);
+  EXPECT_TRUE(dx.isApprox(dy.cwiseProduct(y / 2.0f)));
+  bound.layer->Forward(x, &y, /*training=*/false);
+  EXPECT_EQ(y, x);
+}
+
+TEST(LayerTest, FactoriesRejectShapesThatDoNotFit) {
+  EXPECT_EQ(NewConv2D({784}, {.out_channels = 2}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(NewConv2D({1, 2, 2}, {.out_channels = 2, .kernel = 5}).ok());
+  EXPECT_FALSE(NewConv2D({1, 8, 8}, {.out_channels = 0}).ok());
+  EXPECT_FALSE(NewMaxPool2D({1, 3, 3}, 4).ok());
+  EXPECT_FALSE(NewDense({}, 3).ok());
+  EXPECT_FALSE(NewDense({4}, 0).ok());
+  EXPECT_FALSE(NewDropout({4}, 1.0).ok());
+  const Status s = NewConv2D({10}, {.out_channels = 1}).status();
+  EXPECT_NE(s.message().find("[10]"), std::string::npos) << s.message();
+}
+
+// The checker itself must notice a wrong gradient, or the tests above prove nothing.
+TEST(GradientCheckTest, DetectsACorruptedGradient) {
+  Rng rng(10);
+  auto bound = BindLayer(*NewDense({5}, 3), rng);
+  auto report = CheckLayerGradients(bound, RandomInput(5, 2, rng), rng, kEps,
+                                    [](testing::BoundLayer& b) { b.grads[0][4] += 0.05f; });
+  EXPECT_GT(report.max_param_error, 0.04);
+  auto conv = BindLayer(*NewConv2D({1, 4, 4}, {.out_channels = 1, .kernel = 3}), rng);
+  auto conv_report = CheckLayerGradients(conv, RandomInput(16, 2, rng), rng, kEps,
+                                         [](testing::BoundLayer& b) { b.grads[1][0] *= 1.1f; });
+  EXPECT_GT(conv_report.max_param_error, kTol);
+}
+
+}  // namespace
+}  // namespace fedra

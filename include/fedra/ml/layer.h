@@ -1,0 +1,88 @@
+// Layer: one differentiable step of a Sequential model, working on a batch held as a matrix
+// with one column per example (see tensor.h for the layout).
+//
+// A layer is built for a fixed per-example input shape. Its parameters (if any) live in
+// buffers owned by the model: the model asks for ParameterSpecs(), lays the tensors out in one
+// Parameters, and Bind()s the layer to the weight and gradient storage. Forward() may cache
+// what Backward() needs; Backward() overwrites (does not accumulate) the bound gradients.
+//
+// To write a custom layer, subclass Layer and add it with Sequential::Add().
+// Thread-safety: not thread-safe; a layer belongs to one model.
+#ifndef FEDRA_ML_LAYER_H_
+#define FEDRA_ML_LAYER_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fedra/core/rng.h"
+#include "fedra/core/status.h"
+#include "fedra/ml/tensor.h"
+
+namespace fedra {
+
+struct ParamSpec {
+  std::string name;  // e.g. "weight", "bias"
+  Shape shape;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  Layer& operator=(const Layer&) = delete;
+
+  // Short lower-case kind, e.g. "dense", "conv2d".
+  virtual std::string Name() const = 0;
+  virtual Shape InputShape() const = 0;
+  virtual Shape OutputShape() const = 0;
+  // A copy with the same configuration; the model rebinds it to new buffers.
+  virtual std::unique_ptr<Layer> Clone() const = 0;
+
+  virtual std::vector<ParamSpec> ParameterSpecs() const { return {}; }
+  // weights[i] and grads[i] point at storage for ParameterSpecs()[i] (row-major, as in
+  // PyTorch: a dense weight is {out, in}, a conv weight {out, in, kh, kw}).
+  virtual void Bind(std::span<float* const> weights, std::span<float* const> grads) {
+    (void)weights;
+    (void)grads;
+  }
+  // Draws initial weights (and any private random state, e.g. dropout's) from `rng`.
+  virtual void Initialize(Rng& rng) { (void)rng; }
+
+  // x: (NumElements(InputShape()) x batch). Writes y: (NumElements(OutputShape()) x batch).
+  virtual void Forward(const Matrix& x, Matrix* y, bool training) = 0;
+  // Given the x and y of the last Forward and dL/dy, writes dL/dx into *dx (skipped when dx
+  // is null) and dL/dparameters into the bound gradients.
+  virtual void Backward(const Matrix& x, const Matrix& y, const Matrix& dy, Matrix* dx) = 0;
+
+ protected:
+  Layer() = default;
+  Layer(const Layer&) = default;
+};
+
+struct Conv2DOptions {
+  int64_t out_channels = 1;
+  int64_t kernel = 3;  // square kernel
+  int64_t stride = 1;
+  int64_t padding = 0;  // zero padding on every side
+};
+
+// Factories. `input` is the per-example input shape; each returns InvalidArgument when the
+// shape does not fit the layer (e.g. Conv2D needs {C, H, W} and a kernel that fits).
+// Dense flattens its input: y = W x + b, W of shape {units, NumElements(input)}.
+StatusOr<std::unique_ptr<Layer>> NewDense(const Shape& input, int64_t units);
+StatusOr<std::unique_ptr<Layer>> NewReLU(const Shape& input);
+// 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM over the whole batch.
+StatusOr<std::unique_ptr<Layer>> NewConv2D(const Shape& input, const Conv2DOptions& options);
+// Max pooling over kernel x kernel windows, no padding; stride 0 means stride = kernel.
+StatusOr<std::unique_ptr<Layer>> NewMaxPool2D(const Shape& input, int64_t kernel, int64_t stride = 0);
+// Reshapes to {NumElements(input)}.
+StatusOr<std::unique_ptr<Layer>> NewFlatten(const Shape& input);
+// Inverted dropout: in training, zeroes each value with probability `rate` and scales the
+// rest by 1 / (1 - rate); identity in evaluation. REQUIRES 0 <= rate < 1.
+StatusOr<std::unique_ptr<Layer>> NewDropout(const Shape& input, double rate);
+
+}  // namespace fedra
+
+#endif  // FEDRA_ML_LAYER_H_
