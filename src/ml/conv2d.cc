@@ -14,9 +14,17 @@ namespace {
 class Conv2D final : public Layer {
  public:
   Conv2D(const Shape& input, const Conv2DOptions& o)
-      : c_(input[0]), h_(input[1]), w_(input[2]), oc_(o.out_channels), k_(o.kernel),
-        s_(o.stride), p_(o.padding), oh_((h_ + 2 * p_ - k_) / s_ + 1),
-        ow_((w_ + 2 * p_ - k_) / s_ + 1), ckk_(c_ * k_ * k_), ohw_(oh_ * ow_) {}
+      : c_(input[0]),
+        h_(input[1]),
+        w_(input[2]),
+        oc_(o.out_channels),
+        k_(o.kernel),
+        s_(o.stride),
+        p_(o.padding),
+        oh_((h_ + 2 * p_ - k_) / s_ + 1),
+        ow_((w_ + 2 * p_ - k_) / s_ + 1),
+        ckk_(c_ * k_ * k_),
+        ohw_(oh_ * ow_) {}
 
   std::string Name() const override { return "conv2d"; }
   Shape InputShape() const override { return {c_, h_, w_}; }

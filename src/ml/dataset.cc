@@ -65,7 +65,8 @@ TrainTestSplit SplitTrainTest(const Dataset& data, double test_fraction, Rng& rn
   std::vector<size_t> idx(data.size());
   std::iota(idx.begin(), idx.end(), size_t{0});
   rng.Shuffle(idx);
-  const auto n_test = static_cast<size_t>(std::floor(test_fraction * static_cast<double>(idx.size())));
+  const auto n_test =
+      static_cast<size_t>(std::floor(test_fraction * static_cast<double>(idx.size())));
   std::span<const size_t> all(idx);
   return {data.Subset(all.subspan(n_test)), data.Subset(all.first(n_test))};
 }

@@ -7,7 +7,8 @@ namespace {
 
 class Dense final : public Layer {
  public:
-  Dense(Shape input, int64_t units) : input_(std::move(input)), in_(NumElements(input_)), out_(units) {}
+  Dense(Shape input, int64_t units)
+      : input_(std::move(input)), in_(NumElements(input_)), out_(units) {}
 
   std::string Name() const override { return "dense"; }
   Shape InputShape() const override { return input_; }
@@ -49,7 +50,8 @@ StatusOr<std::unique_ptr<Layer>> NewDense(const Shape& input, int64_t units) {
   if (input.empty() || NumElements(input) <= 0) {
     return internal::ShapeError("dense", input, "expected a non-empty shape");
   }
-  if (units <= 0) return InvalidArgumentError("dense layer needs units > 0, got " + std::to_string(units));
+  if (units <= 0)
+    return InvalidArgumentError("dense layer needs units > 0, got " + std::to_string(units));
   return std::unique_ptr<Layer>(std::make_unique<Dense>(input, units));
 }
 

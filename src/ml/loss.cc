@@ -26,7 +26,8 @@ class SoftmaxCrossEntropy final : public Loss {
       if (grad != nullptr) {
         for (Eigen::Index i = 0; i < k; ++i) {
           const double p = std::exp(double{output(i, j)} - log_z);
-          (*grad)(i, j) = static_cast<float>((p - (i == label ? 1.0 : 0.0)) / static_cast<double>(n));
+          (*grad)(i, j) =
+              static_cast<float>((p - (i == label ? 1.0 : 0.0)) / static_cast<double>(n));
         }
       }
     }

@@ -10,7 +10,13 @@ namespace {
 class MaxPool2D final : public Layer {
  public:
   MaxPool2D(const Shape& in, int64_t k, int64_t s)
-      : c_(in[0]), h_(in[1]), w_(in[2]), k_(k), s_(s), oh_((h_ - k) / s + 1), ow_((w_ - k) / s + 1) {}
+      : c_(in[0]),
+        h_(in[1]),
+        w_(in[2]),
+        k_(k),
+        s_(s),
+        oh_((h_ - k) / s + 1),
+        ow_((w_ - k) / s + 1) {}
 
   std::string Name() const override { return "maxpool2d"; }
   Shape InputShape() const override { return {c_, h_, w_}; }

@@ -11,18 +11,22 @@ StatusOr<std::unique_ptr<Model>> Finish(StatusOr<std::unique_ptr<Sequential>> bu
 }
 
 Status CheckClasses(int num_classes) {
-  if (num_classes < 1) return InvalidArgumentError("need at least one class/output, got " + std::to_string(num_classes));
+  if (num_classes < 1)
+    return InvalidArgumentError("need at least one class/output, got " +
+                                std::to_string(num_classes));
   return OkStatus();
 }
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Model>> NewLinearRegression(const Shape& input, int64_t outputs, uint64_t seed) {
+StatusOr<std::unique_ptr<Model>> NewLinearRegression(const Shape& input, int64_t outputs,
+                                                     uint64_t seed) {
   if (outputs < 1) return InvalidArgumentError("linear regression needs outputs >= 1");
   return Finish(Sequential::Builder(input).Dense(outputs).Build("linear", seed));
 }
 
-StatusOr<std::unique_ptr<Model>> NewSoftmaxRegression(const Shape& input, int num_classes, uint64_t seed) {
+StatusOr<std::unique_ptr<Model>> NewSoftmaxRegression(const Shape& input, int num_classes,
+                                                      uint64_t seed) {
   FEDRA_RETURN_IF_ERROR(CheckClasses(num_classes));
   return Finish(Sequential::Builder(input).Dense(num_classes).Build("logreg", seed));
 }

@@ -2,7 +2,8 @@
 
 namespace fedra {
 
-Sequential::Builder::Builder(Shape input_shape) : input_shape_(input_shape), shape_(std::move(input_shape)) {
+Sequential::Builder::Builder(Shape input_shape)
+    : input_shape_(input_shape), shape_(std::move(input_shape)) {
   if (input_shape_.empty() || NumElements(input_shape_) <= 0) {
     status_ = InvalidArgumentError("model input shape must be non-empty, got " +
                                    ShapeToString(input_shape_));
@@ -20,14 +21,20 @@ Sequential::Builder& Sequential::Builder::Append(StatusOr<std::unique_ptr<Layer>
   return *this;
 }
 
-Sequential::Builder& Sequential::Builder::Dense(int64_t units) { return Append(NewDense(shape_, units)); }
+Sequential::Builder& Sequential::Builder::Dense(int64_t units) {
+  return Append(NewDense(shape_, units));
+}
 Sequential::Builder& Sequential::Builder::ReLU() { return Append(NewReLU(shape_)); }
-Sequential::Builder& Sequential::Builder::Conv2D(const Conv2DOptions& o) { return Append(NewConv2D(shape_, o)); }
+Sequential::Builder& Sequential::Builder::Conv2D(const Conv2DOptions& o) {
+  return Append(NewConv2D(shape_, o));
+}
 Sequential::Builder& Sequential::Builder::MaxPool2D(int64_t kernel, int64_t stride) {
   return Append(NewMaxPool2D(shape_, kernel, stride));
 }
 Sequential::Builder& Sequential::Builder::Flatten() { return Append(NewFlatten(shape_)); }
-Sequential::Builder& Sequential::Builder::Dropout(double rate) { return Append(NewDropout(shape_, rate)); }
+Sequential::Builder& Sequential::Builder::Dropout(double rate) {
+  return Append(NewDropout(shape_, rate));
+}
 
 Sequential::Builder& Sequential::Builder::Add(std::unique_ptr<Layer> layer) {
   if (layer == nullptr) return Append(InvalidArgumentError("null layer"));
@@ -42,7 +49,8 @@ Sequential::Builder& Sequential::Builder::Add(std::unique_ptr<Layer> layer) {
 StatusOr<std::unique_ptr<Sequential>> Sequential::Builder::Build(std::string name, uint64_t seed) {
   if (!status_.ok()) return status_.WithContext("model '" + name + "'");
   if (layers_.empty()) return InvalidArgumentError("model '" + name + "' has no layers");
-  std::unique_ptr<Sequential> model(new Sequential(std::move(name), input_shape_, std::move(layers_)));
+  std::unique_ptr<Sequential> model(
+      new Sequential(std::move(name), input_shape_, std::move(layers_)));
   Rng rng(seed);
   for (size_t i = 0; i < model->layers_.size(); ++i) model->layers_[i]->Initialize(rng);
   layers_.clear();
@@ -50,7 +58,8 @@ StatusOr<std::unique_ptr<Sequential>> Sequential::Builder::Build(std::string nam
   return model;
 }
 
-Sequential::Sequential(std::string name, Shape input_shape, std::vector<std::unique_ptr<Layer>> layers)
+Sequential::Sequential(std::string name, Shape input_shape,
+                       std::vector<std::unique_ptr<Layer>> layers)
     : name_(std::move(name)), input_shape_(std::move(input_shape)), layers_(std::move(layers)) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     first_tensor_.push_back(params_.num_tensors());
@@ -86,8 +95,8 @@ Status Sequential::SetParameters(const Parameters& params) {
 
 const Matrix& Sequential::Forward(const Matrix& x) {
   FEDRA_CHECK_MSG(x.rows() == NumElements(input_shape_),
-                  "input has " + std::to_string(x.rows()) + " rows, model '" + name_ + "' expects " +
-                      std::to_string(NumElements(input_shape_)));
+                  "input has " + std::to_string(x.rows()) + " rows, model '" + name_ +
+                      "' expects " + std::to_string(NumElements(input_shape_)));
   activations_[0] = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     layers_[i]->Forward(activations_[i], &activations_[i + 1], training_);
@@ -96,7 +105,8 @@ const Matrix& Sequential::Forward(const Matrix& x) {
 }
 
 void Sequential::Backward(const Matrix& dout) {
-  FEDRA_CHECK(dout.rows() == activations_.back().rows() && dout.cols() == activations_.back().cols());
+  FEDRA_CHECK(dout.rows() == activations_.back().rows() &&
+              dout.cols() == activations_.back().cols());
   delta_ = dout;
   for (size_t i = layers_.size(); i-- > 0;) {
     // The first layer's input gradient is never used: skip computing it.

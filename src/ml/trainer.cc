@@ -19,15 +19,18 @@ Status CheckCompatible(const Model& model, const Loss& loss, const Dataset& data
   const int64_t out = NumElements(model.OutputShape());
   if (loss.is_classification()) {
     if (!data.is_classification()) {
-      return InvalidArgumentError("loss '" + loss.Name() + "' needs class labels, data has regression targets");
+      return InvalidArgumentError("loss '" + loss.Name() +
+                                  "' needs class labels, data has regression targets");
     }
     if (data.num_classes > out) {
-      return InvalidArgumentError("data has " + std::to_string(data.num_classes) + " classes but model '" +
-                                  model.Name() + "' outputs " + std::to_string(out) + " scores");
+      return InvalidArgumentError("data has " + std::to_string(data.num_classes) +
+                                  " classes but model '" + model.Name() + "' outputs " +
+                                  std::to_string(out) + " scores");
     }
   } else if (data.targets.rows() != out) {
     return InvalidArgumentError("targets have " + std::to_string(data.targets.rows()) +
-                                " rows but model '" + model.Name() + "' outputs " + std::to_string(out));
+                                " rows but model '" + model.Name() + "' outputs " +
+                                std::to_string(out));
   }
   return OkStatus();
 }
@@ -66,7 +69,8 @@ StatusOr<FitResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, co
         FEDRA_CHECK(model.SetParameters(backup).ok());
         return FailedPreconditionError("training diverged: loss is " + std::to_string(batch_loss) +
                                        " at epoch " + std::to_string(epoch) + ", step " +
-                                       std::to_string(result.steps + 1) + " (try a smaller learning rate)");
+                                       std::to_string(result.steps + 1) +
+                                       " (try a smaller learning rate)");
       }
       if (loss.is_classification()) correct += CountCorrect(out, y);
       loss_sum += batch_loss * static_cast<double>(n);
@@ -78,7 +82,8 @@ StatusOr<FitResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, co
       ++result.steps;
     }
     const double count = static_cast<double>(order.size());
-    EpochStats stats{epoch, loss_sum / count, static_cast<double>(correct) / count, SecondsSince(start)};
+    EpochStats stats{epoch, loss_sum / count, static_cast<double>(correct) / count,
+                     SecondsSince(start)};
     result.epochs.push_back(stats);
     if (options.on_epoch_end) options.on_epoch_end(stats);
   }

@@ -102,7 +102,7 @@ TEST(RngTest, DirichletSumsToOneAndConcentrates) {
     }
     return max_sum / 500;
   };
-  EXPECT_GT(spread(0.1), 0.6);   // mass concentrates on few components
+  EXPECT_GT(spread(0.1), 0.6);     // mass concentrates on few components
   EXPECT_LT(spread(100.0), 0.15);  // close to uniform 0.1
 }
 

@@ -63,7 +63,8 @@ TEST(DatasetTest, SplitTrainTestIsADisjointCover) {
   EXPECT_EQ(split.train.size(), 75u);
   std::vector<int> seen(100, 0);
   for (const Dataset* part : {&split.train, &split.test}) {
-    for (size_t i = 0; i < part->size(); ++i) seen[static_cast<size_t>(part->features(0, static_cast<Eigen::Index>(i)))]++;
+    for (size_t i = 0; i < part->size(); ++i)
+      seen[static_cast<size_t>(part->features(0, static_cast<Eigen::Index>(i)))]++;
   }
   for (int c : seen) EXPECT_EQ(c, 1);
 }

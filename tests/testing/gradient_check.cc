@@ -56,8 +56,8 @@ GradientReport CheckLayerGradients(BoundLayer& bound, const Matrix& x, Rng& rng,
     xp.data()[i] = lo;
     const double lm = Objective(layer, xp, r);
     xp.data()[i] = orig;
-    report.max_input_error =
-        std::max(report.max_input_error, RelErr((lp - lm) / (double{hi} - double{lo}), dx.data()[i]));
+    report.max_input_error = std::max(report.max_input_error,
+                                      RelErr((lp - lm) / (double{hi} - double{lo}), dx.data()[i]));
     ++report.checked;
   }
   for (size_t t = 0; t < bound.weights.size(); ++t) {

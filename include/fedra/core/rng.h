@@ -53,7 +53,9 @@ class Rng {
     }
   }
   template <typename T>
-  void Shuffle(std::vector<T>& items) { Shuffle(std::span<T>(items)); }
+  void Shuffle(std::vector<T>& items) {
+    Shuffle(std::span<T>(items));
+  }
 
   // k distinct indices from [0, n), in random order. REQUIRES: k <= n.
   std::vector<size_t> SampleWithoutReplacement(size_t n, size_t k);

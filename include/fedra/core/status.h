@@ -18,9 +18,9 @@ namespace fedra {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is malformed (bad flag, shape, value)
-  kNotFound,          // a file, client or key does not exist
-  kDataLoss,          // a file or message is corrupt or truncated
+  kInvalidArgument,  // the caller's input is malformed (bad flag, shape, value)
+  kNotFound,         // a file, client or key does not exist
+  kDataLoss,         // a file or message is corrupt or truncated
   kFailedPrecondition,
   kOutOfRange,
   kResourceExhausted,
@@ -65,18 +65,28 @@ Status UnimplementedError(std::string message);
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(const T& value) : v_(value) {}                // NOLINT: implicit by design
-  StatusOr(T&& value) : v_(std::move(value)) {}          // NOLINT
-  StatusOr(Status status) : v_(std::move(status)) {      // NOLINT
-    if (std::get<Status>(v_).ok()) v_ = Status(StatusCode::kInternal, "OK status given to StatusOr");
+  StatusOr(const T& value) : v_(value) {}            // NOLINT: implicit by design
+  StatusOr(T&& value) : v_(std::move(value)) {}      // NOLINT
+  StatusOr(Status status) : v_(std::move(status)) {  // NOLINT
+    if (std::get<Status>(v_).ok())
+      v_ = Status(StatusCode::kInternal, "OK status given to StatusOr");
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
 
-  const T& value() const& { CheckOk(); return std::get<T>(v_); }
-  T& value() & { CheckOk(); return std::get<T>(v_); }
-  T&& value() && { CheckOk(); return std::move(std::get<T>(v_)); }
+  const T& value() const& {
+    CheckOk();
+    return std::get<T>(v_);
+  }
+  T& value() & {
+    CheckOk();
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    CheckOk();
+    return std::move(std::get<T>(v_));
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -94,27 +104,28 @@ namespace internal {
 
 template <typename T>
 void StatusOr<T>::CheckOk() const {
-  if (!ok()) internal::CheckFailed(__FILE__, __LINE__, "StatusOr::ok()", std::get<Status>(v_).ToString());
+  if (!ok())
+    internal::CheckFailed(__FILE__, __LINE__, "StatusOr::ok()", std::get<Status>(v_).ToString());
 }
 
 }  // namespace fedra
 
 // Invariant checks for fedra's own logic (never for user input): abort with a message.
-#define FEDRA_CHECK(cond)                                                   \
-  do {                                                                      \
+#define FEDRA_CHECK(cond)                                                       \
+  do {                                                                          \
     if (!(cond)) ::fedra::internal::CheckFailed(__FILE__, __LINE__, #cond, ""); \
   } while (0)
-#define FEDRA_CHECK_MSG(cond, msg)                                             \
-  do {                                                                         \
+#define FEDRA_CHECK_MSG(cond, msg)                                               \
+  do {                                                                           \
     if (!(cond)) ::fedra::internal::CheckFailed(__FILE__, __LINE__, #cond, msg); \
   } while (0)
 
 #define FEDRA_STATUS_CONCAT_INNER_(a, b) a##b
 #define FEDRA_STATUS_CONCAT_(a, b) FEDRA_STATUS_CONCAT_INNER_(a, b)
 
-#define FEDRA_RETURN_IF_ERROR(expr)              \
-  do {                                           \
-    ::fedra::Status fedra_status_ = (expr);      \
+#define FEDRA_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::fedra::Status fedra_status_ = (expr);        \
     if (!fedra_status_.ok()) return fedra_status_; \
   } while (0)
 

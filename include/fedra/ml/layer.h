@@ -76,7 +76,8 @@ StatusOr<std::unique_ptr<Layer>> NewReLU(const Shape& input);
 // 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM over the whole batch.
 StatusOr<std::unique_ptr<Layer>> NewConv2D(const Shape& input, const Conv2DOptions& options);
 // Max pooling over kernel x kernel windows, no padding; stride 0 means stride = kernel.
-StatusOr<std::unique_ptr<Layer>> NewMaxPool2D(const Shape& input, int64_t kernel, int64_t stride = 0);
+StatusOr<std::unique_ptr<Layer>> NewMaxPool2D(const Shape& input, int64_t kernel,
+                                              int64_t stride = 0);
 // Reshapes to {NumElements(input)}.
 StatusOr<std::unique_ptr<Layer>> NewFlatten(const Shape& input);
 // Inverted dropout: in training, zeroes each value with probability `rate` and scales the

@@ -13,9 +13,11 @@
 namespace fedra {
 
 // y = W x + b with `outputs` real outputs (train with MSE).
-StatusOr<std::unique_ptr<Model>> NewLinearRegression(const Shape& input, int64_t outputs, uint64_t seed);
+StatusOr<std::unique_ptr<Model>> NewLinearRegression(const Shape& input, int64_t outputs,
+                                                     uint64_t seed);
 // Multinomial logistic (softmax) regression: one dense layer producing class logits.
-StatusOr<std::unique_ptr<Model>> NewSoftmaxRegression(const Shape& input, int num_classes, uint64_t seed);
+StatusOr<std::unique_ptr<Model>> NewSoftmaxRegression(const Shape& input, int num_classes,
+                                                      uint64_t seed);
 // Multi-layer perceptron with ReLU hidden layers; the default is the "2NN" of McMahan et al.
 // (AISTATS 2017): two hidden layers of 200 units.
 StatusOr<std::unique_ptr<Model>> NewMlp(const Shape& input, int num_classes, uint64_t seed,

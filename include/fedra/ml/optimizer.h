@@ -22,8 +22,8 @@
 namespace fedra {
 
 struct OptimizerState {
-  std::string kind;   // Name() of the optimizer that exported it
-  int64_t step = 0;   // number of Step() calls so far
+  std::string kind;  // Name() of the optimizer that exported it
+  int64_t step = 0;  // number of Step() calls so far
   // "momentum" for SGD with momentum > 0; "m" and "v" for Adam and AdamW; none for plain
   // SGD. Empty before the first Step, one value per parameter after it.
   std::map<std::string, std::vector<float>> buffers;

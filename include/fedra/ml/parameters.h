@@ -71,13 +71,13 @@ class Parameters {
 
   // Vector arithmetic, in place. REQUIRES: same layout.
   void SetZero();
-  void CopyFrom(const Parameters& other);           // this = other (values only)
-  void AddInPlace(const Parameters& other);         // this += other
-  void SubInPlace(const Parameters& other);         // this -= other
-  void Axpy(float alpha, const Parameters& x);      // this += alpha * x
-  void Scale(float alpha);                          // this *= alpha
-  double Dot(const Parameters& other) const;        // accumulated in double
-  double L2Norm() const;                            // accumulated in double
+  void CopyFrom(const Parameters& other);       // this = other (values only)
+  void AddInPlace(const Parameters& other);     // this += other
+  void SubInPlace(const Parameters& other);     // this -= other
+  void Axpy(float alpha, const Parameters& x);  // this += alpha * x
+  void Scale(float alpha);                      // this *= alpha
+  double Dot(const Parameters& other) const;    // accumulated in double
+  double L2Norm() const;                        // accumulated in double
 
  private:
   std::vector<TensorInfo> tensors_;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test suite: installs what is missing, checks formatting, builds and runs every test
+# (release build), installs fedra and builds an outside project against it with
+# find_package(fedra), then builds and runs the tests again under ASan + UBSan.
+# FEDRA_SKIP_SANITIZE=1 skips the last step (for a quick local run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+scripts/install-deps.sh
+
+echo "== clang-format" >&2
+git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror
+
+echo "== release build and tests" >&2
+scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+echo "== install and find_package(fedra) from an outside project" >&2
+rm -rf build/stage build/consumer
+cmake --install build/release --prefix "$PWD/build/stage" >/dev/null
+cmake -S examples/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/stage" >/dev/null
+cmake --build build/consumer
+build/consumer/fedra_consumer
+
+if [[ ${FEDRA_SKIP_SANITIZE:-0} != 1 ]]; then
+  echo "== ASan + UBSan build and tests" >&2
+  scripts/build.sh build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDRA_SANITIZE=ON \
+    -DFEDRA_BUILD_BENCH=OFF -DFEDRA_BUILD_APPS=OFF -DFEDRA_BUILD_EXAMPLES=OFF
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build/asan --output-on-failure -j "$jobs"
+fi
+echo "== all tests passed" >&2
