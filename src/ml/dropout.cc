@@ -12,7 +12,9 @@ class Dropout final : public Layer {
   Shape InputShape() const override { return shape_; }
   Shape OutputShape() const override { return shape_; }
   std::unique_ptr<Layer> Clone() const override { return std::make_unique<Dropout>(*this); }
-  void Initialize(Rng& rng) override { rng_ = rng.Split(0xd20u); }
+  void Initialize(Rng& rng) override { Reseed(rng); }
+  // Draws from `rng` (not Split) so that several dropout layers get different streams.
+  void Reseed(Rng& rng) override { rng_ = Rng(rng.NextU64()); }
 
   void Forward(const Matrix& x, Matrix* y, bool training) override {
     training_ = training;

@@ -116,6 +116,11 @@ void Sequential::Backward(const Matrix& dout) {
   }
 }
 
+void Sequential::ReseedRandomState(uint64_t seed) {
+  Rng rng(seed);
+  for (auto& layer : layers_) layer->Reseed(rng);
+}
+
 std::unique_ptr<Model> Sequential::Clone() const {
   std::vector<std::unique_ptr<Layer>> layers;
   for (const auto& l : layers_) layers.push_back(l->Clone());

@@ -41,13 +41,13 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-StatusOr<FitResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
-                        const TrainOptions& options, Rng& rng) {
+StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
+                          const TrainOptions& options, Rng& rng) {
   if (options.epochs < 0 || options.batch_size <= 0) {
     return InvalidArgumentError("need epochs >= 0 and batch_size > 0");
   }
   FEDRA_RETURN_IF_ERROR(CheckCompatible(model, loss, data));
-  FitResult result;
+  TrainResult result;
   result.num_examples = data.size();
   if (data.size() == 0) return result;
   std::vector<size_t> order(data.size());

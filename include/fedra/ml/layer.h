@@ -50,6 +50,9 @@ class Layer {
   // Draws initial weights (and any private random state, e.g. dropout's) from `rng`.
   virtual void Initialize(Rng& rng) { (void)rng; }
 
+  // Re-seeds private random state only (weights untouched); see Model::ReseedRandomState.
+  virtual void Reseed(Rng& rng) { (void)rng; }
+
   // x: (NumElements(InputShape()) x batch). Writes y: (NumElements(OutputShape()) x batch).
   virtual void Forward(const Matrix& x, Matrix* y, bool training) = 0;
   // Given the x and y of the last Forward and dL/dy, writes dL/dx into *dx (skipped when dx

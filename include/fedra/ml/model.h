@@ -10,6 +10,7 @@
 #ifndef FEDRA_ML_MODEL_H_
 #define FEDRA_ML_MODEL_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,10 @@ class Model {
   virtual const Matrix& Forward(const Matrix& x) = 0;
   // dout: dL/doutput of the last Forward, same size as its result.
   virtual void Backward(const Matrix& dout) = 0;
+
+  // Re-seeds train-time randomness (e.g. dropout masks), so that training is reproducible
+  // whichever copy of the model runs it. Models without such randomness ignore it.
+  virtual void ReseedRandomState(uint64_t seed) { (void)seed; }
 
   // An independent copy with equal parameters.
   virtual std::unique_ptr<Model> Clone() const = 0;

@@ -59,6 +59,7 @@ class Sequential final : public Model {
   void SetTraining(bool training) override { training_ = training; }
   const Matrix& Forward(const Matrix& x) override;
   void Backward(const Matrix& dout) override;
+  void ReseedRandomState(uint64_t seed) override;
   std::unique_ptr<Model> Clone() const override;
 
   size_t num_layers() const { return layers_.size(); }

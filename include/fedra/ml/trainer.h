@@ -38,7 +38,7 @@ struct TrainOptions {
   std::function<void(const EpochStats&)> on_epoch_end;
 };
 
-struct FitResult {
+struct TrainResult {
   size_t num_examples = 0;  // examples in the dataset
   int64_t steps = 0;        // optimizer steps taken
   std::vector<EpochStats> epochs;
@@ -55,8 +55,8 @@ struct EvalResult {
 // (feature size, target shape, labels beyond the output size) or options are out of range;
 // FailedPrecondition if the loss becomes NaN/Inf (the model then holds the parameters of
 // the last finite step).
-StatusOr<FitResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
-                        const TrainOptions& options, Rng& rng);
+StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
+                          const TrainOptions& options, Rng& rng);
 
 // Evaluates in evaluation mode (no dropout) in batches of `batch_size`.
 StatusOr<EvalResult> Evaluate(Model& model, const Loss& loss, const Dataset& data,

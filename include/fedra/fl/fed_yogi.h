@@ -1,0 +1,18 @@
+// FedYogi (Reddi et al., "Adaptive Federated Optimization", ICLR 2021): FedAvg whose server
+// uses Yogi's additive second-moment update (see server_optimizer.h).
+#ifndef FEDRA_FL_FED_YOGI_H_
+#define FEDRA_FL_FED_YOGI_H_
+
+#include <memory>
+
+#include "fedra/core/status.h"
+#include "fedra/fl/fed_avg.h"
+#include "fedra/fl/strategy.h"
+
+namespace fedra {
+
+StatusOr<std::unique_ptr<Strategy>> NewFedYogi(const FedOptOptions& options);
+
+}  // namespace fedra
+
+#endif  // FEDRA_FL_FED_YOGI_H_

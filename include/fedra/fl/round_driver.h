@@ -1,0 +1,85 @@
+// RoundDriver: runs federated rounds — ConfigureFit, dispatch through a ClientPool, validate
+// each result, fold it into the accumulator as it arrives (sum-based strategies) or collect it
+// (individual strategies), AggregateFit, evaluate, report metrics. The same driver runs the
+// simulation and the gRPC server.
+//
+// A result is rejected (counted as a failure, never aggregated) when the client reported an
+// error, when its update or extras have another layout than the global model, hold NaN/Inf,
+// or when it trained on zero examples. A round whose failures exceed max_failure_fraction, or
+// whose aggregation fails or yields non-finite parameters, leaves the global model unchanged.
+//
+// Thread-safety: not thread-safe.
+#ifndef FEDRA_FL_ROUND_DRIVER_H_
+#define FEDRA_FL_ROUND_DRIVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "fedra/core/rng.h"
+#include "fedra/core/status.h"
+#include "fedra/fl/client_pool.h"
+#include "fedra/fl/strategy.h"
+
+namespace fedra {
+
+struct RoundMetrics {
+  int round = 0;
+  bool aggregated = false;  // false: the round failed and the model is unchanged
+  std::string error;        // why it failed, if it did
+  size_t fit_clients = 0;   // selected for training
+  size_t fit_failures = 0;  // of those, failed or rejected
+  double train_loss = 0.0;  // example-weighted mean of the clients' last-epoch loss
+  size_t eval_clients = 0;  // federated evaluation (0 if none this round)
+  double eval_loss = 0.0;
+  double eval_accuracy = 0.0;
+  std::optional<double> server_eval_loss, server_eval_accuracy;  // from server_evaluate
+  double seconds = 0.0;
+  // Bytes a network run would have moved: parameters (and broadcast) down to each selected
+  // client, updates (and extras) up from each successful one, at 4 bytes per float.
+  uint64_t bytes_down = 0, bytes_up = 0;
+};
+
+struct RoundDriverOptions {
+  int num_rounds = 10;
+  // A round fails (model unchanged) if more than this fraction of selected clients fail.
+  double max_failure_fraction = 0.5;
+  // Federated evaluation every this many rounds (and after the last); 0 = never.
+  int evaluate_every = 1;
+  uint64_t seed = 1;  // client sampling
+  // Optional centralized evaluation of the global model after each round.
+  std::function<StatusOr<EvaluateResult>(int round, const Parameters& global)> server_evaluate;
+  // Called after every round (progress display, metrics file).
+  std::function<void(const RoundMetrics&)> on_round_end;
+};
+
+class RoundDriver {
+ public:
+  // `strategy` and `pool` must outlive the driver.
+  RoundDriver(Strategy& strategy, ClientPool& pool, RoundDriverOptions options);
+
+  // Runs rounds first_round..options.num_rounds from `global` and returns the final model.
+  // A failed round is reported in its metrics and the run continues; only a problem that
+  // makes progress impossible (e.g. too few available clients) ends it with an error.
+  StatusOr<Parameters> Run(Parameters global, int first_round = 1);
+
+  // One round; updates `global` in place only if the round succeeds.
+  RoundMetrics RunRound(int round, Parameters& global);
+
+ private:
+  Status FitRound(int round, Parameters& global, RoundMetrics& m);
+  void EvaluateRound(int round, const Parameters& global, RoundMetrics& m);
+
+  Strategy& strategy_;
+  ClientPool& pool_;
+  RoundDriverOptions options_;
+  Rng rng_;
+};
+
+// OK iff `result` may be aggregated against `global` (layouts, finiteness, examples).
+Status ValidateFitResult(const FitResult& result, const Parameters& global);
+
+}  // namespace fedra
+
+#endif  // FEDRA_FL_ROUND_DRIVER_H_

@@ -1,0 +1,72 @@
+// Simulation: a ClientPool of virtual clients in this process. Each client owns a training
+// Dataset (and optionally a test Dataset for federated evaluation); the selected clients of
+// a round train in parallel on a thread pool, one model copy per worker thread.
+//
+// Reproducible: client c in round r draws its randomness from Rng(seed).Split(c).Split(r) and
+// results are delivered to the driver in task order, so the same seed gives a bit-identical
+// global model whatever the number of threads. At most 2 x threads results are held at once:
+// memory does not grow with the number of clients (SCAFFOLD's per-client control variates
+// aside, which the algorithm itself requires).
+//
+// A client whose training throws an exception or returns an error is reported as a failure.
+// Thread-safety: not thread-safe (one round driver drives it).
+#ifndef FEDRA_FL_SIMULATION_H_
+#define FEDRA_FL_SIMULATION_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "fedra/core/status.h"
+#include "fedra/fl/client_pool.h"
+#include "fedra/fl/local_update.h"
+#include "fedra/ml/dataset.h"
+#include "fedra/ml/loss.h"
+#include "fedra/ml/model.h"
+
+namespace fedra {
+
+struct SimulatedClient {
+  Dataset train;
+  Dataset test;  // may be empty: the client then skips federated evaluation
+};
+
+struct SimulationOptions {
+  size_t threads = 1;
+  uint64_t seed = 1;
+  // Optional fault injection for tests and experiments: called before a client trains in a
+  // round, from worker threads (so it must be thread-safe); a non-OK status, or an exception,
+  // makes that client fail.
+  std::function<Status(ClientId client, int round)> fault;
+};
+
+class Simulation final : public ClientPool {
+ public:
+  // `prototype` is cloned once per worker thread. InvalidArgument if there are no clients,
+  // no threads, or a client's data does not fit the model.
+  static StatusOr<std::unique_ptr<Simulation>> Create(const Model& prototype,
+                                                      std::unique_ptr<Loss> loss,
+                                                      std::vector<SimulatedClient> clients,
+                                                      const SimulationOptions& options);
+  ~Simulation() override;
+
+  std::vector<ClientId> AvailableClients() override;
+  void RunFit(const Parameters& global, const RoundPlan& plan,
+              const FitCallback& on_result) override;
+  void RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
+                   const EvaluateCallback& on_result) override;
+  bool deterministic_order() const override { return true; }
+
+  size_t num_clients() const { return clients_.size(); }
+
+ private:
+  struct Impl;
+  explicit Simulation(std::unique_ptr<Impl> impl, std::vector<SimulatedClient> clients);
+  std::unique_ptr<Impl> impl_;
+  std::vector<SimulatedClient> clients_;
+};
+
+}  // namespace fedra
+
+#endif  // FEDRA_FL_SIMULATION_H_

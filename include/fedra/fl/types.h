@@ -1,0 +1,68 @@
+// Value types exchanged in a federated round, independent of the transport: what the server
+// asks a client to do (FitTask, EvaluateTask) and what comes back (FitResult, EvaluateResult).
+#ifndef FEDRA_FL_TYPES_H_
+#define FEDRA_FL_TYPES_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fedra/ml/parameters.h"
+
+namespace fedra {
+
+using ClientId = uint64_t;
+
+// Local training settings sent to a client for one round.
+struct FitConfig {
+  int epochs = 1;
+  int batch_size = 32;
+  float learning_rate = 0.01f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+  // FedProx: adds mu/2 * ||w - w_global||^2 to the local objective (0 = off).
+  float proximal_mu = 0.0f;
+  // SCAFFOLD: corrects each local gradient by (c - c_i) and returns the control delta.
+  bool scaffold = false;
+};
+
+struct FitTask {
+  ClientId client = 0;
+  FitConfig config;
+};
+
+// What ConfigureFit decides for one round.
+struct RoundPlan {
+  int round = 0;  // set by the round driver
+  std::vector<FitTask> tasks;
+  // Payloads every selected client receives besides the global parameters, by name (e.g.
+  // SCAFFOLD's server control variate under "control").
+  std::map<std::string, Parameters> broadcast;
+};
+
+struct FitResult {
+  ClientId client = 0;
+  Parameters update;        // local parameters minus the global parameters sent
+  size_t num_examples = 0;  // local training examples
+  int64_t local_steps = 0;  // optimizer steps taken (tau, used by FedNova)
+  double train_loss = 0.0;  // mean loss of the last local epoch
+  // Extra vectors by name (e.g. SCAFFOLD's "control_delta"), same layout as `update`.
+  std::map<std::string, Parameters> extras;
+};
+
+struct EvaluateTask {
+  ClientId client = 0;
+  int batch_size = 256;
+};
+
+struct EvaluateResult {
+  ClientId client = 0;
+  size_t num_examples = 0;
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+
+}  // namespace fedra
+
+#endif  // FEDRA_FL_TYPES_H_

@@ -1,0 +1,264 @@
+// fedra-sim: federated learning with N virtual clients in one process. The same strategies
+// and round driver as fedra-server; clients train in parallel on a thread pool.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "fedra/core/logging.h"
+#include "fedra/fl/federated_data.h"
+#include "fedra/fl/metrics_log.h"
+#include "fedra/fl/round_driver.h"
+#include "fedra/fl/strategy_config.h"
+#include "fedra/ml/csv_loader.h"
+#include "fedra/ml/idx_loader.h"
+#include "fedra/ml/model_zoo.h"
+#include "fedra/ml/safetensors.h"
+#include "fedra/ml/synthetic.h"
+#include "fedra/ml/trainer.h"
+
+namespace {
+
+struct Flags {
+  size_t clients = 10;
+  int rounds = 10;
+  std::string model = "cnn";
+  std::string data = "fashion-mnist";
+  std::string data_dir = fedra::kFashionMnistDir;
+  std::string csv_train, csv_test;
+  int csv_classes = 0;
+  double synthetic_alpha = 1.0, synthetic_beta = 1.0;
+  fedra::PartitionConfig partition;
+  fedra::StrategyConfig strategy;
+  size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  uint64_t seed = 1;
+  double max_failure_fraction = 0.5;
+  int evaluate_every = 1;
+  std::string metrics_out, plot_out, save;
+  std::string log_level = "info";
+};
+
+struct Data {
+  fedra::Dataset train, test;  // test may be empty (synthetic data)
+  std::vector<fedra::SimulatedClient> clients;
+};
+
+fedra::Status LoadData(const Flags& f, Data& d) {
+  fedra::Rng rng = fedra::Rng(f.seed).Split(0xda7a);
+  if (f.data == "synthetic") {
+    fedra::FedProxSyntheticOptions o{
+        .alpha = f.synthetic_alpha, .beta = f.synthetic_beta, .num_clients = f.clients};
+    FEDRA_ASSIGN_OR_RETURN(auto per_client, fedra::MakeFedProxSynthetic(o, rng));
+    for (auto& ds : per_client) {
+      fedra::Rng split_rng = rng.Split(d.clients.size());
+      auto split = fedra::SplitTrainTest(ds, 0.2, split_rng);
+      d.clients.push_back({std::move(split.train), std::move(split.test)});
+    }
+    return fedra::OkStatus();
+  }
+  if (f.data == "fashion-mnist") {
+    FEDRA_ASSIGN_OR_RETURN(d.train, fedra::LoadFashionMnist(fedra::Split::kTrain, f.data_dir));
+    FEDRA_ASSIGN_OR_RETURN(d.test, fedra::LoadFashionMnist(fedra::Split::kTest, f.data_dir));
+  } else if (f.data == "csv") {
+    if (f.csv_train.empty()) return fedra::InvalidArgumentError("--data csv needs --csv-train");
+    const fedra::CsvOptions o{.num_classes = f.csv_classes};
+    FEDRA_ASSIGN_OR_RETURN(d.train, fedra::LoadCsv(f.csv_train, o));
+    if (!f.csv_test.empty()) {
+      FEDRA_ASSIGN_OR_RETURN(d.test, fedra::LoadCsv(f.csv_test, o));
+    }
+  } else {
+    return fedra::InvalidArgumentError("unknown --data '" + f.data +
+                                       "' (expected fashion-mnist, csv or synthetic)");
+  }
+  FEDRA_ASSIGN_OR_RETURN(d.clients, fedra::PartitionClients(d.train, f.clients, f.partition, rng));
+  return fedra::OkStatus();
+}
+
+std::string FormatRound(const fedra::RoundMetrics& m, int rounds, double elapsed) {
+  char buf[512];
+  const double eta = elapsed / m.round * (rounds - m.round);
+  int n = std::snprintf(buf, sizeof buf, "round %3d/%d  clients %zu (%zu failed)  train loss %.4f",
+                        m.round, rounds, m.fit_clients, m.fit_failures, m.train_loss);
+  if (m.server_eval_accuracy) {
+    n += std::snprintf(buf + n, sizeof buf - n, "  test loss %.4f acc %.4f", *m.server_eval_loss,
+                       *m.server_eval_accuracy);
+  }
+  if (m.eval_clients > 0) {
+    n += std::snprintf(buf + n, sizeof buf - n, "  fed-eval acc %.4f", m.eval_accuracy);
+  }
+  std::snprintf(buf + n, sizeof buf - n, "  %.1f s  ETA %.0f s%s", m.seconds, eta,
+                m.aggregated ? "" : "  [round failed, model unchanged]");
+  return buf;
+}
+
+fedra::Status Run(Flags f) {
+  FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
+  auto log = fedra::Logger("sim");
+  Data data;
+  FEDRA_RETURN_IF_ERROR(LoadData(f, data));
+  const fedra::Dataset& shape_src = data.clients.front().train;
+  FEDRA_ASSIGN_OR_RETURN(auto model,
+                         fedra::NewModelByName(f.model, shape_src.example_shape,
+                                               std::max(1, shape_src.num_classes), f.seed));
+  auto make_loss = [&] {
+    return shape_src.is_classification() ? fedra::NewSoftmaxCrossEntropy()
+                                         : fedra::NewMeanSquaredError();
+  };
+  if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = data.clients.size();
+  FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
+  const size_t clients = data.clients.size();
+  FEDRA_ASSIGN_OR_RETURN(auto sim,
+                         fedra::Simulation::Create(*model, make_loss(), std::move(data.clients),
+                                                   {.threads = f.threads, .seed = f.seed}));
+  std::optional<fedra::MetricsLog> metrics;
+  if (!f.metrics_out.empty()) {
+    FEDRA_ASSIGN_OR_RETURN(metrics, fedra::MetricsLog::Open(f.metrics_out, true));
+  }
+  std::vector<fedra::RoundMetrics> history;
+  const auto start = std::chrono::steady_clock::now();
+  fedra::RoundDriverOptions o{.num_rounds = f.rounds,
+                              .max_failure_fraction = f.max_failure_fraction,
+                              .evaluate_every = f.evaluate_every,
+                              .seed = f.seed};
+  auto eval_model = model->Clone();
+  auto eval_loss = make_loss();
+  if (data.test.size() > 0) {
+    o.server_evaluate =
+        [&](int, const fedra::Parameters& global) -> fedra::StatusOr<fedra::EvaluateResult> {
+      FEDRA_RETURN_IF_ERROR(eval_model->SetParameters(global));
+      FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*eval_model, *eval_loss, data.test));
+      return fedra::EvaluateResult{
+          .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
+    };
+  }
+  fedra::Status write_status;
+  o.on_round_end = [&](const fedra::RoundMetrics& m) {
+    history.push_back(m);
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%s\n", FormatRound(m, f.rounds, elapsed).c_str());
+    std::fflush(stdout);
+    if (metrics && write_status.ok()) write_status = metrics->Append(m);
+  };
+  log->info("{} clients, strategy {}, model {} ({} parameters), {} threads, {} rounds", clients,
+            strategy->Name(), model->Name(), model->parameters().size(), f.threads, f.rounds);
+  fedra::RoundDriver driver(*strategy, *sim, o);
+  FEDRA_ASSIGN_OR_RETURN(fedra::Parameters final_model, driver.Run(model->parameters()));
+  FEDRA_RETURN_IF_ERROR(write_status);
+  if (!f.plot_out.empty()) FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.plot_out, history));
+  if (!f.save.empty())
+    FEDRA_RETURN_IF_ERROR(fedra::SaveSafetensors(f.save, final_model, {{"model", f.model}}));
+  return fedra::OkStatus();
+}
+
+void AddFlags(CLI::App& app, Flags& f) {
+  app.set_config("--config", "",
+                 "read options from a TOML/INI file (keys are the long option names)");
+  app.add_option("--clients", f.clients, "number of virtual clients")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--rounds", f.rounds, "federated rounds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--model", f.model, "linear, logreg, mlp or cnn")->capture_default_str();
+  app.add_option("--data", f.data,
+                 "fashion-mnist, csv or synthetic (FedProx Synthetic(alpha, beta))")
+      ->capture_default_str();
+  app.add_option("--data-dir", f.data_dir, "Fashion-MNIST directory")->capture_default_str();
+  app.add_option("--csv-train", f.csv_train, "training CSV (features..., label)");
+  app.add_option("--csv-test", f.csv_test, "test CSV for server-side evaluation");
+  app.add_option("--csv-classes", f.csv_classes, "classes in the CSV label column (0: regression)");
+  app.add_option("--synthetic-alpha", f.synthetic_alpha,
+                 "Synthetic(alpha, beta): model heterogeneity")
+      ->capture_default_str();
+  app.add_option("--synthetic-beta", f.synthetic_beta, "Synthetic(alpha, beta): data heterogeneity")
+      ->capture_default_str();
+  app.add_option("--partition", f.partition.kind, "iid, dirichlet, shards or quantity")
+      ->capture_default_str();
+  app.add_option("--alpha", f.partition.alpha, "Dirichlet concentration (dirichlet, quantity)")
+      ->capture_default_str();
+  app.add_option("--classes-per-client", f.partition.classes_per_client,
+                 "classes per client (shards)")
+      ->capture_default_str();
+  app.add_option("--local-test-fraction", f.partition.local_test_fraction,
+                 "fraction of each client's data kept for federated evaluation (0: none)")
+      ->capture_default_str();
+}
+
+void AddStrategyFlags(CLI::App& app, Flags& f) {
+  fedra::StrategyConfig& s = f.strategy;
+  app.add_option("--strategy", s.name,
+                 "fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fedmedian, "
+                 "fedtrimmedavg, krum, multikrum, scaffold or fednova")
+      ->capture_default_str();
+  app.add_option("--fraction-fit", s.base.sampling.fraction_fit,
+                 "fraction of clients training each round")
+      ->capture_default_str();
+  app.add_option("--min-fit-clients", s.base.sampling.min_fit_clients, "at least this many train")
+      ->capture_default_str();
+  app.add_option("--fraction-evaluate", s.base.sampling.fraction_evaluate,
+                 "fraction of clients evaluating each round (needs --local-test-fraction)")
+      ->capture_default_str();
+  app.add_option("--epochs", s.base.fit.epochs, "local epochs per round")->capture_default_str();
+  app.add_option("--batch-size", s.base.fit.batch_size, "local batch size")->capture_default_str();
+  app.add_option("--lr", s.base.fit.learning_rate, "local SGD learning rate")
+      ->capture_default_str();
+  app.add_option("--momentum", s.base.fit.momentum, "local SGD momentum")->capture_default_str();
+  app.add_option("--weight-decay", s.base.fit.weight_decay, "local L2 weight decay")
+      ->capture_default_str();
+  app.add_option("--mu", s.proximal_mu, "FedProx proximal coefficient")->capture_default_str();
+  app.add_option("--server-lr", s.server_learning_rate, "server learning rate (fedavgm, scaffold)")
+      ->capture_default_str();
+  app.add_option("--server-momentum", s.server_momentum, "server momentum (fedavgm)")
+      ->capture_default_str();
+  app.add_option("--eta", s.adaptive.eta, "server learning rate (fedadam, fedyogi, fedadagrad)")
+      ->capture_default_str();
+  app.add_option("--beta1", s.adaptive.beta1, "server first-moment decay")->capture_default_str();
+  app.add_option("--beta2", s.adaptive.beta2, "server second-moment decay")->capture_default_str();
+  app.add_option("--tau", s.adaptive.tau, "server adaptivity (fedadam, fedyogi, fedadagrad)")
+      ->capture_default_str();
+  app.add_option("--trim-beta", s.trim_beta, "fraction trimmed from each end (fedtrimmedavg)")
+      ->capture_default_str();
+  app.add_option("--byzantine", s.num_byzantine, "tolerated Byzantine clients f (krum, multikrum)")
+      ->capture_default_str();
+  app.add_option("--krum-selected", s.krum_selected, "updates averaged by multikrum")
+      ->capture_default_str();
+}
+
+void AddRunFlags(CLI::App& app, Flags& f) {
+  app.add_option("--threads", f.threads, "worker threads (results do not depend on it)")
+      ->capture_default_str();
+  app.add_option("--seed", f.seed, "seed for data split, initialisation, sampling and training")
+      ->capture_default_str();
+  app.add_option("--max-failure-fraction", f.max_failure_fraction,
+                 "a round with more failed clients than this fraction leaves the model unchanged")
+      ->capture_default_str();
+  app.add_option("--evaluate-every", f.evaluate_every, "evaluate every N rounds (0: never)")
+      ->capture_default_str();
+  app.add_option("--metrics-out", f.metrics_out,
+                 "write per-round metrics as JSON lines to this file");
+  app.add_option("--plot-out", f.plot_out,
+                 "write an SVG plot of accuracy and loss per round to this file");
+  app.add_option("--save", f.save, "write the final global model to this .safetensors file");
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fedra-sim: federated learning with virtual clients in one process"};
+  Flags f;
+  AddFlags(app, f);
+  AddStrategyFlags(app, f);
+  AddRunFlags(app, f);
+  CLI11_PARSE(app, argc, argv);
+  const fedra::Status s = Run(f);
+  if (!s.ok()) {
+    std::fprintf(stderr, "fedra-sim: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

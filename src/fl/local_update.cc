@@ -1,0 +1,77 @@
+#include "fedra/fl/local_update.h"
+
+#include "fedra/ml/trainer.h"
+
+namespace fedra {
+namespace {
+
+// The SCAFFOLD correction c - c_i, or an error if the broadcast control does not fit.
+StatusOr<Parameters> ScaffoldCorrection(const Parameters& global,
+                                        const std::map<std::string, Parameters>& broadcast,
+                                        ClientState* state) {
+  auto it = broadcast.find("control");
+  if (it == broadcast.end())
+    return InvalidArgumentError("SCAFFOLD round without a server control variate");
+  FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(it->second).WithContext("server control variate"));
+  if (state == nullptr) return InvalidArgumentError("SCAFFOLD needs client state");
+  if (!state->control.SameLayout(global)) state->control = Parameters::ZerosLike(global);
+  Parameters correction = it->second;
+  correction.SubInPlace(state->control);
+  return correction;
+}
+
+}  // namespace
+
+StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& data,
+                                const Parameters& global, const FitConfig& config,
+                                const std::map<std::string, Parameters>& broadcast,
+                                ClientState* state, Rng& rng) {
+  FEDRA_RETURN_IF_ERROR(model.SetParameters(global).WithContext("global parameters"));
+  Parameters correction;
+  if (config.scaffold) {
+    FEDRA_ASSIGN_OR_RETURN(correction, ScaffoldCorrection(global, broadcast, state));
+  }
+  FEDRA_ASSIGN_OR_RETURN(auto optimizer, NewSgd({.learning_rate = config.learning_rate,
+                                                 .momentum = config.momentum,
+                                                 .weight_decay = config.weight_decay}));
+  TrainOptions options{.epochs = config.epochs, .batch_size = config.batch_size};
+  if (config.proximal_mu > 0 || config.scaffold) {
+    options.gradient_hook = [&](const Parameters& params, Parameters& grads) {
+      if (config.proximal_mu > 0) {
+        grads.Axpy(config.proximal_mu, params);
+        grads.Axpy(-config.proximal_mu, global);
+      }
+      if (config.scaffold) grads.AddInPlace(correction);
+    };
+  }
+  model.ReseedRandomState(rng.NextU64());
+  FEDRA_ASSIGN_OR_RETURN(TrainResult fit, Fit(model, loss, *optimizer, data, options, rng));
+  FitResult result;
+  result.num_examples = fit.num_examples;
+  result.local_steps = fit.steps;
+  result.train_loss = fit.loss();
+  result.update = model.parameters();
+  result.update.SubInPlace(global);
+  if (config.scaffold && result.local_steps > 0) {
+    // c_i+ - c_i = -c + (global - local) / (K lr) = -c - update / (K lr).
+    Parameters delta = broadcast.at("control");
+    delta.Scale(-1.0f);
+    delta.Axpy(-1.0f / (static_cast<float>(result.local_steps) * config.learning_rate),
+               result.update);
+    state->control.AddInPlace(delta);
+    result.extras["control_delta"] = std::move(delta);
+  } else if (config.scaffold) {
+    result.extras["control_delta"] = Parameters::ZerosLike(global);
+  }
+  return result;
+}
+
+StatusOr<EvaluateResult> RunLocalEvaluate(Model& model, const Loss& loss, const Dataset& data,
+                                          const Parameters& global, int batch_size) {
+  FEDRA_RETURN_IF_ERROR(model.SetParameters(global).WithContext("global parameters"));
+  FEDRA_ASSIGN_OR_RETURN(EvalResult eval, Evaluate(model, loss, data, batch_size));
+  return EvaluateResult{
+      .num_examples = eval.num_examples, .loss = eval.loss, .accuracy = eval.accuracy};
+}
+
+}  // namespace fedra

@@ -1,0 +1,149 @@
+#include "fedra/fl/round_driver.h"
+
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "fedra/core/logging.h"
+
+namespace fedra {
+namespace {
+
+uint64_t BytesOf(const Parameters& p) { return p.num_bytes(); }
+
+uint64_t BytesOf(const std::map<std::string, Parameters>& named) {
+  uint64_t total = 0;
+  for (const auto& [name, p] : named) total += p.num_bytes();
+  return total;
+}
+
+}  // namespace
+
+Status ValidateFitResult(const FitResult& result, const Parameters& global) {
+  const std::string who = "client " + std::to_string(result.client);
+  FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(result.update).WithContext(who + " update"));
+  FEDRA_RETURN_IF_ERROR(result.update.CheckFinite().WithContext(who + " update"));
+  for (const auto& [name, extra] : result.extras) {
+    FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(extra).WithContext(who + " " + name));
+    FEDRA_RETURN_IF_ERROR(extra.CheckFinite().WithContext(who + " " + name));
+  }
+  if (result.num_examples == 0) return InvalidArgumentError(who + " trained on zero examples");
+  if (!std::isfinite(result.train_loss))
+    return InvalidArgumentError(who + " reported a non-finite loss");
+  return OkStatus();
+}
+
+RoundDriver::RoundDriver(Strategy& strategy, ClientPool& pool, RoundDriverOptions options)
+    : strategy_(strategy), pool_(pool), options_(std::move(options)), rng_(options_.seed) {}
+
+StatusOr<Parameters> RoundDriver::Run(Parameters global, int first_round) {
+  FEDRA_RETURN_IF_ERROR(global.CheckFinite().WithContext("initial parameters"));
+  for (int round = first_round; round <= options_.num_rounds; ++round) {
+    RoundMetrics m = RunRound(round, global);
+    if (!m.aggregated && m.fit_clients == 0) {
+      return FailedPreconditionError("round " + std::to_string(round) + ": " + m.error);
+    }
+  }
+  return global;
+}
+
+RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
+  const auto start = std::chrono::steady_clock::now();
+  RoundMetrics m;
+  m.round = round;
+  const Status fit = FitRound(round, global, m);
+  m.aggregated = fit.ok();
+  if (!fit.ok()) {
+    m.error = fit.ToString();
+    Logger("fl")->warn("round {} failed, global model unchanged: {}", round, m.error);
+  }
+  const bool last = round == options_.num_rounds;
+  if (options_.evaluate_every > 0 && (round % options_.evaluate_every == 0 || last)) {
+    EvaluateRound(round, global, m);
+  }
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options_.on_round_end) options_.on_round_end(m);
+  return m;
+}
+
+Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
+  // A per-round stream: sampling in round r does not depend on earlier rounds, so a resumed
+  // run samples exactly as an uninterrupted one.
+  Rng rng = rng_.Split(static_cast<uint64_t>(round));
+  const std::vector<ClientId> available = pool_.AvailableClients();
+  FEDRA_ASSIGN_OR_RETURN(RoundPlan plan, strategy_.ConfigureFit(round, global, available, rng));
+  plan.round = round;
+  m.fit_clients = plan.tasks.size();
+  if (plan.tasks.empty()) return FailedPreconditionError("the strategy selected no clients");
+  m.bytes_down = plan.tasks.size() * (BytesOf(global) + BytesOf(plan.broadcast));
+
+  const bool individual = strategy_.mode() == AggregationMode::kIndividual;
+  UpdateAccumulator sums;
+  std::vector<FitResult> kept;  // only for kIndividual strategies
+  double loss_sum = 0, examples = 0;
+  pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
+    Status s = result.ok() ? ValidateFitResult(*result, global) : result.status();
+    if (s.ok() && result->client != plan.tasks[task].client) {
+      s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
+    }
+    if (!s.ok()) {
+      ++m.fit_failures;
+      Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,
+                         s.ToString());
+      return;
+    }
+    m.bytes_up += BytesOf(result->update) + BytesOf(result->extras);
+    loss_sum += result->train_loss * static_cast<double>(result->num_examples);
+    examples += static_cast<double>(result->num_examples);
+    if (individual) {
+      kept.push_back(std::move(result).value());
+    } else {
+      strategy_.Fold(*result, sums);
+      sums.IncrementCount();
+    }
+  });
+  const size_t ok = m.fit_clients - m.fit_failures;
+  if (examples > 0) m.train_loss = loss_sum / examples;
+  if (ok == 0) return UnavailableError("every selected client failed");
+  if (static_cast<double>(m.fit_failures) >
+      options_.max_failure_fraction * static_cast<double>(m.fit_clients)) {
+    return UnavailableError(std::to_string(m.fit_failures) + " of " +
+                            std::to_string(m.fit_clients) +
+                            " clients failed, more than the tolerated fraction " +
+                            std::to_string(options_.max_failure_fraction));
+  }
+  AggregateInput input{
+      .sums = &sums, .results = kept, .num_results = ok, .num_failures = m.fit_failures};
+  FEDRA_ASSIGN_OR_RETURN(Parameters next, strategy_.AggregateFit(round, global, input));
+  FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(next).WithContext("aggregated model"));
+  FEDRA_RETURN_IF_ERROR(next.CheckFinite().WithContext("aggregated model"));
+  global = std::move(next);
+  return OkStatus();
+}
+
+void RoundDriver::EvaluateRound(int round, const Parameters& global, RoundMetrics& m) {
+  Rng rng = rng_.Split(static_cast<uint64_t>(round)).Split(0xe7a1);
+  auto tasks = strategy_.ConfigureEvaluate(round, global, pool_.AvailableClients(), rng);
+  if (tasks.ok() && !tasks->empty()) {
+    std::vector<EvaluateResult> results;
+    pool_.RunEvaluate(global, *tasks, [&](size_t, StatusOr<EvaluateResult> r) {
+      if (r.ok() && std::isfinite(r->loss) && r->num_examples > 0) results.push_back(*r);
+    });
+    const EvaluateResult summary = WeightedEvaluation(results);
+    m.eval_clients = results.size();
+    m.eval_loss = summary.loss;
+    m.eval_accuracy = summary.accuracy;
+  }
+  if (options_.server_evaluate) {
+    auto eval = options_.server_evaluate(round, global);
+    if (eval.ok()) {
+      m.server_eval_loss = eval->loss;
+      m.server_eval_accuracy = eval->accuracy;
+    } else {
+      Logger("fl")->warn("round {}: server-side evaluation failed: {}", round,
+                         eval.status().ToString());
+    }
+  }
+}
+
+}  // namespace fedra

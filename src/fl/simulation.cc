@@ -1,0 +1,158 @@
+#include "fedra/fl/simulation.h"
+
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "fedra/core/thread_pool.h"
+
+namespace fedra {
+namespace {
+
+// Runs produce(worker, i) for i in [0, n) on the pool and consume(i, value) on the calling
+// thread in order of i, with at most `window` values produced but not yet consumed.
+template <typename T, typename Produce, typename Consume>
+void OrderedParallel(ThreadPool& pool, size_t n, size_t window, Produce produce, Consume consume) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t next_start = 0, next_consume = 0;
+  std::map<size_t, T> ready;
+  auto work = [&](size_t worker) {
+    for (;;) {
+      size_t i;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return next_start >= n || next_start < next_consume + window; });
+        if (next_start >= n) return;
+        i = next_start++;
+      }
+      T value = produce(worker, i);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ready.emplace(i, std::move(value));
+      }
+      cv.notify_all();
+    }
+  };
+  std::thread runner([&] { pool.Run(work); });
+  for (size_t i = 0; i < n; ++i) {
+    std::optional<T> value;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return ready.contains(i); });
+      value.emplace(std::move(ready.at(i)));
+      ready.erase(i);
+      next_consume = i + 1;
+    }
+    cv.notify_all();
+    consume(i, std::move(*value));
+  }
+  runner.join();
+}
+
+template <typename F>
+auto Guarded(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return InternalError(std::string("client threw: ") + e.what());
+  } catch (...) {
+    return InternalError("client threw a non-standard exception");
+  }
+}
+
+}  // namespace
+
+struct Simulation::Impl {
+  std::unique_ptr<Loss> loss;
+  SimulationOptions options;
+  ThreadPool pool;
+  std::vector<std::unique_ptr<Model>> models;  // one per worker
+  std::vector<ClientState> states;             // per client, filled lazily (SCAFFOLD)
+
+  Impl(std::unique_ptr<Loss> l, const SimulationOptions& o)
+      : loss(std::move(l)), options(o), pool(o.threads) {}
+};
+
+Simulation::Simulation(std::unique_ptr<Impl> impl, std::vector<SimulatedClient> clients)
+    : impl_(std::move(impl)), clients_(std::move(clients)) {
+  impl_->states.resize(clients_.size());
+}
+
+Simulation::~Simulation() = default;
+
+StatusOr<std::unique_ptr<Simulation>> Simulation::Create(const Model& prototype,
+                                                         std::unique_ptr<Loss> loss,
+                                                         std::vector<SimulatedClient> clients,
+                                                         const SimulationOptions& options) {
+  if (clients.empty()) return InvalidArgumentError("a simulation needs at least one client");
+  if (options.threads < 1) return InvalidArgumentError("a simulation needs at least one thread");
+  if (loss == nullptr) return InvalidArgumentError("a simulation needs a loss");
+  const int64_t in = NumElements(prototype.InputShape());
+  for (size_t c = 0; c < clients.size(); ++c) {
+    for (const Dataset* d : {&clients[c].train, &clients[c].test}) {
+      if (d->size() > 0 && d->features.rows() != in) {
+        return InvalidArgumentError("client " + std::to_string(c) + " has " +
+                                    std::to_string(d->features.rows()) +
+                                    " features per example, the model takes " + std::to_string(in));
+      }
+    }
+  }
+  auto impl = std::make_unique<Impl>(std::move(loss), options);
+  for (size_t w = 0; w < options.threads; ++w) impl->models.push_back(prototype.Clone());
+  return std::unique_ptr<Simulation>(new Simulation(std::move(impl), std::move(clients)));
+}
+
+std::vector<ClientId> Simulation::AvailableClients() {
+  std::vector<ClientId> ids(clients_.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  return ids;
+}
+
+void Simulation::RunFit(const Parameters& global, const RoundPlan& plan,
+                        const FitCallback& on_result) {
+  auto produce = [&](size_t worker, size_t i) -> StatusOr<FitResult> {
+    const FitTask& task = plan.tasks[i];
+    if (task.client >= clients_.size())
+      return NotFoundError("unknown client " + std::to_string(task.client));
+    Rng rng = Rng(impl_->options.seed).Split(task.client).Split(static_cast<uint64_t>(plan.round));
+    return Guarded([&]() -> StatusOr<FitResult> {
+      if (impl_->options.fault)
+        FEDRA_RETURN_IF_ERROR(impl_->options.fault(task.client, plan.round));
+      FEDRA_ASSIGN_OR_RETURN(
+          FitResult r,
+          RunLocalFit(*impl_->models[worker], *impl_->loss, clients_[task.client].train, global,
+                      task.config, plan.broadcast, &impl_->states[task.client], rng));
+      r.client = task.client;
+      return r;
+    });
+  };
+  OrderedParallel<StatusOr<FitResult>>(
+      impl_->pool, plan.tasks.size(), 2 * impl_->pool.size(), produce,
+      [&](size_t i, StatusOr<FitResult> r) { on_result(i, std::move(r)); });
+}
+
+void Simulation::RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
+                             const EvaluateCallback& on_result) {
+  auto produce = [&](size_t worker, size_t i) -> StatusOr<EvaluateResult> {
+    const EvaluateTask& task = tasks[i];
+    if (task.client >= clients_.size())
+      return NotFoundError("unknown client " + std::to_string(task.client));
+    const Dataset& test = clients_[task.client].test;
+    if (test.size() == 0) return FailedPreconditionError("client has no test data");
+    return Guarded([&]() -> StatusOr<EvaluateResult> {
+      FEDRA_ASSIGN_OR_RETURN(
+          EvaluateResult r,
+          RunLocalEvaluate(*impl_->models[worker], *impl_->loss, test, global, task.batch_size));
+      r.client = task.client;
+      return r;
+    });
+  };
+  OrderedParallel<StatusOr<EvaluateResult>>(
+      impl_->pool, tasks.size(), 2 * impl_->pool.size(), produce,
+      [&](size_t i, StatusOr<EvaluateResult> r) { on_result(i, std::move(r)); });
+}
+
+}  // namespace fedra

@@ -1,0 +1,56 @@
+#include "fedra/fl/strategy.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fedra {
+
+void Strategy::Fold(const FitResult& result, UpdateAccumulator& acc) const {
+  const auto n = static_cast<float>(result.num_examples);
+  acc.Add("update", n, result.update);
+  acc.AddScalar("weight", static_cast<double>(result.num_examples));
+}
+
+StatusOr<std::vector<ClientId>> SampleClients(std::span<const ClientId> available, double fraction,
+                                              size_t min_clients, size_t min_available, Rng& rng) {
+  const size_t needed = std::max(min_clients, min_available);
+  if (available.size() < needed) {
+    return FailedPreconditionError(std::to_string(available.size()) +
+                                   " clients available, need at least " + std::to_string(needed));
+  }
+  auto n = static_cast<size_t>(std::ceil(fraction * static_cast<double>(available.size())));
+  n = std::min(available.size(), std::max(n, min_clients));
+  std::vector<ClientId> chosen;
+  chosen.reserve(n);
+  for (size_t i : rng.SampleWithoutReplacement(available.size(), n)) chosen.push_back(available[i]);
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+StatusOr<std::vector<EvaluateTask>> SampleEvaluateTasks(std::span<const ClientId> available,
+                                                        const SamplingOptions& options, Rng& rng) {
+  std::vector<EvaluateTask> tasks;
+  if (options.fraction_evaluate <= 0.0) return tasks;
+  FEDRA_ASSIGN_OR_RETURN(auto clients, SampleClients(available, options.fraction_evaluate,
+                                                     options.min_evaluate_clients,
+                                                     options.min_available_clients, rng));
+  for (ClientId c : clients) tasks.push_back({.client = c});
+  return tasks;
+}
+
+EvaluateResult WeightedEvaluation(std::span<const EvaluateResult> results) {
+  EvaluateResult out;
+  double loss = 0, acc = 0;
+  for (const EvaluateResult& r : results) {
+    out.num_examples += r.num_examples;
+    loss += r.loss * static_cast<double>(r.num_examples);
+    acc += r.accuracy * static_cast<double>(r.num_examples);
+  }
+  if (out.num_examples > 0) {
+    out.loss = loss / static_cast<double>(out.num_examples);
+    out.accuracy = acc / static_cast<double>(out.num_examples);
+  }
+  return out;
+}
+
+}  // namespace fedra

@@ -1,0 +1,108 @@
+#include "fedra/fl/local_update.h"
+
+#include <gtest/gtest.h>
+
+#include "fedra/ml/model_zoo.h"
+
+namespace fedra {
+namespace {
+
+// One example x = (1, 2), target 3, for y = w.x + b with MSE: dL/dw = 2 (y - t) x.
+Dataset OneExample() {
+  Dataset d{
+      .features = Matrix(2, 1), .targets = Matrix(1, 1), .example_shape = {2}, .num_classes = 0};
+  d.features << 1, 2;
+  d.targets << 3;
+  return d;
+}
+
+Parameters Zeros(const Model& m) { return Parameters::ZerosLike(m.parameters()); }
+
+TEST(LocalUpdateTest, UpdateIsLocalMinusGlobalAfterOneHandWorkedStep) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  const Parameters global = Zeros(*model);  // w = 0, b = 0: y = 0, error -3
+  Rng rng(1);
+  ClientState state;
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global,
+                       {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f}, {}, &state, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // grad w = 2 * (0 - 3) * (1, 2) = (-6, -12); grad b = -6; update = -0.1 * grad.
+  EXPECT_FLOAT_EQ(r->update.data()[0], 0.6f);
+  EXPECT_FLOAT_EQ(r->update.data()[1], 1.2f);
+  EXPECT_FLOAT_EQ(r->update.data()[2], 0.6f);
+  EXPECT_EQ(r->num_examples, 1u);
+  EXPECT_EQ(r->local_steps, 1);
+  EXPECT_DOUBLE_EQ(r->train_loss, 9.0);
+}
+
+TEST(LocalUpdateTest, ProximalTermPullsTowardsTheGlobalModel) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  Parameters global = Zeros(*model);
+  global.data()[0] = 1.0f;  // w = (1, 0), b = 0: y = 1, error -2
+  Rng rng(1);
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global,
+                       {.epochs = 2, .batch_size = 1, .learning_rate = 0.1f, .proximal_mu = 0.5f},
+                       {}, nullptr, rng);
+  ASSERT_TRUE(r.ok());
+  // Step 1 at w = global: the proximal gradient mu (w - global) is 0, so step = -0.1 * (-4, -8,
+  // -4). Step 2 at w1 = (1.4, 0.8), b1 = 0.4: y = 1.4 + 1.6 + 0.4 = 3.4, error 0.4, MSE grad
+  // (0.8, 1.6, 0.8); proximal grad 0.5 * (0.4, 0.8, 0.4) = (0.2, 0.4, 0.2); total (1.0, 2.0, 1.0).
+  // w2 - global = (0.4, 0.8, 0.4) - 0.1 * (1.0, 2.0, 1.0) = (0.3, 0.6, 0.3).
+  EXPECT_NEAR(r->update.data()[0], 0.3f, 1e-6);
+  EXPECT_NEAR(r->update.data()[1], 0.6f, 1e-6);
+  EXPECT_NEAR(r->update.data()[2], 0.3f, 1e-6);
+}
+
+TEST(LocalUpdateTest, ScaffoldCorrectsGradientsAndReturnsControlDelta) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  const Parameters global = Zeros(*model);
+  Parameters c = Zeros(*model);
+  c.data()[0] = 1.0f;  // server control (1, 0, 0); client control starts at 0
+  Rng rng(1);
+  ClientState state;
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global,
+                       {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .scaffold = true},
+                       {{"control", c}}, &state, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Corrected gradient (-6, -12, -6) + (1, 0, 0) = (-5, -12, -6); update = (0.5, 1.2, 0.6).
+  EXPECT_FLOAT_EQ(r->update.data()[0], 0.5f);
+  // Option II: c_i+ = c_i - c + (global - local) / (K lr)
+  //                  = 0 - (1, 0, 0) - (0.5, 1.2, 0.6) / 0.1 = (-6, -12, -6); delta = c_i+ - 0.
+  const Parameters& delta = r->extras.at("control_delta");
+  EXPECT_NEAR(delta.data()[0], -6.0f, 1e-5);
+  EXPECT_NEAR(delta.data()[1], -12.0f, 1e-5);
+  EXPECT_NEAR(delta.data()[2], -6.0f, 1e-5);
+  EXPECT_NEAR(state.control.data()[1], -12.0f, 1e-5);  // the client keeps c_i+
+}
+
+TEST(LocalUpdateTest, ScaffoldWithoutServerControlIsAnError) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  Rng rng(1);
+  ClientState state;
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
+                       {.scaffold = true}, {}, &state, rng);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LocalUpdateTest, GlobalOfTheWrongShapeIsRejected) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  auto other = *NewLinearRegression({3}, 1, 1);
+  Rng rng(1);
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), other->parameters(), {}, {},
+                       nullptr, rng);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("global parameters"), std::string::npos);
+  auto e = RunLocalEvaluate(*model, *NewMeanSquaredError(), OneExample(), other->parameters(), 8);
+  EXPECT_FALSE(e.ok());
+}
+
+TEST(LocalUpdateTest, EvaluateReportsLossOfTheGlobalModel) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  auto e = RunLocalEvaluate(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model), 8);
+  ASSERT_TRUE(e.ok());
+  EXPECT_DOUBLE_EQ(e->loss, 9.0);
+  EXPECT_EQ(e->num_examples, 1u);
+}
+
+}  // namespace
+}  // namespace fedra
