@@ -1,20 +1,16 @@
 #include "fedra/core/svg_plot.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <string_view>
-#include <system_error>
 #include <utility>
+
+#include "core/file_util.h"
 
 namespace fedra {
 namespace {
@@ -382,57 +378,6 @@ std::string RenderChart(const LinePlot& plot, const Layout& l) {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------
-// Files.
-
-Status ErrnoError(const std::string& message, int err) {
-  std::string full = message + ": " + std::generic_category().message(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return NotFoundError(std::move(full));
-    case ENOSPC:
-    case EDQUOT:
-      return ResourceExhaustedError(std::move(full));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EISDIR:
-      return FailedPreconditionError(std::move(full));
-    default:
-      return InternalError(std::move(full));
-  }
-}
-
-Status WriteAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError("write failed", errno);
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return OkStatus();
-}
-
-// Writes `text` to a unique temporary file next to `path` and renames it over `path`.
-Status WriteFileAtomic(const std::string& path, std::string_view text) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot write " + path + ": cannot create " + tmp, errno);
-  Status status = WriteAll(fd, text);
-  // mkostemp creates the file private (0600); a plot is for sharing.
-  if (status.ok() && ::fchmod(fd, 0644) != 0) status = ErrnoError("fchmod failed", errno);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoError("close failed", errno);
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoError("cannot rename " + tmp + " to " + path, errno);
-  }
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status.WithContext("cannot write " + path);
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 std::string RenderStackedSvg(std::span<const LinePlot> plots, int width, int height_each) {
@@ -463,11 +408,11 @@ std::string RenderSvg(const LinePlot& plot, int width, int height) {
 }
 
 Status WriteSvg(const std::string& path, const LinePlot& plot) {
-  return WriteFileAtomic(path, RenderSvg(plot) + "\n");
+  return internal::WriteFileAtomically(path, RenderSvg(plot) + "\n");
 }
 
 Status WriteStackedSvg(const std::string& path, std::span<const LinePlot> plots) {
-  return WriteFileAtomic(path, RenderStackedSvg(plots) + "\n");
+  return internal::WriteFileAtomically(path, RenderStackedSvg(plots) + "\n");
 }
 
 }  // namespace fedra

@@ -15,12 +15,7 @@ class FedAvg final : public Strategy {
 
   StatusOr<RoundPlan> ConfigureFit(int, const Parameters&, std::span<const ClientId> available,
                                    Rng& rng) override {
-    const SamplingOptions& s = options_.sampling;
-    FEDRA_ASSIGN_OR_RETURN(auto clients, SampleClients(available, s.fraction_fit, s.min_fit_clients,
-                                                       s.min_available_clients, rng));
-    RoundPlan plan;
-    for (ClientId c : clients) plan.tasks.push_back({c, options_.fit});
-    return plan;
+    return PlanFitRound(options_.sampling, options_.fit, available, rng);
   }
 
   StatusOr<Parameters> AggregateFit(int, const Parameters& global,

@@ -48,16 +48,6 @@ size_t NumTrimmed(size_t n, double beta) {
 
 }  // namespace
 
-StatusOr<RoundPlan> PlanFit(const FedAvgOptions& options, std::span<const ClientId> available,
-                            Rng& rng) {
-  const SamplingOptions& s = options.sampling;
-  FEDRA_ASSIGN_OR_RETURN(auto clients, SampleClients(available, s.fraction_fit, s.min_fit_clients,
-                                                     s.min_available_clients, rng));
-  RoundPlan plan;
-  for (ClientId c : clients) plan.tasks.push_back({c, options.fit});
-  return plan;
-}
-
 Status CheckResults(const Parameters& global, std::span<const FitResult> results) {
   if (results.empty()) return FailedPreconditionError("no client results to aggregate");
   for (const FitResult& r : results) {
@@ -96,7 +86,7 @@ class FedMedian final : public Strategy {
 
   StatusOr<RoundPlan> ConfigureFit(int, const Parameters&, std::span<const ClientId> available,
                                    Rng& rng) override {
-    return robust::PlanFit(options_, available, rng);
+    return PlanFitRound(options_.sampling, options_.fit, available, rng);
   }
 
   StatusOr<Parameters> AggregateFit(int, const Parameters& global,

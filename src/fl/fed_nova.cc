@@ -9,17 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "fedra/fl/local_update.h"
+
 namespace fedra {
 namespace {
-
-// a_i for tau local steps of SGD with heavy-ball momentum rho in [0, 1): the sum over the
-// steps of (1 - rho^k) / (1 - rho), k = 1..tau, i.e. (tau - rho (1 - rho^tau) / (1 - rho)) /
-// (1 - rho); tau without momentum.
-double NormalizingFactor(int64_t tau, double rho) {
-  const auto t = static_cast<double>(tau);
-  if (rho == 0) return t;
-  return (t - rho * (1 - std::pow(rho, t)) / (1 - rho)) / (1 - rho);
-}
 
 class FedNova final : public Strategy {
  public:
@@ -30,12 +23,7 @@ class FedNova final : public Strategy {
 
   StatusOr<RoundPlan> ConfigureFit(int, const Parameters&, std::span<const ClientId> available,
                                    Rng& rng) override {
-    const SamplingOptions& s = options_.sampling;
-    FEDRA_ASSIGN_OR_RETURN(auto clients, SampleClients(available, s.fraction_fit, s.min_fit_clients,
-                                                       s.min_available_clients, rng));
-    RoundPlan plan;
-    for (ClientId c : clients) plan.tasks.push_back({c, options_.fit});
-    return plan;
+    return PlanFitRound(options_.sampling, options_.fit, available, rng);
   }
 
   // A result with local_steps <= 0 has no a_i: it is counted under scalar "skipped" and left
@@ -46,7 +34,7 @@ class FedNova final : public Strategy {
       return;
     }
     const auto n = static_cast<double>(result.num_examples);
-    const double a = NormalizingFactor(result.local_steps, options_.fit.momentum);
+    const double a = EffectiveLocalSteps(result.local_steps, options_.fit.momentum);
     acc.Add("nova", static_cast<float>(n / a), result.update);
     acc.AddScalar("weight", n);
     acc.AddScalar("tau_eff", n * a);

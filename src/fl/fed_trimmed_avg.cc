@@ -20,7 +20,7 @@ class FedTrimmedAvg final : public Strategy {
 
   StatusOr<RoundPlan> ConfigureFit(int, const Parameters&, std::span<const ClientId> available,
                                    Rng& rng) override {
-    return robust::PlanFit(options_.base, available, rng);
+    return PlanFitRound(options_.base.sampling, options_.base.fit, available, rng);
   }
 
   StatusOr<Parameters> AggregateFit(int, const Parameters& global,

@@ -1,5 +1,7 @@
 #include "fedra/fl/local_update.h"
 
+#include <cmath>
+
 #include "fedra/ml/trainer.h"
 
 namespace fedra {
@@ -21,6 +23,12 @@ StatusOr<Parameters> ScaffoldCorrection(const Parameters& global,
 }
 
 }  // namespace
+
+double EffectiveLocalSteps(int64_t steps, double momentum) {
+  const auto t = static_cast<double>(steps);
+  if (momentum == 0) return t;
+  return (t - momentum * (1 - std::pow(momentum, t)) / (1 - momentum)) / (1 - momentum);
+}
 
 StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& data,
                                 const Parameters& global, const FitConfig& config,
@@ -53,11 +61,11 @@ StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& d
   result.update = model.parameters();
   result.update.SubInPlace(global);
   if (config.scaffold && result.local_steps > 0) {
-    // c_i+ - c_i = -c + (global - local) / (K lr) = -c - update / (K lr).
+    // c_i+ - c_i = -c + (global - local) / (a lr) = -c - update / (a lr).
+    const double a = EffectiveLocalSteps(result.local_steps, config.momentum);
     Parameters delta = broadcast.at("control");
     delta.Scale(-1.0f);
-    delta.Axpy(-1.0f / (static_cast<float>(result.local_steps) * config.learning_rate),
-               result.update);
+    delta.Axpy(static_cast<float>(-1.0 / (a * config.learning_rate)), result.update);
     state->control.AddInPlace(delta);
     result.extras["control_delta"] = std::move(delta);
   } else if (config.scaffold) {

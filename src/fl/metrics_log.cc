@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_util.h"
 #include "fedra/core/logging.h"
 
 namespace fedra {
@@ -26,29 +27,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxQuotedValueChars = 40;
-
-struct CloseFile {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-Status ErrnoError(const std::string& message, int err) {
-  std::string full = message + ": " + std::generic_category().message(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return NotFoundError(std::move(full));
-    case ENOSPC:
-    case EDQUOT:
-      return ResourceExhaustedError(std::move(full));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EISDIR:
-      return FailedPreconditionError(std::move(full));
-    default:
-      return InternalError(std::move(full));
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // JSON.
@@ -157,17 +135,6 @@ StatusOr<Json> ParseJson(const std::string& text) {
 // ---------------------------------------------------------------------------------------
 // Files.
 
-StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::unique_ptr<std::FILE, CloseFile> f(std::fopen(path.c_str(), "rb"));
-  if (f == nullptr) return ErrnoError("cannot open " + path, errno);
-  std::string text;
-  char buf[1 << 16];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) text.append(buf, n);
-  if (std::ferror(f.get())) return ErrnoError("cannot read " + path, errno);
-  return text;
-}
-
 // The records in `text`, the contents of `path`.
 StatusOr<std::vector<RoundMetrics>> ParseRecords(const std::string& path, std::string_view text) {
   std::vector<RoundMetrics> records;
@@ -186,7 +153,7 @@ StatusOr<std::vector<RoundMetrics>> ParseRecords(const std::string& path, std::s
 // The records already in `path` (none if it does not exist), after cutting off a final line
 // that lacks its newline.
 StatusOr<std::vector<RoundMetrics>> LoadForAppend(const std::string& path) {
-  StatusOr<std::string> text = ReadWholeFile(path);
+  StatusOr<std::string> text = internal::ReadFile(path);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound) return std::vector<RoundMetrics>();
     return text.status();
@@ -200,7 +167,9 @@ StatusOr<std::vector<RoundMetrics>> LoadForAppend(const std::string& path) {
         text->size() - complete);
     std::error_code ec;
     std::filesystem::resize_file(path, complete, ec);
-    if (ec) return ErrnoError("cannot remove the incomplete last line of " + path, ec.value());
+    if (ec) {
+      return internal::ErrnoError("cannot remove the incomplete last line of " + path, ec.value());
+    }
   }
   return records;
 }
@@ -263,7 +232,7 @@ StatusOr<RoundMetrics> RoundMetricsFromJson(const std::string& line) {
 }
 
 StatusOr<std::vector<RoundMetrics>> ReadMetricsLog(const std::string& path) {
-  FEDRA_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path));
+  FEDRA_ASSIGN_OR_RETURN(const std::string text, internal::ReadFile(path));
   return ParseRecords(path, text);
 }
 
@@ -278,12 +247,12 @@ StatusOr<MetricsLog> MetricsLog::Open(const std::string& path, bool truncate) {
   }
   const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
   const int fd = ::open(path.c_str(), flags, 0644);
-  if (fd < 0) return ErrnoError("cannot open " + path + " for appending", errno);
+  if (fd < 0) return internal::ErrnoError("cannot open " + path + " for appending", errno);
   std::unique_ptr<std::FILE, FileCloser> file(::fdopen(fd, "a"));
   if (file == nullptr) {
     const int err = errno;
     ::close(fd);
-    return ErrnoError("cannot open " + path + " for appending", err);
+    return internal::ErrnoError("cannot open " + path + " for appending", err);
   }
   return MetricsLog(path, std::move(file), std::move(history));
 }
@@ -295,7 +264,7 @@ Status MetricsLog::Append(const RoundMetrics& metrics) {
       std::fflush(file_.get()) != 0) {
     const int err = errno;
     std::clearerr(file_.get());
-    return ErrnoError("cannot append to " + path_, err);
+    return internal::ErrnoError("cannot append to " + path_, err);
   }
   history_.push_back(metrics);
   return OkStatus();

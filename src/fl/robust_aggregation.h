@@ -12,18 +12,11 @@
 #include <span>
 #include <vector>
 
-#include "fedra/core/rng.h"
 #include "fedra/core/status.h"
-#include "fedra/fl/fed_avg.h"
-#include "fedra/fl/strategy.h"
 #include "fedra/fl/types.h"
 #include "fedra/ml/parameters.h"
 
 namespace fedra::robust {
-
-// FedAvg's client sampling: every selected client gets `options.fit`.
-StatusOr<RoundPlan> PlanFit(const FedAvgOptions& options, std::span<const ClientId> available,
-                            Rng& rng);
 
 // OK iff there is at least one result and every update has the layout of `global` and is
 // finite. The round driver already validates updates; this keeps a robust strategy safe when

@@ -31,13 +31,9 @@ class Scaffold final : public Strategy {
           " clients available, more than num_total_clients = " + std::to_string(total));
     }
     FEDRA_ASSIGN_OR_RETURN(Parameters control, ControlLike(global));
-    const SamplingOptions& s = options_.base.sampling;
-    FEDRA_ASSIGN_OR_RETURN(auto clients, SampleClients(available, s.fraction_fit, s.min_fit_clients,
-                                                       s.min_available_clients, rng));
-    RoundPlan plan;
-    FitConfig config = options_.base.fit;
-    config.scaffold = true;
-    for (ClientId c : clients) plan.tasks.push_back({c, config});
+    FEDRA_ASSIGN_OR_RETURN(RoundPlan plan,
+                           PlanFitRound(options_.base.sampling, options_.base.fit, available, rng));
+    for (FitTask& task : plan.tasks) task.config.scaffold = true;
     plan.broadcast.emplace(kControl, std::move(control));
     num_available_ = available.size();
     return plan;

@@ -27,6 +27,17 @@ StatusOr<std::vector<ClientId>> SampleClients(std::span<const ClientId> availabl
   return chosen;
 }
 
+StatusOr<RoundPlan> PlanFitRound(const SamplingOptions& sampling, const FitConfig& fit,
+                                 std::span<const ClientId> available, Rng& rng) {
+  FEDRA_ASSIGN_OR_RETURN(auto clients,
+                         SampleClients(available, sampling.fraction_fit, sampling.min_fit_clients,
+                                       sampling.min_available_clients, rng));
+  RoundPlan plan;
+  plan.tasks.reserve(clients.size());
+  for (ClientId c : clients) plan.tasks.push_back({c, fit});
+  return plan;
+}
+
 StatusOr<std::vector<EvaluateTask>> SampleEvaluateTasks(std::span<const ClientId> available,
                                                         const SamplingOptions& options, Rng& rng) {
   std::vector<EvaluateTask> tasks;

@@ -1,24 +1,19 @@
 #include "fedra/ml/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <string_view>
-#include <system_error>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/file_util.h"
 
 namespace fedra {
 namespace {
@@ -284,97 +279,6 @@ Status CheckF64Range(const std::vector<Entry>& entries, const char* data) {
   return OkStatus();
 }
 
-// ---------------------------------------------------------------------------------------
-// File I/O.
-
-Status ErrnoError(std::string_view what, int err) {
-  std::string message =
-      std::string(what) + ": " + std::error_code(err, std::generic_category()).message();
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return NotFoundError(std::move(message));
-    case ENOSPC:
-    case EDQUOT:
-      return ResourceExhaustedError(std::move(message));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EISDIR:
-      return FailedPreconditionError(std::move(message));
-    default:
-      return InternalError(std::move(message));
-  }
-}
-
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  // Closes now and reports the error close() returns (it can report a failed write).
-  Status Close() {
-    const int rc = ::close(std::exchange(fd_, -1));
-    return rc == 0 ? OkStatus() : ErrnoError("close failed", errno);
-  }
-
- private:
-  int fd_;
-};
-
-StatusOr<std::string> ReadFile(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO must not hang; it is then rejected as not a regular file.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (fd.get() < 0) return ErrnoError("cannot open for reading", errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", errno);
-  if (!S_ISREG(st.st_mode)) return InvalidArgumentError("not a regular file");
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError("read failed", errno);
-    if (n == 0) break;  // the file shrank while we read it
-    done += static_cast<size_t>(n);
-  }
-  bytes.resize(done);
-  return bytes;
-}
-
-Status WriteAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError("write failed", errno);
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return OkStatus();
-}
-
-Status WriteFileSynced(const std::string& path, std::string_view bytes) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (fd.get() < 0) return ErrnoError("cannot create " + path, errno);
-  FEDRA_RETURN_IF_ERROR(WriteAll(fd.get(), bytes));
-  if (::fsync(fd.get()) != 0) return ErrnoError("fsync failed", errno);
-  return fd.Close();
-}
-
-Status SyncDirectory(const std::string& file_path) {
-  std::string dir = std::filesystem::path(file_path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError("cannot open directory " + dir, errno);
-  if (::fsync(fd.get()) != 0) return ErrnoError("fsync of directory " + dir + " failed", errno);
-  return fd.Close();
-}
-
 }  // namespace
 
 std::string EncodeSafetensors(const Parameters& params, const Metadata& metadata) {
@@ -422,22 +326,12 @@ Status SaveSafetensors(const std::string& path, const Parameters& params,
   if (params.Find(kMetadataKey).ok()) {
     return InvalidArgumentError(path + ": a tensor may not be named __metadata__");
   }
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  Status status = WriteFileSynced(tmp, EncodeSafetensors(params, metadata));
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoError("cannot rename " + tmp + " to " + path, errno);
-  }
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status.WithContext(path);
-  }
-  return SyncDirectory(path).WithContext(path);
+  return internal::WriteFileAtomically(path, EncodeSafetensors(params, metadata));
 }
 
 StatusOr<Parameters> LoadSafetensors(const std::string& path, Metadata* metadata) {
-  StatusOr<std::string> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status().WithContext(path);
-  StatusOr<Parameters> params = DecodeSafetensors(*bytes, metadata);
+  FEDRA_ASSIGN_OR_RETURN(const std::string bytes, internal::ReadFile(path));  // names `path`
+  StatusOr<Parameters> params = DecodeSafetensors(bytes, metadata);
   if (!params.ok()) return params.status().WithContext(path);
   return params;
 }

@@ -106,3 +106,35 @@ TEST(LocalUpdateTest, EvaluateReportsLossOfTheGlobalModel) {
 
 }  // namespace
 }  // namespace fedra
+
+namespace fedra {
+namespace {
+
+TEST(EffectiveLocalStepsTest, HandWorkedValues) {
+  EXPECT_DOUBLE_EQ(EffectiveLocalSteps(7, 0.0), 7.0);
+  // rho = 0.5, 3 steps: (1 - 0.5) / 0.5 + (1 - 0.25) / 0.5 + (1 - 0.125) / 0.5 = 1 + 1.5 + 1.75.
+  EXPECT_DOUBLE_EQ(EffectiveLocalSteps(3, 0.5), 4.25);
+  EXPECT_DOUBLE_EQ(EffectiveLocalSteps(1, 0.9), 1.0);
+}
+
+// With a tiny learning rate the gradient stays (almost) constant during local training, so
+// SCAFFOLD's control delta must come out as that gradient even with momentum 0.9, where the
+// model moves ~4x further than 10 plain SGD steps would.
+TEST(LocalUpdateTest, ScaffoldControlDeltaAccountsForMomentum) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  const Parameters global = Zeros(*model);
+  Rng rng(1);
+  ClientState state;
+  auto r = RunLocalFit(
+      *model, *NewMeanSquaredError(), OneExample(), global,
+      {.epochs = 10, .batch_size = 1, .learning_rate = 1e-5f, .momentum = 0.9f, .scaffold = true},
+      {{"control", Zeros(*model)}}, &state, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Parameters& delta = r->extras.at("control_delta");
+  EXPECT_NEAR(delta.data()[0], -6.0f, 0.06f);  // the gradient at the global model
+  EXPECT_NEAR(delta.data()[1], -12.0f, 0.12f);
+  EXPECT_NEAR(delta.data()[2], -6.0f, 0.06f);
+}
+
+}  // namespace
+}  // namespace fedra

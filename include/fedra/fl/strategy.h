@@ -100,6 +100,12 @@ struct SamplingOptions {
 StatusOr<std::vector<ClientId>> SampleClients(std::span<const ClientId> available, double fraction,
                                               size_t min_clients, size_t min_available, Rng& rng);
 
+// The usual fit plan: the clients SampleClients() picks per `sampling` (fraction_fit,
+// min_fit_clients, min_available_clients), each given `fit`; no broadcast, round left 0.
+// FailedPrecondition when too few clients are available.
+StatusOr<RoundPlan> PlanFitRound(const SamplingOptions& sampling, const FitConfig& fit,
+                                 std::span<const ClientId> available, Rng& rng);
+
 // Evaluation tasks per SamplingOptions (no tasks when fraction_evaluate == 0).
 StatusOr<std::vector<EvaluateTask>> SampleEvaluateTasks(std::span<const ClientId> available,
                                                         const SamplingOptions& options, Rng& rng);

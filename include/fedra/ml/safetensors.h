@@ -21,8 +21,8 @@
 // bytes after the last tensor; "__metadata__" that is not an object of strings; more than
 // 65536 tensors.
 //
-// Thread-safety: the functions are thread-safe, except that concurrent SaveSafetensors calls
-// for the same path from one process share a temporary file name and must not overlap.
+// Thread-safety: the functions are thread-safe (each save uses its own temporary file; of
+// concurrent saves to one path, the last rename wins).
 #ifndef FEDRA_ML_SAFETENSORS_H_
 #define FEDRA_ML_SAFETENSORS_H_
 
@@ -44,9 +44,9 @@ std::string EncodeSafetensors(const Parameters& params, const Metadata& metadata
 // untouched.
 StatusOr<Parameters> DecodeSafetensors(const std::string& bytes, Metadata* metadata = nullptr);
 
-// Writes atomically: the bytes go to path + ".tmp.<pid>", which is fsynced and renamed over
-// `path`, then the directory is fsynced; if writing or renaming fails the temporary file is
-// removed and `path` is untouched. InvalidArgument if a tensor is named "__metadata__";
+// Writes atomically: the bytes go to a new temporary file beside `path`, which is fsynced and
+// renamed over `path`, then the directory is fsynced; if writing or renaming fails the temporary
+// file is removed and `path` is untouched. InvalidArgument if a tensor is named "__metadata__";
 // NotFound if the directory does not exist; other I/O errors by errno. Errors are prefixed
 // with the path.
 Status SaveSafetensors(const std::string& path, const Parameters& params,
