@@ -77,6 +77,14 @@ TEST(ParametersTest, CheckFiniteNamesTheTensor) {
   Status s = a.CheckFinite();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("'b'"), std::string::npos);
+  a.Tensor(1)[0] = 0;
+  a.Tensor(0)[5] = -INFINITY;
+  EXPECT_NE(a.CheckFinite().message().find("'w'"), std::string::npos);
+  a.Tensor(0)[5] = std::nanf("");
+  EXPECT_FALSE(a.CheckFinite().ok());
+  a.Tensor(0)[5] = 3e38f;  // finite values whose sum would overflow are still finite
+  a.Tensor(0)[4] = 3e38f;
+  EXPECT_TRUE(a.CheckFinite().ok());
 }
 
 TEST(ParametersDeathTest, ArithmeticOnDifferentLayoutsIsABug) {
