@@ -96,6 +96,9 @@ std::string FormatRound(const fedra::RoundMetrics& m, int rounds, double elapsed
 fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("sim");
+  // Check the strategy flags before the (slow) data loading.
+  if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.clients;
+  FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   Data data;
   FEDRA_RETURN_IF_ERROR(LoadData(f, data));
   const fedra::Dataset& shape_src = data.clients.front().train;
@@ -106,8 +109,6 @@ fedra::Status Run(Flags f) {
     return shape_src.is_classification() ? fedra::NewSoftmaxCrossEntropy()
                                          : fedra::NewMeanSquaredError();
   };
-  if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = data.clients.size();
-  FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   const size_t clients = data.clients.size();
   FEDRA_ASSIGN_OR_RETURN(auto sim,
                          fedra::Simulation::Create(*model, make_loss(), std::move(data.clients),
