@@ -16,46 +16,23 @@
 #include "fedra/fl/fed_avg_m.h"
 #include "fedra/fl/fed_prox.h"
 #include "fedra/fl/fed_yogi.h"
-#include "fedra/fl/update_accumulator.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
+using testing::Aggregate;
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
-
-Parameters Vec(std::initializer_list<float> values) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(values.size())});
-  std::copy(values.begin(), values.end(), p.data());
-  return p;
-}
-
-std::vector<float> Values(const Parameters& p) { return {p.data(), p.data() + p.size()}; }
-
-FitResult Result(ClientId client, std::initializer_list<float> update, size_t num_examples) {
-  FitResult r;
-  r.client = client;
-  r.update = Vec(update);
-  r.num_examples = num_examples;
-  r.local_steps = 1;
-  return r;
-}
-
-std::unique_ptr<Strategy> Unwrap(StatusOr<std::unique_ptr<Strategy>> s) {
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  return std::move(s).value();
-}
+using testing::MakeFitResult;
+using testing::Unwrap;
+using testing::Values;
+using testing::Vec;
 
 // One aggregation as the round driver does it.
 Parameters Round(Strategy& strategy, const Parameters& global,
                  const std::vector<FitResult>& results) {
-  UpdateAccumulator acc;
-  for (const FitResult& r : results) {
-    strategy.Fold(r, acc);
-    acc.IncrementCount();
-  }
-  auto next = strategy.AggregateFit(1, global, {.sums = &acc, .num_results = results.size()});
+  auto next = Aggregate(strategy, global, results);
   EXPECT_TRUE(next.ok()) << next.status().ToString();
   return next.ok() ? *next : Parameters();
 }
@@ -83,7 +60,8 @@ TEST(FedProxTest, SetsProximalMuInEveryTask) {
 TEST(FedProxTest, AggregatesLikeFedAvg) {
   auto s = Unwrap(NewFedProx({}));
   // mean = [(1*4 + 3*0)/4, (1*0 + 3*8)/4] = [1, 6]; [1, 1] -> [2, 7].
-  Parameters next = Round(*s, Vec({1, 1}), {Result(1, {4, 0}, 1), Result(2, {0, 8}, 3)});
+  Parameters next =
+      Round(*s, Vec({1, 1}), {MakeFitResult(1, {4, 0}, 1), MakeFitResult(2, {0, 8}, 3)});
   EXPECT_THAT(Values(next), ElementsAre(FloatNear(2, 1e-6), FloatNear(7, 1e-6)));
 }
 
@@ -103,10 +81,10 @@ TEST(FedAvgMTest, MomentumCarriesAcrossRounds) {
   EXPECT_EQ(s->Name(), "fedavgm");
   EXPECT_EQ(s->mode(), AggregationMode::kWeightedSum);
   // Round 1: mean delta = (2 + 4)/2 = 3; v = 3; x = 0 + 3 = 3.
-  Parameters x = Round(*s, Vec({0}), {Result(1, {2}, 1), Result(2, {4}, 1)});
+  Parameters x = Round(*s, Vec({0}), {MakeFitResult(1, {2}, 1), MakeFitResult(2, {4}, 1)});
   EXPECT_THAT(Values(x), ElementsAre(FloatNear(3, 1e-6)));
   // Round 2: mean delta = (2*1 + 2*(-1))/4 = 0; v = 0.9*3 + 0 = 2.7; x = 3 + 2.7 = 5.7.
-  x = Round(*s, x, {Result(1, {1}, 2), Result(2, {-1}, 2)});
+  x = Round(*s, x, {MakeFitResult(1, {1}, 2), MakeFitResult(2, {-1}, 2)});
   EXPECT_THAT(Values(x), ElementsAre(FloatNear(5.7f, 1e-6)));
   EXPECT_THAT(s->ExportState().vectors.at("velocity"), ElementsAre(FloatNear(2.7f, 1e-6)));
 }
@@ -131,7 +109,7 @@ TEST(FedAdamTest, FirstRoundStepByHand) {
   EXPECT_EQ(s->mode(), AggregationMode::kWeightedSum);
   // mean delta = (1*4 + 3*8)/4 = 7; m = 0.5*7 = 3.5; v = 0.5*1 + 0.5*49 = 25;
   // x = 10 + 1.2*3.5/(5 + 1) = 10.7.
-  Parameters x = Round(*s, Vec({10}), {Result(1, {4}, 1), Result(2, {8}, 3)});
+  Parameters x = Round(*s, Vec({10}), {MakeFitResult(1, {4}, 1), MakeFitResult(2, {8}, 3)});
   EXPECT_THAT(Values(x), ElementsAre(FloatNear(10.7f, 1e-5)));
   StrategyState state = s->ExportState();
   EXPECT_THAT(state.vectors.at("m"), ElementsAre(FloatNear(3.5f, 1e-6)));
@@ -143,7 +121,7 @@ TEST(FedYogiTest, FirstRoundStepByHand) {
   EXPECT_EQ(s->Name(), "fedyogi");
   // mean delta = (1*1 + 3*5)/4 = 4; m = 2; v = 1 - 0.5*16*sign(1 - 16) = 9;
   // x = 10 + 1.2*2/(3 + 1) = 10.6.
-  Parameters x = Round(*s, Vec({10}), {Result(1, {1}, 1), Result(2, {5}, 3)});
+  Parameters x = Round(*s, Vec({10}), {MakeFitResult(1, {1}, 1), MakeFitResult(2, {5}, 3)});
   EXPECT_THAT(Values(x), ElementsAre(FloatNear(10.6f, 1e-5)));
   EXPECT_THAT(s->ExportState().vectors.at("v"), ElementsAre(FloatNear(9, 1e-5)));
 }
@@ -152,7 +130,7 @@ TEST(FedAdagradTest, FirstRoundStepByHand) {
   auto s = Unwrap(NewFedAdagrad(HandOptions(3)));
   EXPECT_EQ(s->Name(), "fedadagrad");
   // mean delta = 4; m = 2; v = 3^2 + 16 = 25; x = 10 + 1.2*2/(5 + 3) = 10.3.
-  Parameters x = Round(*s, Vec({10}), {Result(1, {1}, 1), Result(2, {5}, 3)});
+  Parameters x = Round(*s, Vec({10}), {MakeFitResult(1, {1}, 1), MakeFitResult(2, {5}, 3)});
   EXPECT_THAT(Values(x), ElementsAre(FloatNear(10.3f, 1e-5)));
 }
 

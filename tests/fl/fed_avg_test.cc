@@ -11,32 +11,18 @@
 #include <set>
 #include <vector>
 
-#include "fedra/fl/update_accumulator.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
+using testing::Aggregate;
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::IsSubsetOf;
-
-Parameters Vec(std::initializer_list<float> values) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(values.size())});
-  std::copy(values.begin(), values.end(), p.data());
-  return p;
-}
-
-std::vector<float> Values(const Parameters& p) { return {p.data(), p.data() + p.size()}; }
-
-FitResult Result(ClientId client, std::initializer_list<float> update, size_t num_examples) {
-  FitResult r;
-  r.client = client;
-  r.update = Vec(update);
-  r.num_examples = num_examples;
-  r.local_steps = 1;
-  return r;
-}
+using testing::MakeFitResult;
+using testing::Values;
+using testing::Vec;
 
 std::vector<ClientId> Ids(size_t n) {
   std::vector<ClientId> ids(n);
@@ -50,18 +36,6 @@ std::unique_ptr<Strategy> MakeFedAvg(const FedAvgOptions& options) {
   return std::move(s).value();
 }
 
-// What the round driver does: fold every result, then aggregate the sums.
-StatusOr<Parameters> RunRound(Strategy& strategy, const Parameters& global,
-                              const std::vector<FitResult>& results) {
-  UpdateAccumulator acc;
-  for (const FitResult& r : results) {
-    strategy.Fold(r, acc);
-    acc.IncrementCount();
-  }
-  AggregateInput in{.sums = &acc, .num_results = results.size()};
-  return strategy.AggregateFit(1, global, in);
-}
-
 TEST(FedAvgTest, NameModeAndNoState) {
   auto s = MakeFedAvg({});
   EXPECT_EQ(s->Name(), "fedavg");
@@ -73,14 +47,15 @@ TEST(FedAvgTest, WeightsByExampleCount) {
   auto s = MakeFedAvg({});
   // Client 1 (1 example) moved by [4, 0], client 2 (3 examples) by [0, 8]:
   // mean = [(1*4 + 3*0)/4, (1*0 + 3*8)/4] = [1, 6]; global [1, 1] -> [2, 7].
-  auto next = RunRound(*s, Vec({1, 1}), {Result(1, {4, 0}, 1), Result(2, {0, 8}, 3)});
+  auto next =
+      Aggregate(*s, Vec({1, 1}), {MakeFitResult(1, {4, 0}, 1), MakeFitResult(2, {0, 8}, 3)});
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_THAT(Values(*next), ElementsAre(FloatNear(2, 1e-6), FloatNear(7, 1e-6)));
 }
 
 TEST(FedAvgTest, ZeroTotalWeightIsAnError) {
   auto s = MakeFedAvg({});
-  auto next = RunRound(*s, Vec({1}), {Result(1, {4}, 0)});
+  auto next = Aggregate(*s, Vec({1}), {MakeFitResult(1, {4}, 0)});
   EXPECT_EQ(next.status().code(), StatusCode::kFailedPrecondition);
 }
 

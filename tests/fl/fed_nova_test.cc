@@ -9,33 +9,18 @@
 #include <numeric>
 #include <vector>
 
-#include "fedra/fl/update_accumulator.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
+using testing::Aggregate;
+using testing::AggregateValues;
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::HasSubstr;
-
-Parameters Vec(std::initializer_list<float> values) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(values.size())});
-  std::copy(values.begin(), values.end(), p.data());
-  return p;
-}
-
-std::vector<float> Values(const Parameters& p) { return {p.data(), p.data() + p.size()}; }
-
-FitResult Result(ClientId client, std::initializer_list<float> update, size_t num_examples,
-                 int64_t local_steps) {
-  FitResult r;
-  r.client = client;
-  r.update = Vec(update);
-  r.num_examples = num_examples;
-  r.local_steps = local_steps;
-  return r;
-}
+using testing::MakeFitResult;
+using testing::Vec;
 
 std::unique_ptr<Strategy> MakeFedNova(float local_momentum) {
   FedAvgOptions o;
@@ -43,23 +28,6 @@ std::unique_ptr<Strategy> MakeFedNova(float local_momentum) {
   auto s = NewFedNova(o);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return std::move(s).value();
-}
-
-StatusOr<Parameters> Aggregate(Strategy& s, const Parameters& global,
-                               const std::vector<FitResult>& results) {
-  UpdateAccumulator acc;
-  for (const FitResult& r : results) {
-    s.Fold(r, acc);
-    acc.IncrementCount();
-  }
-  return s.AggregateFit(1, global, {.sums = &acc, .num_results = results.size()});
-}
-
-std::vector<float> AggregateValues(Strategy& s, const Parameters& global,
-                                   const std::vector<FitResult>& results) {
-  auto next = Aggregate(s, global, results);
-  EXPECT_TRUE(next.ok()) << next.status().ToString();
-  return next.ok() ? Values(*next) : std::vector<float>{};
 }
 
 TEST(FedNovaTest, NameModeAndSampling) {
@@ -81,7 +49,7 @@ TEST(FedNovaTest, NameModeAndSampling) {
 TEST(FedNovaTest, EqualStepsReduceToFedAvg) {
   // tau = 5 for both: a_i = a for all i, so x += a * sum p_i delta_i / a = FedAvg's step:
   // (1*4 + 3*8)/4 = 7; [1] -> [8]. With momentum the common a_i still cancels.
-  const std::vector<FitResult> results = {Result(1, {4}, 1, 5), Result(2, {8}, 3, 5)};
+  const std::vector<FitResult> results = {MakeFitResult(1, {4}, 1, 5), MakeFitResult(2, {8}, 3, 5)};
   for (float rho : {0.0f, 0.5f}) {
     auto s = MakeFedNova(rho);
     EXPECT_THAT(AggregateValues(*s, Vec({1}), results), ElementsAre(FloatNear(8, 1e-5))) << rho;
@@ -93,8 +61,9 @@ TEST(FedNovaTest, DifferentStepsAreNormalised) {
   // No momentum: a_i = tau_i = {2, 4}; p = {1/4, 3/4}; d_i = delta_i / a_i = {4/2, 4/4} = {2, 1};
   // tau_eff = 0.25*2 + 0.75*4 = 3.5; x += 3.5 * (0.25*2 + 0.75*1) = 3.5 * 1.25 = 4.375.
   // (FedAvg would step by 4.)
-  EXPECT_THAT(AggregateValues(*s, Vec({0}), {Result(1, {4}, 1, 2), Result(2, {4}, 3, 4)}),
-              ElementsAre(FloatNear(4.375f, 1e-5)));
+  EXPECT_THAT(
+      AggregateValues(*s, Vec({0}), {MakeFitResult(1, {4}, 1, 2), MakeFitResult(2, {4}, 3, 4)}),
+      ElementsAre(FloatNear(4.375f, 1e-5)));
 }
 
 TEST(FedNovaTest, MomentumNormalisingFactorByHand) {
@@ -104,20 +73,22 @@ TEST(FedNovaTest, MomentumNormalisingFactorByHand) {
   // rho = 0.5, tau = 1: a = (1 - 0.5*0.5/0.5)/0.5 = 1.
   // Deltas 8.5 and 2 give d = {8.5/4.25, 2/1} = {2, 2}; p = {1/2, 1/2};
   // tau_eff = (4.25 + 1)/2 = 2.625; x += 2.625 * 2 = 5.25.
-  EXPECT_THAT(AggregateValues(*s, Vec({0}), {Result(1, {8.5f}, 1, 3), Result(2, {2}, 1, 1)}),
-              ElementsAre(FloatNear(5.25f, 1e-5)));
+  EXPECT_THAT(
+      AggregateValues(*s, Vec({0}), {MakeFitResult(1, {8.5f}, 1, 3), MakeFitResult(2, {2}, 1, 1)}),
+      ElementsAre(FloatNear(5.25f, 1e-5)));
 }
 
 TEST(FedNovaTest, ResultsWithoutStepsAreSkippedNotFatal) {
   auto s = MakeFedNova(0.0f);
-  auto none = Aggregate(*s, Vec({0}), {Result(1, {4}, 1, 0), Result(2, {4}, 1, -3)});
+  auto none = Aggregate(*s, Vec({0}), {MakeFitResult(1, {4}, 1, 0), MakeFitResult(2, {4}, 1, -3)});
   EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(none.status().message(), HasSubstr("2 had local_steps <= 0"));
   // The 0-step result is left out: only client 2 counts, x = 0 + 4.
-  EXPECT_THAT(AggregateValues(*s, Vec({0}), {Result(1, {100}, 5, 0), Result(2, {4}, 2, 2)}),
-              ElementsAre(FloatNear(4, 1e-5)));
+  EXPECT_THAT(
+      AggregateValues(*s, Vec({0}), {MakeFitResult(1, {100}, 5, 0), MakeFitResult(2, {4}, 2, 2)}),
+      ElementsAre(FloatNear(4, 1e-5)));
   // No examples at all: nothing to weight by.
-  EXPECT_EQ(Aggregate(*s, Vec({0}), {Result(1, {4}, 0, 2)}).status().code(),
+  EXPECT_EQ(Aggregate(*s, Vec({0}), {MakeFitResult(1, {4}, 0, 2)}).status().code(),
             StatusCode::kFailedPrecondition);
 }
 

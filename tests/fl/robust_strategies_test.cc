@@ -12,47 +12,23 @@
 #include "fedra/fl/fed_median.h"
 #include "fedra/fl/fed_trimmed_avg.h"
 #include "fedra/fl/krum.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
+using testing::Aggregate;
+using testing::AggregateValues;
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::HasSubstr;
-
-Parameters Vec(std::initializer_list<float> values) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(values.size())});
-  std::copy(values.begin(), values.end(), p.data());
-  return p;
-}
-
-std::vector<float> Values(const Parameters& p) { return {p.data(), p.data() + p.size()}; }
+using testing::MakeFitResult;
+using testing::Unwrap;
+using testing::Vec;
 
 FitResult Result(ClientId client, std::initializer_list<float> update) {
-  FitResult r;
-  r.client = client;
-  r.update = Vec(update);
-  r.num_examples = 10 * client;  // robust strategies are unweighted; this must not matter
-  r.local_steps = 1;
-  return r;
-}
-
-std::unique_ptr<Strategy> Unwrap(StatusOr<std::unique_ptr<Strategy>> s) {
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  return std::move(s).value();
-}
-
-StatusOr<Parameters> Aggregate(Strategy& s, const Parameters& global,
-                               const std::vector<FitResult>& results) {
-  return s.AggregateFit(1, global, {.results = results, .num_results = results.size()});
-}
-
-std::vector<float> AggregateValues(Strategy& s, const Parameters& global,
-                                   const std::vector<FitResult>& results) {
-  auto next = Aggregate(s, global, results);
-  EXPECT_TRUE(next.ok()) << next.status().ToString();
-  return next.ok() ? Values(*next) : std::vector<float>{};
+  // Robust strategies are unweighted; num_examples must not matter.
+  return MakeFitResult(client, update, 10 * client);
 }
 
 KrumOptions KrumWith(size_t f, size_t m, size_t min_fit) {

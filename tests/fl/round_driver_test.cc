@@ -8,24 +8,17 @@
 
 #include "fedra/fl/fed_avg.h"
 #include "fedra/fl/fed_median.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
-Parameters Vec(std::initializer_list<float> values) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(values.size())});
-  size_t i = 0;
-  for (float v : values) p.data()[i++] = v;
-  return p;
-}
+using testing::MakeFitResult;
+using testing::Vec;
 
+// A result with train_loss = 1.
 FitResult Result(ClientId c, Parameters update, size_t n) {
-  FitResult r;
-  r.client = c;
-  r.update = std::move(update);
-  r.num_examples = n;
-  r.local_steps = 1;
+  FitResult r = MakeFitResult(c, std::move(update), n);
   r.train_loss = 1.0;
   return r;
 }

@@ -10,31 +10,23 @@
 #include <numeric>
 #include <vector>
 
-#include "fedra/fl/update_accumulator.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
+using testing::Aggregate;
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::HasSubstr;
+using testing::MakeFitResult;
+using testing::Values;
+using testing::Vec;
 
-Parameters Vec(std::initializer_list<float> values) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(values.size())});
-  std::copy(values.begin(), values.end(), p.data());
-  return p;
-}
-
-std::vector<float> Values(const Parameters& p) { return {p.data(), p.data() + p.size()}; }
-
+// A result carrying `control_delta` as its "control_delta" extra (none when empty).
 FitResult Result(ClientId client, std::initializer_list<float> update,
                  std::initializer_list<float> control_delta, size_t num_examples = 10) {
-  FitResult r;
-  r.client = client;
-  r.update = Vec(update);
-  r.num_examples = num_examples;
-  r.local_steps = 1;
+  FitResult r = MakeFitResult(client, update, num_examples);
   if (control_delta.size() > 0) r.extras["control_delta"] = Vec(control_delta);
   return r;
 }
@@ -49,16 +41,6 @@ std::unique_ptr<Strategy> MakeScaffold(const ScaffoldOptions& o) {
   auto s = NewScaffold(o);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return std::move(s).value();
-}
-
-StatusOr<Parameters> Aggregate(Strategy& s, const Parameters& global,
-                               const std::vector<FitResult>& results) {
-  UpdateAccumulator acc;
-  for (const FitResult& r : results) {
-    s.Fold(r, acc);
-    acc.IncrementCount();
-  }
-  return s.AggregateFit(1, global, {.sums = &acc, .num_results = results.size()});
 }
 
 // The control broadcast by a fresh ConfigureFit over `num_available` clients.

@@ -11,21 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "testing/fl_fixtures.h"
+
 namespace fedra {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::FloatNear;
 using ::testing::HasSubstr;
-
-Parameters Vec(std::initializer_list<float> values) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(values.size())});
-  std::copy(values.begin(), values.end(), p.data());
-  return p;
-}
-
-std::vector<float> Values(const Parameters& p) { return {p.data(), p.data() + p.size()}; }
+using testing::Values;
+using testing::Vec;
 
 std::unique_ptr<ServerOptimizer> Sgd(float lr, float momentum) {
   auto opt = NewServerSgd(lr, momentum);
