@@ -99,7 +99,6 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
       kept.push_back(std::move(result).value());
     } else {
       strategy_.Fold(*result, sums);
-      sums.IncrementCount();
     }
   });
   const size_t ok = m.fit_clients - m.fit_failures;

@@ -26,7 +26,6 @@ double UpdateAccumulator::scalar(const std::string& name) const {
 void UpdateAccumulator::Clear() {
   sums_.clear();
   scalars_.clear();
-  count_ = 0;
 }
 
 }  // namespace fedra

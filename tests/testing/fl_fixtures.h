@@ -65,10 +65,7 @@ inline StatusOr<Parameters> Aggregate(Strategy& strategy, const Parameters& glob
     return strategy.AggregateFit(1, global, {.results = results, .num_results = results.size()});
   }
   UpdateAccumulator acc;
-  for (const FitResult& r : results) {
-    strategy.Fold(r, acc);
-    acc.IncrementCount();
-  }
+  for (const FitResult& r : results) strategy.Fold(r, acc);
   return strategy.AggregateFit(1, global, {.sums = &acc, .num_results = results.size()});
 }
 

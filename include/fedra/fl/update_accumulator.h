@@ -28,15 +28,11 @@ class UpdateAccumulator {
   const Parameters& sum(const std::string& name) const;
   // 0 if nothing was added under `name`.
   double scalar(const std::string& name) const;
-  // Number of Fold() calls that the driver recorded (results folded in).
-  size_t count() const { return count_; }
-  void IncrementCount() { ++count_; }
   void Clear();
 
  private:
   std::map<std::string, Parameters> sums_;
   std::map<std::string, double> scalars_;
-  size_t count_ = 0;
 };
 
 }  // namespace fedra
