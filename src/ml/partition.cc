@@ -126,10 +126,10 @@ std::vector<std::vector<int>> AssignClasses(int num_classes, size_t num_clients,
   return contains;
 }
 
-}  // namespace
-
-StatusOr<Partition> PartitionIid(size_t num_examples, size_t num_clients, Rng& rng) {
-  if (num_clients == 0) return InvalidArgumentError("num_clients is 0, expected > 0");
+// [0, num_examples) in random order, or InvalidArgument when there are fewer examples than
+// clients (every client needs at least one).
+StatusOr<std::vector<size_t>> ShuffledIndicesForClients(size_t num_examples, size_t num_clients,
+                                                        Rng& rng) {
   if (num_clients > num_examples) {
     return InvalidArgumentError("num_clients (" + std::to_string(num_clients) +
                                 ") exceeds num_examples (" + std::to_string(num_examples) +
@@ -138,6 +138,15 @@ StatusOr<Partition> PartitionIid(size_t num_examples, size_t num_clients, Rng& r
   std::vector<size_t> items(num_examples);
   std::iota(items.begin(), items.end(), size_t{0});
   rng.Shuffle(items);
+  return items;
+}
+
+}  // namespace
+
+StatusOr<Partition> PartitionIid(size_t num_examples, size_t num_clients, Rng& rng) {
+  if (num_clients == 0) return InvalidArgumentError("num_clients is 0, expected > 0");
+  FEDRA_ASSIGN_OR_RETURN(std::vector<size_t> items,
+                         ShuffledIndicesForClients(num_examples, num_clients, rng));
   Partition partition(num_clients);
   DealByCuts(items, EvenCuts(num_examples, num_clients), &partition);
   SortEach(&partition);
@@ -203,14 +212,8 @@ StatusOr<Partition> PartitionQuantitySkew(size_t num_examples, size_t num_client
                                           Rng& rng) {
   if (num_clients == 0) return InvalidArgumentError("num_clients is 0, expected > 0");
   FEDRA_RETURN_IF_ERROR(ValidateAlpha(alpha));
-  if (num_clients > num_examples) {
-    return InvalidArgumentError("num_clients (" + std::to_string(num_clients) +
-                                ") exceeds num_examples (" + std::to_string(num_examples) +
-                                "); every client needs at least one example");
-  }
-  std::vector<size_t> items(num_examples);
-  std::iota(items.begin(), items.end(), size_t{0});
-  rng.Shuffle(items);
+  FEDRA_ASSIGN_OR_RETURN(std::vector<size_t> items,
+                         ShuffledIndicesForClients(num_examples, num_clients, rng));
   // One example per client up front; the rest are split by q ~ Dirichlet(alpha).
   const std::vector<double> q = rng.Dirichlet(alpha, num_clients);
   std::vector<size_t> cuts = CutPoints(q, num_examples - num_clients);
