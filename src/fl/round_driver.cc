@@ -30,6 +30,10 @@ Status ValidateFitResult(const FitResult& result, const Parameters& global) {
   if (result.num_examples == 0) return InvalidArgumentError(who + " trained on zero examples");
   if (!std::isfinite(result.train_loss))
     return InvalidArgumentError(who + " reported a non-finite loss");
+  for (const auto& [name, value] : result.metrics) {
+    if (!std::isfinite(value))
+      return InvalidArgumentError(who + " reported a non-finite metric '" + name + "'");
+  }
   return OkStatus();
 }
 

@@ -25,6 +25,11 @@ struct FitConfig {
   float proximal_mu = 0.0f;
   // SCAFFOLD: corrects each local gradient by (c - c_i) and returns the control delta.
   bool scaffold = false;
+  // Differential privacy on the client (privacy/dp): clip the update to this L2 norm
+  // (0 = off), then add N(0, noise_stddev^2) to every coordinate (0 = off; local or
+  // distributed DP noise, drawn from a cryptographic generator).
+  float clip_norm = 0.0f;
+  float noise_stddev = 0.0f;
 };
 
 struct FitTask {
@@ -49,6 +54,8 @@ struct FitResult {
   double train_loss = 0.0;  // mean loss of the last local epoch
   // Extra vectors by name (e.g. SCAFFOLD's "control_delta"), same layout as `update`.
   std::map<std::string, Parameters> extras;
+  // Scalar reports by name (e.g. DP's "update_norm", the L2 norm before clipping).
+  std::map<std::string, double> metrics;
 };
 
 struct EvaluateTask {
