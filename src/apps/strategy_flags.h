@@ -1,0 +1,17 @@
+// Command-line flags for the strategy and local training settings, shared by fedra-sim and
+// fedra-server so both accept the same names.
+#ifndef FEDRA_APPS_STRATEGY_FLAGS_H_
+#define FEDRA_APPS_STRATEGY_FLAGS_H_
+
+#include <CLI/CLI.hpp>
+
+#include "fedra/fl/strategy_config.h"
+
+namespace fedra::apps {
+
+// Registers --strategy, --fraction-fit, --epochs, --lr, ... writing into `config`.
+void AddStrategyFlags(CLI::App& app, StrategyConfig& config);
+
+}  // namespace fedra::apps
+
+#endif  // FEDRA_APPS_STRATEGY_FLAGS_H_
