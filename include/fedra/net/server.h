@@ -1,0 +1,99 @@
+// Server: the network side of fedra. It listens for fedra.v1 clients (fedra-client or an
+// application embedding fedra::Client), keeps a registry of authenticated, live clients and
+// exposes them as a ClientPool, so the same RoundDriver that runs the simulation runs rounds
+// over gRPC:
+//
+//   auto server = fedra::Server::Start(options);          // binds, serves in the background
+//   (*server)->WaitForClients(3, std::chrono::minutes(5));
+//   fedra::RoundDriver driver(strategy, (*server)->pool(), driver_options);
+//   driver.RunRound(1, global);  ...
+//   (*server)->Finish();                                   // clients see FINISHED and exit
+//
+// Each task carries the run id, round and a random task id; a result for an unknown task,
+// another client's task, an older round, a closed round (after its deadline) or a task
+// already answered is refused with a status that says which. A client not heard from within
+// `liveness_seconds` loses its task, so a vanished client never stalls a round beyond that.
+// At most `max_inflight_results` uploaded results are held in memory at once (further uploads
+// wait), so server memory stays a small multiple of the model size whatever the number of
+// clients.
+//
+// Security: TLS with a server certificate, and client authentication by certificate (mTLS,
+// identity = certificate common name) and/or bearer token (identity = the token's name in the
+// tokens file). Plaintext only with `insecure`; without tokens an insecure server believes
+// the name a client gives.
+//
+// Thread-safety: Start/Finish/Shutdown/WaitForClients and the pool may be called from any
+// one thread; gRPC handlers run on gRPC's threads.
+#ifndef FEDRA_NET_SERVER_H_
+#define FEDRA_NET_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "fedra/core/status.h"
+#include "fedra/fl/client_pool.h"
+
+namespace fedra {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1:50051";  // port 0 picks a free port (see Server::port())
+  std::string run_id;                       // empty: a random id
+  std::string model_name;                   // told to clients so they build the same model
+  // Security.
+  bool insecure = false;        // plaintext; required when no certificate is given
+  std::string cert_file;        // PEM server certificate chain
+  std::string key_file;         // PEM server private key
+  std::string client_ca_file;   // PEM CA: require client certificates it signed (mTLS)
+  std::string tokens_file;      // lines "<client name> <token>": require a bearer token
+  // Rounds.
+  double round_deadline_seconds = 300;  // a task not answered by then fails
+  double liveness_seconds = 20;         // a client silent this long is gone
+  double poll_seconds = 5;              // how long a GetTask call waits for a task
+  double heartbeat_seconds = 2;         // how often a training client says it is alive
+  size_t chunk_bytes = size_t{1} << 20;
+  size_t max_message_bytes = size_t{4} << 20;  // larger gRPC messages are refused
+  size_t max_inflight_results = 2;
+};
+
+// Counters for monitoring and tests.
+struct ServerStats {
+  uint64_t registrations = 0;
+  uint64_t results_accepted = 0;
+  uint64_t results_rejected = 0;  // malformed, unknown, duplicate, wrong round, ...
+  uint64_t results_late = 0;      // arrived after their round closed
+  uint64_t tasks_timed_out = 0;   // deadline passed or client vanished
+  uint64_t auth_failures = 0;
+};
+
+class Server {
+ public:
+  // Binds and starts serving. Errors: InvalidArgument for inconsistent options (e.g. neither
+  // TLS nor insecure, TLS without any client authentication), NotFound/DataLoss for
+  // unreadable certificate, key or tokens files, Unavailable if the address cannot be bound.
+  static StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  ~Server();  // Shutdown()
+
+  int port() const;
+  const std::string& run_id() const;
+  ClientPool& pool();
+  ServerStats stats() const;
+
+  // Blocks until at least `n` clients are live or `timeout` passes; returns how many are.
+  size_t WaitForClients(size_t n, std::chrono::milliseconds timeout);
+  // From now on clients polling for work are told the run is over.
+  void Finish();
+  // Stops serving (after giving clients up to `grace` to hear FINISHED).
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fedra
+
+#endif  // FEDRA_NET_SERVER_H_

@@ -1,0 +1,5 @@
+add_executable(fedra-server server_main.cc)
+target_link_libraries(fedra-server PRIVATE fedra_net fedra_app_flags fedra_warnings CLI11::CLI11)
+add_executable(fedra-client client_main.cc)
+target_link_libraries(fedra-client PRIVATE fedra_net fedra_app_flags fedra_warnings CLI11::CLI11)
+install(TARGETS fedra-server fedra-client RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

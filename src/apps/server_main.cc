@@ -1,0 +1,270 @@
+// fedra-server: runs federated training over gRPC with fedra-client processes (or
+// applications embedding fedra::Client). Checkpoints after every round into --run-dir and,
+// started again on the same directory, resumes at the next round.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "apps/json_config.h"
+#include "apps/strategy_flags.h"
+#include "fedra/core/logging.h"
+#include "fedra/fl/checkpoint.h"
+#include "fedra/fl/metrics_log.h"
+#include "fedra/fl/round_driver.h"
+#include "fedra/fl/strategy_config.h"
+#include "fedra/ml/csv_loader.h"
+#include "fedra/ml/idx_loader.h"
+#include "fedra/ml/model_zoo.h"
+#include "fedra/ml/safetensors.h"
+#include "fedra/ml/trainer.h"
+#include "fedra/net/server.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+struct Flags {
+  fedra::ServerOptions server;
+  std::string run_dir = "fedra-run";
+  std::string port_file;
+  int rounds = 10;
+  std::string model = "cnn";
+  std::string data = "fashion-mnist";
+  std::string data_dir = fedra::kFashionMnistDir;
+  std::string csv_test;
+  int csv_classes = 0;
+  std::vector<int64_t> input_shape;
+  int num_classes = 10;
+  fedra::StrategyConfig strategy;
+  size_t min_clients = 2;
+  double wait_seconds = 600;
+  double max_failure_fraction = 0.5;
+  int evaluate_every = 1;
+  uint64_t seed = 1;
+  std::string log_level = "info";
+};
+
+std::string FormatRound(const fedra::RoundMetrics& m, int rounds) {
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf, "round %3d/%d  clients %zu (%zu failed)  train loss %.4f",
+                        m.round, rounds, m.fit_clients, m.fit_failures, m.train_loss);
+  if (m.server_eval_accuracy) {
+    n += std::snprintf(buf + n, sizeof buf - n, "  test loss %.4f acc %.4f", *m.server_eval_loss,
+                       *m.server_eval_accuracy);
+  }
+  if (m.eval_clients > 0) {
+    n += std::snprintf(buf + n, sizeof buf - n, "  fed-eval acc %.4f", m.eval_accuracy);
+  }
+  std::snprintf(buf + n, sizeof buf - n, "  %.1f s%s", m.seconds,
+                m.aggregated ? "" : "  [round failed, model unchanged]");
+  return buf;
+}
+
+fedra::Status Run(Flags f) {
+  FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
+  auto log = fedra::Logger("server");
+  if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.min_clients;
+  FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
+
+  // The test split gives the model's input shape and the server-side accuracy.
+  fedra::Dataset test;
+  fedra::Shape shape(f.input_shape.begin(), f.input_shape.end());
+  int classes = f.num_classes;
+  if (f.data == "fashion-mnist") {
+    FEDRA_ASSIGN_OR_RETURN(test, fedra::LoadFashionMnist(fedra::Split::kTest, f.data_dir));
+  } else if (f.data == "csv") {
+    if (f.csv_test.empty()) return fedra::InvalidArgumentError("--data csv needs --csv-test");
+    FEDRA_ASSIGN_OR_RETURN(test, fedra::LoadCsv(f.csv_test, {.num_classes = f.csv_classes}));
+  } else if (f.data != "none") {
+    return fedra::InvalidArgumentError("unknown --data '" + f.data +
+                                       "' (expected fashion-mnist, csv or none)");
+  }
+  if (test.size() > 0) {
+    shape = test.example_shape;
+    classes = std::max(1, test.num_classes);
+  } else if (shape.empty()) {
+    return fedra::InvalidArgumentError("--data none needs --input-shape (and --classes)");
+  }
+  FEDRA_ASSIGN_OR_RETURN(auto model, fedra::NewModelByName(f.model, shape, classes, f.seed));
+  fedra::Parameters global = model->parameters();
+  const std::string fingerprint =
+      fedra::CheckpointFingerprint(f.model, global, strategy->Name());
+
+  std::error_code ec;
+  std::filesystem::create_directories(f.run_dir, ec);
+  if (ec) return fedra::InvalidArgumentError("cannot create --run-dir " + f.run_dir + ": " + ec.message());
+  std::vector<fedra::RoundMetrics> history;
+  int first_round = 1;
+  FEDRA_ASSIGN_OR_RETURN(auto checkpoint, fedra::LoadCheckpoint(f.run_dir));
+  if (checkpoint) {
+    if (checkpoint->fingerprint != fingerprint) {
+      return fedra::FailedPreconditionError(
+          f.run_dir + " holds a checkpoint of another configuration (" + checkpoint->fingerprint +
+          "); this run is " + fingerprint + ". Use another --run-dir.");
+    }
+    global = std::move(checkpoint->global);
+    FEDRA_RETURN_IF_ERROR(strategy->ImportState(checkpoint->strategy));
+    history = std::move(checkpoint->history);
+    first_round = checkpoint->round + 1;
+    f.server.run_id = checkpoint->run_id;
+    f.seed = checkpoint->seed;
+    log->info("resuming run {} from {} after round {}", checkpoint->run_id, f.run_dir,
+              checkpoint->round);
+  }
+  f.server.model_name = f.model;
+  FEDRA_ASSIGN_OR_RETURN(auto server, fedra::Server::Start(f.server));
+  std::printf("fedra-server listening on port %d, run %s\n", server->port(),
+              server->run_id().c_str());
+  std::fflush(stdout);
+  if (!f.port_file.empty()) {
+    std::ofstream(f.port_file) << server->port() << "\n";
+  }
+  const std::string metrics_path = f.run_dir + "/metrics.jsonl";
+  FEDRA_ASSIGN_OR_RETURN(auto metrics, fedra::MetricsLog::Open(metrics_path, true));
+  for (const auto& m : history) FEDRA_RETURN_IF_ERROR(metrics.Append(m));
+
+  auto eval_loss = fedra::NewSoftmaxCrossEntropy();
+  fedra::RoundDriverOptions o{.num_rounds = f.rounds,
+                              .max_failure_fraction = f.max_failure_fraction,
+                              .evaluate_every = f.evaluate_every,
+                              .seed = f.seed};
+  if (test.size() > 0 && test.is_classification()) {
+    o.server_evaluate = [&](int, const fedra::Parameters& p)
+        -> fedra::StatusOr<fedra::EvaluateResult> {
+      FEDRA_RETURN_IF_ERROR(model->SetParameters(p));
+      FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*model, *eval_loss, test));
+      return fedra::EvaluateResult{.num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
+    };
+  }
+  fedra::Status write_status;
+  o.on_round_end = [&](const fedra::RoundMetrics& m) {
+    std::printf("%s\n", FormatRound(m, f.rounds).c_str());
+    std::fflush(stdout);
+  };
+  fedra::RoundDriver driver(*strategy, server->pool(), o);
+  log->info("strategy {}, model {} ({} parameters), rounds {}..{}, waiting for {} clients",
+            strategy->Name(), f.model, global.size(), first_round, f.rounds, f.min_clients);
+  for (int round = first_round; round <= f.rounds && !g_stop; ++round) {
+    const size_t live = server->WaitForClients(
+        f.min_clients, std::chrono::milliseconds(static_cast<int64_t>(f.wait_seconds * 1000)));
+    if (g_stop) break;
+    if (live < f.min_clients) {
+      return fedra::UnavailableError("only " + std::to_string(live) + " of " +
+                                     std::to_string(f.min_clients) + " clients connected within " +
+                                     std::to_string(f.wait_seconds) + " s");
+    }
+    fedra::RoundMetrics m = driver.RunRound(round, global);
+    history.push_back(m);
+    FEDRA_RETURN_IF_ERROR(metrics.Append(m));
+    fedra::Checkpoint c{.round = round,
+                        .seed = f.seed,
+                        .run_id = server->run_id(),
+                        .fingerprint = fingerprint,
+                        .global = global,
+                        .strategy = strategy->ExportState(),
+                        .history = history};
+    FEDRA_RETURN_IF_ERROR(fedra::SaveCheckpoint(f.run_dir, c));
+  }
+  if (g_stop) {
+    std::printf("stopped by a signal; start again with --run-dir %s to resume\n", f.run_dir.c_str());
+    server->Shutdown();
+    return fedra::OkStatus();
+  }
+  // Give polling clients time to hear that the run is over.
+  server->Shutdown(std::chrono::milliseconds(static_cast<int64_t>(f.server.poll_seconds * 1000 + 1000)));
+  const auto stats = server->stats();
+  log->info("results accepted {}, rejected {}, late {}; tasks timed out {}; auth failures {}",
+            stats.results_accepted, stats.results_rejected, stats.results_late,
+            stats.tasks_timed_out, stats.auth_failures);
+  FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.run_dir + "/metrics.svg", history));
+  FEDRA_RETURN_IF_ERROR(
+      fedra::SaveSafetensors(f.run_dir + "/model.safetensors", global, {{"model", f.model}}));
+  if (!history.empty() && history.back().server_eval_accuracy) {
+    std::printf("final test accuracy %.4f after %d rounds; model, metrics and plot in %s\n",
+                *history.back().server_eval_accuracy, history.back().round, f.run_dir.c_str());
+  }
+  return fedra::OkStatus();
+}
+
+void AddFlags(CLI::App& app, Flags& f) {
+  fedra::ServerOptions& s = f.server;
+  app.add_option("--address", s.address, "listen address host:port (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--port-file", f.port_file, "write the port listened on to this file");
+  app.add_option("--run-dir", f.run_dir,
+                 "checkpoint, metrics.jsonl, metrics.svg and model.safetensors go here; an existing "
+                 "checkpoint is resumed")
+      ->capture_default_str();
+  app.add_option("--rounds", f.rounds, "federated rounds")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--model", f.model, "linear, logreg, mlp or cnn")->capture_default_str();
+  app.add_option("--data", f.data,
+                 "test data for server-side evaluation and the model's input shape: fashion-mnist, "
+                 "csv or none")
+      ->capture_default_str();
+  app.add_option("--data-dir", f.data_dir, "Fashion-MNIST directory")->capture_default_str();
+  app.add_option("--csv-test", f.csv_test, "test CSV (features..., label) for --data csv");
+  app.add_option("--csv-classes", f.csv_classes, "classes in the CSV label column (0: regression)");
+  app.add_option("--input-shape", f.input_shape, "model input shape for --data none, e.g. 1 28 28");
+  app.add_option("--classes", f.num_classes, "model outputs for --data none")->capture_default_str();
+  app.add_option("--min-clients", f.min_clients,
+                 "wait for this many live clients before each round")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--wait-seconds", f.wait_seconds, "give up if too few clients come within this")
+      ->capture_default_str();
+  app.add_option("--round-deadline", s.round_deadline_seconds,
+                 "seconds a client has to answer a task; later results are dropped")
+      ->capture_default_str();
+  app.add_option("--liveness", s.liveness_seconds,
+                 "a client silent this many seconds is considered gone (its task fails)")
+      ->capture_default_str();
+  app.add_option("--poll-seconds", s.poll_seconds, "long-poll length")->capture_default_str();
+  app.add_option("--chunk-bytes", s.chunk_bytes, "model bytes per gRPC message")->capture_default_str();
+  app.add_option("--max-message-bytes", s.max_message_bytes, "larger gRPC messages are refused")
+      ->capture_default_str();
+  app.add_option("--max-inflight-results", s.max_inflight_results,
+                 "uploaded updates held in memory at once (memory bound)")
+      ->capture_default_str();
+  app.add_option("--cert", s.cert_file, "TLS server certificate (PEM)");
+  app.add_option("--key", s.key_file, "TLS server private key (PEM)");
+  app.add_option("--client-ca", s.client_ca_file,
+                 "require client certificates signed by this CA (mTLS; identity = common name)");
+  app.add_option("--tokens", s.tokens_file,
+                 "require bearer tokens listed in this file ('<client name> <token>' per line)");
+  app.add_flag("--insecure", s.insecure, "plaintext, no TLS (testing only)");
+  app.add_option("--max-failure-fraction", f.max_failure_fraction,
+                 "a round with more failed clients than this fraction leaves the model unchanged")
+      ->capture_default_str();
+  app.add_option("--evaluate-every", f.evaluate_every,
+                 "federated evaluation every N rounds (0: never)")
+      ->capture_default_str();
+  app.add_option("--seed", f.seed, "seed for initialisation and client sampling")->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fedra-server: federated learning over gRPC"};
+  Flags f;
+  f.strategy.base.sampling.fraction_evaluate = 0.0;  // server-side evaluation by default
+  fedra::apps::AddConfigOption(app);
+  AddFlags(app, f);
+  fedra::apps::AddStrategyFlags(app, f.strategy);
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  const fedra::Status s = Run(f);
+  if (!s.ok()) {
+    std::fprintf(stderr, "fedra-server: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

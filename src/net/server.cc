@@ -1,0 +1,779 @@
+#include "fedra/net/server.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/grpcpp.h>
+
+#include "core/file_util.h"
+#include "fedra/core/logging.h"
+#include "fedra/fl/round_driver.h"
+#include "fedra/v1/federation.grpc.pb.h"
+#include "net/wire.h"
+
+namespace fedra {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  FEDRA_CHECK_MSG(RAND_bytes(buf.data(), static_cast<int>(bytes)) == 1, "RAND_bytes failed");
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : buf) {
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  return s;
+}
+
+uint64_t RandomU64() {
+  uint64_t v = 0;
+  FEDRA_CHECK_MSG(RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) == 1,
+                  "RAND_bytes failed");
+  return v;
+}
+
+// Stable across server restarts, so sampling and per-client state survive a resume.
+ClientId IdForName(const std::string& name) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest);
+  uint64_t id = 0;
+  for (int i = 0; i < 8; ++i) id = (id << 8) | digest[i];
+  id &= 0x7fffffffffffffffULL;
+  return id == 0 ? 1 : id;
+}
+
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// tokens file: "<name> <token>" per line; blank lines and '#' comments ignored.
+StatusOr<std::vector<std::pair<std::string, std::string>>> LoadTokens(const std::string& path) {
+  FEDRA_ASSIGN_OR_RETURN(std::string text, internal::ReadFile(path));
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(text);
+  std::string line;
+  std::set<std::string> names, tokens;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string name, token, extra;
+    fields >> name >> token;
+    const std::string where = path + ":" + std::to_string(n) + ": ";
+    if (fields >> extra || !ValidName(name) || token.size() < 16) {
+      return InvalidArgumentError(where + "expected '<client name> <token of 16+ characters>'");
+    }
+    if (!names.insert(name).second) return InvalidArgumentError(where + "duplicate name " + name);
+    if (!tokens.insert(token).second) return InvalidArgumentError(where + "duplicate token");
+    out.emplace_back(name, token);
+  }
+  if (out.empty()) return InvalidArgumentError(path + ": no tokens");
+  return out;
+}
+
+enum class TaskState { kQueued, kSent, kReceiving, kDone };
+
+struct Task {
+  uint64_t id = 0;
+  ClientId client = 0;
+  size_t index = 0;
+  FitConfig fit;
+  int eval_batch = 0;
+  TaskState state = TaskState::kQueued;
+};
+
+// What a finished task hands back to the driver thread.
+struct Outcome {
+  size_t index = 0;
+  Status status;
+  FitResult fit;
+  EvaluateResult eval;
+  bool holds_slot = false;  // an upload slot to release once the driver is done with it
+};
+
+struct Board {
+  int round = 0;
+  v1::TaskKind kind = v1::FIT;
+  std::shared_ptr<const Parameters> global;
+  std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
+  std::map<uint64_t, Task> tasks;
+  std::map<ClientId, uint64_t> by_client;
+  bool open = true;
+  std::deque<Outcome> done;
+};
+
+struct ClientRecord {
+  std::string name;
+  ClientId id = 0;
+  std::string session;
+  Clock::time_point last_seen;
+};
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+struct Server::Impl final : v1::Federation::Service, ClientPool {
+  ServerOptions o;
+  std::vector<std::pair<std::string, std::string>> tokens;  // name, token
+  bool mtls = false;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int port = 0;
+  std::shared_ptr<spdlog::logger> log = Logger("server");
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, ClientRecord> clients;  // by name
+  std::map<std::string, std::string> sessions;  // session id -> name
+  std::optional<Board> board;
+  std::set<uint64_t> closed_tasks;  // task ids of the last closed rounds (late results)
+  int last_round = 0;
+  size_t inflight = 0;
+  bool finished = false;
+  bool stopping = false;
+  ServerStats stats;
+
+  // ---- authentication ----------------------------------------------------------------
+
+  // The authenticated identity of the caller, or UNAUTHENTICATED.
+  grpc::Status Identify(grpc::ServerContext* ctx, const std::string& claimed, std::string* name) {
+    std::string cert_name, token_name;
+    if (mtls) {
+      auto auth = ctx->auth_context();
+      auto cn = auth ? auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME)
+                     : std::vector<grpc::string_ref>{};
+      if (cn.empty()) return Unauthenticated("no client certificate common name");
+      cert_name.assign(cn.front().data(), cn.front().size());
+    }
+    if (!tokens.empty()) {
+      const auto& md = ctx->client_metadata();
+      auto it = md.find("authorization");
+      const std::string prefix = "Bearer ";
+      if (it == md.end()) return Unauthenticated("missing 'authorization: Bearer <token>'");
+      std::string value(it->second.data(), it->second.size());
+      if (value.rfind(prefix, 0) != 0) return Unauthenticated("authorization is not a Bearer token");
+      value.erase(0, prefix.size());
+      for (const auto& [n, t] : tokens) {  // compare against all, in constant time each
+        if (t.size() == value.size() && CRYPTO_memcmp(t.data(), value.data(), t.size()) == 0) {
+          token_name = n;
+        }
+      }
+      if (token_name.empty()) return Unauthenticated("unknown token");
+    }
+    if (mtls && !tokens.empty() && cert_name != token_name) {
+      return Unauthenticated("certificate '" + cert_name + "' does not match the token's client '" +
+                             token_name + "'");
+    }
+    *name = mtls ? cert_name : token_name;
+    if (name->empty()) *name = claimed;  // insecure, no tokens: trust the given name
+    if (!ValidName(*name)) {
+      return Unauthenticated("client name '" + name->substr(0, 64) +
+                             "' is empty or not made of [A-Za-z0-9._-]");
+    }
+    if (!claimed.empty() && claimed != *name) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "authenticated as '" + *name + "' but registering as '" + claimed + "'");
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Unauthenticated(const std::string& why) {
+    std::lock_guard lock(mu);
+    ++stats.auth_failures;
+    log->warn("refused an unauthenticated call: {}", why);
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, why);
+  }
+
+  // REQUIRES: mu held. Finds the caller's session and marks the client alive.
+  grpc::Status Session(const std::string& auth_name, const std::string& session,
+                       ClientRecord** rec) {
+    auto it = sessions.find(session);
+    if (it == sessions.end()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown session; register again");
+    }
+    if (!auth_name.empty() && auth_name != it->second) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "session belongs to another client");
+    }
+    *rec = &clients.at(it->second);
+    (*rec)->last_seen = Clock::now();
+    return grpc::Status::OK;
+  }
+
+  bool AuthConfigured() const { return mtls || !tokens.empty(); }
+
+  grpc::Status Authenticated(grpc::ServerContext* ctx, std::string* name) {
+    if (!AuthConfigured()) return grpc::Status::OK;  // identity comes from the session
+    return Identify(ctx, "", name);
+  }
+
+  // ---- service -----------------------------------------------------------------------
+
+  grpc::Status Register(grpc::ServerContext* ctx, const v1::RegisterRequest* req,
+                        v1::RegisterResponse* resp) override {
+    if (req->protocol_version() != 1) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "protocol version " + std::to_string(req->protocol_version()) +
+                              " is not supported; this server speaks 1");
+    }
+    std::string name;
+    grpc::Status s = Identify(ctx, req->client_name(), &name);
+    if (!s.ok()) return s;
+    const ClientId id = IdForName(name);
+    std::lock_guard lock(mu);
+    if (finished) {
+      resp->set_run_id(o.run_id);
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the run is finished");
+    }
+    for (const auto& [n, c] : clients) {
+      if (c.id == id && n != name) {
+        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "client id collision");
+      }
+    }
+    ClientRecord& rec = clients[name];
+    if (!rec.session.empty()) sessions.erase(rec.session);
+    rec.name = name;
+    rec.id = id;
+    rec.session = RandomHex(16);
+    rec.last_seen = Clock::now();
+    sessions[rec.session] = name;
+    ++stats.registrations;
+    // A client that re-registers mid-task (it restarted, or lost the connection while
+    // downloading) gets its task again.
+    if (board && board->open) {
+      auto t = board->by_client.find(id);
+      if (t != board->by_client.end() && board->tasks.at(t->second).state == TaskState::kSent) {
+        board->tasks.at(t->second).state = TaskState::kQueued;
+      }
+    }
+    log->info("client {} registered (id {}, {} registered)", name, id, clients.size());
+    resp->set_session_id(rec.session);
+    resp->set_client_id(id);
+    resp->set_run_id(o.run_id);
+    resp->set_model_name(o.model_name);
+    resp->set_poll_seconds(static_cast<uint32_t>(std::max(1.0, o.poll_seconds)));
+    resp->set_heartbeat_seconds(static_cast<uint32_t>(std::max(1.0, o.heartbeat_seconds)));
+    resp->set_max_chunk_bytes(o.chunk_bytes);
+    cv.notify_all();
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
+                         v1::HeartbeatResponse* resp) override {
+    std::string name;
+    grpc::Status s = Authenticated(ctx, &name);
+    if (!s.ok()) return s;
+    std::lock_guard lock(mu);
+    ClientRecord* rec = nullptr;
+    s = Session(name, req->session_id(), &rec);
+    if (!s.ok()) return s;
+    resp->set_finished(finished);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetTask(grpc::ServerContext* ctx, const v1::GetTaskRequest* req,
+                       grpc::ServerWriter<v1::TaskChunk>* writer) override {
+    std::string name;
+    grpc::Status s = Authenticated(ctx, &name);
+    if (!s.ok()) return s;
+    v1::TaskChunk chunk;
+    v1::TaskHeader* h = chunk.mutable_header();
+    std::vector<net::PayloadGroup> groups;
+    std::shared_ptr<const Parameters> global;
+    std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
+    uint64_t task_id = 0;
+    int round = 0;
+    {
+      std::unique_lock lock(mu);
+      ClientRecord* rec = nullptr;
+      s = Session(name, req->session_id(), &rec);
+      if (!s.ok()) return s;
+      const ClientId id = rec->id;
+      const auto poll_end =
+          Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.poll_seconds * 1000));
+      h->set_run_id(o.run_id);
+      while (true) {
+        if (finished || stopping) {
+          h->set_kind(v1::FINISHED);
+          break;
+        }
+        if (board && board->open) {
+          auto t = board->by_client.find(id);
+          if (t != board->by_client.end() && board->tasks.at(t->second).state == TaskState::kQueued) {
+            Task& task = board->tasks.at(t->second);
+            task.state = TaskState::kSent;
+            task_id = task.id;
+            round = board->round;
+            global = board->global;
+            broadcast = board->broadcast;
+            h->set_kind(board->kind);
+            h->set_round(static_cast<uint32_t>(round));
+            h->set_task_id(task.id);
+            h->set_deadline_seconds(o.round_deadline_seconds);
+            if (board->kind == v1::FIT) {
+              net::ToProto(task.fit, h->mutable_fit());
+            } else {
+              h->mutable_evaluate()->set_batch_size(task.eval_batch);
+            }
+            break;
+          }
+        }
+        if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+        if (cv.wait_until(lock, std::min(poll_end, Clock::now() + std::chrono::seconds(1))) ==
+                std::cv_status::timeout &&
+            Clock::now() >= poll_end) {
+          h->set_kind(v1::WAIT);
+          break;
+        }
+      }
+      rec->last_seen = Clock::now();
+    }
+    if (global) {
+      groups.push_back({"global", global.get()});
+      for (const auto& [bname, p] : *broadcast) groups.push_back({"broadcast/" + bname, &p});
+      h->set_payload_bytes(net::DescribePayload(groups, h->mutable_tensors()));
+    }
+    bool ok = writer->Write(chunk);
+    if (ok && global) {
+      v1::TaskChunk data;
+      ok = net::ForEachChunk(groups, o.chunk_bytes, [&](std::string_view bytes) {
+        data.set_data(bytes.data(), bytes.size());
+        return writer->Write(data);
+      });
+    }
+    if (!ok && task_id != 0) {
+      std::lock_guard lock(mu);
+      if (board && board->open && board->round == round) {
+        auto t = board->tasks.find(task_id);
+        if (t != board->tasks.end() && t->second.state == TaskState::kSent) {
+          t->second.state = TaskState::kQueued;  // deliver again when the client polls
+        }
+      }
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away during the download");
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Reject(grpc::StatusCode code, const std::string& why, bool late = false) {
+    std::lock_guard lock(mu);
+    ++(late ? stats.results_late : stats.results_rejected);
+    log->warn("rejected a result: {}", why);
+    return grpc::Status(code, why);
+  }
+
+  // REQUIRES: mu held. Ends a task with an outcome for the driver.
+  void Complete(Task& task, Outcome outcome) {
+    task.state = TaskState::kDone;
+    outcome.index = task.index;
+    board->done.push_back(std::move(outcome));
+    cv.notify_all();
+  }
+
+  grpc::Status SubmitResult(grpc::ServerContext* ctx, grpc::ServerReader<v1::ResultChunk>* reader,
+                            v1::SubmitResultResponse*) override {
+    std::string name;
+    grpc::Status s = Authenticated(ctx, &name);
+    if (!s.ok()) return s;
+    v1::ResultChunk chunk;
+    if (!reader->Read(&chunk) || !chunk.has_header()) {
+      return Reject(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a ResultHeader");
+    }
+    const v1::ResultHeader header = chunk.header();
+    const std::string what = "result for round " + std::to_string(header.round()) + " task " +
+                             std::to_string(header.task_id());
+    std::shared_ptr<const Parameters> global;
+    ClientId client = 0;
+    {
+      std::unique_lock lock(mu);
+      ClientRecord* rec = nullptr;
+      s = Session(name, header.session_id(), &rec);
+      if (!s.ok()) return s;
+      client = rec->id;
+      const std::string cname = rec->name;
+      lock.unlock();
+      if (header.run_id() != o.run_id) {
+        return Reject(grpc::StatusCode::FAILED_PRECONDITION,
+                      what + " belongs to run '" + header.run_id() + "', this is run '" + o.run_id +
+                          "'");
+      }
+      lock.lock();
+      Task* task = nullptr;
+      if (board && board->open) {
+        auto t = board->tasks.find(header.task_id());
+        if (t != board->tasks.end()) task = &t->second;
+      }
+      if (!task) {
+        const bool late = closed_tasks.count(header.task_id()) > 0 ||
+                          static_cast<int>(header.round()) <= last_round;
+        lock.unlock();
+        if (late) {
+          return Reject(grpc::StatusCode::FAILED_PRECONDITION,
+                        what + " is late: round " + std::to_string(header.round()) +
+                            " is closed; result dropped",
+                        true);
+        }
+        return Reject(grpc::StatusCode::NOT_FOUND, what + ": unknown task id");
+      }
+      if (task->client != client) {
+        lock.unlock();
+        return Reject(grpc::StatusCode::PERMISSION_DENIED,
+                      what + ": the task belongs to another client, not " + cname);
+      }
+      if (static_cast<int>(header.round()) != board->round) {
+        lock.unlock();
+        return Reject(grpc::StatusCode::FAILED_PRECONDITION,
+                      what + ": the task is for round " + std::to_string(board->round));
+      }
+      if (task->state == TaskState::kDone || task->state == TaskState::kReceiving) {
+        lock.unlock();
+        return Reject(grpc::StatusCode::ALREADY_EXISTS, what + ": already answered (duplicate)");
+      }
+      const bool want_fit = board->kind == v1::FIT;
+      if (!header.error().empty()) {
+        Complete(*task, {.status = UnavailableError("client " + cname + " could not do the task: " +
+                                                    header.error().substr(0, 500))});
+        return grpc::Status::OK;
+      }
+      if (want_fit != header.has_fit() || (!want_fit && !header.has_evaluate())) {
+        lock.unlock();
+        return Reject(grpc::StatusCode::INVALID_ARGUMENT,
+                      what + ": the report does not match the task's kind");
+      }
+      if (!want_fit) {
+        const v1::EvaluateReport& r = header.evaluate();
+        if (r.num_examples() == 0 || !std::isfinite(r.loss()) || !std::isfinite(r.accuracy()) ||
+            r.accuracy() < 0 || r.accuracy() > 1 || header.payload_bytes() != 0) {
+          lock.unlock();
+          return Reject(grpc::StatusCode::INVALID_ARGUMENT,
+                        what + ": evaluation report needs examples > 0, finite loss, accuracy in "
+                               "[0, 1] and no payload");
+        }
+        ++stats.results_accepted;
+        Complete(*task, {.eval = {.client = client,
+                                  .num_examples = r.num_examples(),
+                                  .loss = r.loss(),
+                                  .accuracy = r.accuracy()}});
+        return grpc::Status::OK;
+      }
+      // A fit result: wait for an upload slot so that memory stays bounded.
+      task->state = TaskState::kReceiving;
+      const int round = board->round;
+      while (inflight >= o.max_inflight_results && board && board->open && board->round == round &&
+             !ctx->IsCancelled()) {
+        cv.wait_for(lock, std::chrono::milliseconds(200));
+      }
+      if (!board || !board->open || board->round != round || ctx->IsCancelled()) {
+        lock.unlock();
+        return Reject(grpc::StatusCode::FAILED_PRECONDITION,
+                      what + " is late: the round closed during the upload", true);
+      }
+      ++inflight;
+      global = board->global;
+    }
+    // Receive and check the payload without holding the lock.
+    auto fail = [&](const Status& why) {
+      std::lock_guard lock(mu);
+      --inflight;
+      cv.notify_all();
+      if (board && board->open && static_cast<int>(header.round()) == board->round) {
+        auto t = board->tasks.find(header.task_id());
+        if (t != board->tasks.end() && t->second.state == TaskState::kReceiving) {
+          Complete(t->second, {.status = why});
+        }
+      }
+      ++stats.results_rejected;
+      log->warn("rejected {}: {}", what, why.message());
+      return net::ToGrpc(why);
+    };
+    auto reader_or = net::PayloadReader::WithLayout(
+        header.tensors(), header.payload_bytes(), *global,
+        [](const std::string& g) { return g == "update" || g.rfind("extra/", 0) == 0; }, "update");
+    if (!reader_or.ok()) return fail(reader_or.status().WithContext(what));
+    net::PayloadReader payload = std::move(*reader_or);
+    while (reader->Read(&chunk)) {
+      if (!chunk.has_data()) return fail(InvalidArgumentError(what + ": a second header"));
+      Status st = payload.Append(chunk.data());
+      if (!st.ok()) return fail(st.WithContext(what));
+    }
+    if (ctx->IsCancelled()) return fail(UnavailableError(what + ": upload cancelled"));
+    Status st = payload.Finish();
+    if (!st.ok()) return fail(st.WithContext(what));
+    auto groups = payload.TakeGroups();
+    FitResult result;
+    result.client = client;
+    result.update = std::move(groups.at("update"));
+    for (auto& [g, p] : groups) {
+      if (g != "update") result.extras[g.substr(6)] = std::move(p);
+    }
+    const v1::FitReport& r = header.fit();
+    result.num_examples = r.num_examples();
+    result.local_steps = r.local_steps();
+    result.train_loss = r.train_loss();
+    result.metrics.insert(r.metrics().begin(), r.metrics().end());
+    st = ValidateFitResult(result, *global);
+    if (!st.ok()) return fail(st.WithContext(what));
+    std::lock_guard lock(mu);
+    Task* task = nullptr;
+    if (board && board->open && static_cast<int>(header.round()) == board->round) {
+      auto t = board->tasks.find(header.task_id());
+      if (t != board->tasks.end() && t->second.state == TaskState::kReceiving) task = &t->second;
+    }
+    if (!task) {
+      --inflight;
+      cv.notify_all();
+      ++stats.results_late;
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          what + " is late: the round closed during the upload");
+    }
+    ++stats.results_accepted;
+    Complete(*task, {.fit = std::move(result), .holds_slot = true});
+    return grpc::Status::OK;
+  }
+
+  // ---- ClientPool --------------------------------------------------------------------
+
+  std::vector<ClientId> AvailableClients() override {
+    std::lock_guard lock(mu);
+    return LiveLocked();
+  }
+
+  std::vector<ClientId> LiveLocked() const {
+    std::vector<ClientId> ids;
+    const auto now = Clock::now();
+    for (const auto& [n, c] : clients) {
+      if (!c.session.empty() && Seconds(now - c.last_seen) < o.liveness_seconds) ids.push_back(c.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  // Runs one batch of tasks through the board; `deliver` gets each outcome on this thread.
+  void RunTasks(v1::TaskKind kind, int round, const Parameters& global,
+                const std::map<std::string, Parameters>& broadcast,
+                const std::vector<Task>& tasks, const std::function<void(Outcome&)>& deliver) {
+    auto shared_global = std::make_shared<const Parameters>(global);
+    auto shared_broadcast = std::make_shared<const std::map<std::string, Parameters>>(broadcast);
+    std::unique_lock lock(mu);
+    board.emplace();
+    board->round = round;
+    board->kind = kind;
+    board->global = shared_global;
+    board->broadcast = shared_broadcast;
+    for (Task t : tasks) {
+      do {
+        t.id = RandomU64();
+      } while (t.id == 0 || board->tasks.count(t.id) || closed_tasks.count(t.id));
+      board->by_client[t.client] = t.id;
+      board->tasks.emplace(t.id, t);
+    }
+    cv.notify_all();
+    const auto deadline =
+        Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.round_deadline_seconds * 1000));
+    std::map<ClientId, const ClientRecord*> by_id;
+    size_t remaining = tasks.size();
+    while (remaining > 0) {
+      while (!board->done.empty()) {
+        Outcome out = std::move(board->done.front());
+        board->done.pop_front();
+        lock.unlock();
+        deliver(out);
+        out = Outcome{};  // free the update before taking the lock again
+        lock.lock();
+        --remaining;
+      }
+      if (remaining == 0) break;
+      const auto now = Clock::now();
+      by_id.clear();
+      for (const auto& [n, c] : clients) by_id[c.id] = &c;
+      for (auto& [id, task] : board->tasks) {
+        if (task.state == TaskState::kDone) continue;
+        auto c = by_id.find(task.client);
+        const bool silent = c == by_id.end() || c->second->session.empty() ||
+                            Seconds(now - c->second->last_seen) >= o.liveness_seconds;
+        if (now >= deadline || (silent && task.state != TaskState::kReceiving)) {
+          ++stats.tasks_timed_out;
+          const std::string who = c == by_id.end() ? std::to_string(task.client) : c->second->name;
+          Complete(task, {.status = UnavailableError(
+                              now >= deadline
+                                  ? "client " + who + " did not answer within the round deadline"
+                                  : "client " + who + " stopped responding")});
+        }
+      }
+      if (board->done.empty()) cv.wait_until(lock, std::min(deadline, now + std::chrono::seconds(1)));
+    }
+    // Close the round; uploads still running find it closed and are counted late.
+    closed_tasks.clear();
+    for (const auto& [id, t] : board->tasks) closed_tasks.insert(id);
+    last_round = std::max(last_round, round);
+    board.reset();
+    cv.notify_all();
+  }
+
+  void ReleaseSlot() {
+    std::lock_guard lock(mu);
+    --inflight;
+    cv.notify_all();
+  }
+
+  void RunFit(const Parameters& global, const RoundPlan& plan, const FitCallback& on_result) override {
+    std::vector<Task> tasks;
+    for (size_t i = 0; i < plan.tasks.size(); ++i) {
+      tasks.push_back({.client = plan.tasks[i].client, .index = i, .fit = plan.tasks[i].config});
+    }
+    RunTasks(v1::FIT, plan.round, global, plan.broadcast, tasks, [&](Outcome& out) {
+      if (out.status.ok()) {
+        on_result(out.index, std::move(out.fit));
+      } else {
+        on_result(out.index, out.status);
+      }
+      if (out.holds_slot) ReleaseSlot();
+    });
+  }
+
+  void RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
+                   const EvaluateCallback& on_result) override {
+    std::vector<Task> board_tasks;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      board_tasks.push_back({.client = tasks[i].client, .index = i, .eval_batch = tasks[i].batch_size});
+    }
+    int round = 0;
+    {
+      std::lock_guard lock(mu);
+      round = last_round;  // evaluation follows the fit round it scores
+    }
+    RunTasks(v1::EVALUATE, round, global, {}, board_tasks, [&](Outcome& out) {
+      if (out.status.ok()) {
+        on_result(out.index, out.eval);
+      } else {
+        on_result(out.index, out.status);
+      }
+    });
+  }
+
+  bool deterministic_order() const override { return false; }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() { Shutdown(); }
+
+StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->o = options;
+  ServerOptions& o = impl->o;
+  if (o.run_id.empty()) o.run_id = RandomHex(8);
+  if (o.round_deadline_seconds <= 0 || o.liveness_seconds <= 0 || o.poll_seconds <= 0 ||
+      o.heartbeat_seconds <= 0 || o.chunk_bytes == 0 || o.max_inflight_results == 0) {
+    return InvalidArgumentError(
+        "deadline, liveness, poll and heartbeat seconds, chunk bytes and in-flight results must be "
+        "positive");
+  }
+  if (o.chunk_bytes + 4096 > o.max_message_bytes) {
+    return InvalidArgumentError("chunk_bytes must leave room under max_message_bytes");
+  }
+  if (!o.tokens_file.empty()) {
+    FEDRA_ASSIGN_OR_RETURN(impl->tokens, LoadTokens(o.tokens_file));
+  }
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (o.insecure) {
+    if (!o.cert_file.empty() || !o.client_ca_file.empty()) {
+      return InvalidArgumentError("--insecure cannot be combined with certificates");
+    }
+    creds = grpc::InsecureServerCredentials();
+  } else {
+    if (o.cert_file.empty() || o.key_file.empty()) {
+      return InvalidArgumentError(
+          "TLS needs a server certificate and key (or --insecure for plaintext)");
+    }
+    if (o.client_ca_file.empty() && impl->tokens.empty()) {
+      return InvalidArgumentError(
+          "no client authentication: give a client CA (mTLS) and/or a tokens file");
+    }
+    grpc::SslServerCredentialsOptions ssl(
+        o.client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                 : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    FEDRA_ASSIGN_OR_RETURN(std::string cert, internal::ReadFile(o.cert_file));
+    FEDRA_ASSIGN_OR_RETURN(std::string key, internal::ReadFile(o.key_file));
+    if (cert.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return InvalidArgumentError(o.cert_file + ": not a PEM certificate");
+    }
+    if (key.find("PRIVATE KEY-----") == std::string::npos) {
+      return InvalidArgumentError(o.key_file + ": not a PEM private key");
+    }
+    if (!o.client_ca_file.empty()) {
+      FEDRA_ASSIGN_OR_RETURN(ssl.pem_root_certs, internal::ReadFile(o.client_ca_file));
+      impl->mtls = true;
+    }
+    ssl.pem_key_cert_pairs.push_back({key, cert});
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(o.address, creds, &impl->port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(o.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(o.max_message_bytes));
+  builder.RegisterService(impl.get());
+  impl->grpc_server = builder.BuildAndStart();
+  if (!impl->grpc_server || impl->port == 0) {
+    return UnavailableError("cannot listen on " + o.address);
+  }
+  impl->log->info("listening on {} (port {}, {}{}{}), run {}", o.address, impl->port,
+                  o.insecure ? "PLAINTEXT" : "TLS", impl->mtls ? ", client certificates" : "",
+                  impl->tokens.empty() ? "" : ", tokens", o.run_id);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+int Server::port() const { return impl_->port; }
+const std::string& Server::run_id() const { return impl_->o.run_id; }
+ClientPool& Server::pool() { return *impl_; }
+
+ServerStats Server::stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
+}
+
+size_t Server::WaitForClients(size_t n, std::chrono::milliseconds timeout) {
+  const auto end = Clock::now() + timeout;
+  std::unique_lock lock(impl_->mu);
+  while (true) {
+    const size_t live = impl_->LiveLocked().size();
+    if (live >= n || Clock::now() >= end) return live;
+    impl_->cv.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+void Server::Finish() {
+  std::lock_guard lock(impl_->mu);
+  impl_->finished = true;
+  impl_->cv.notify_all();
+}
+
+void Server::Shutdown(std::chrono::milliseconds grace) {
+  if (!impl_ || !impl_->grpc_server) return;
+  Finish();
+  if (grace.count() > 0) std::this_thread::sleep_for(grace);
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+    impl_->cv.notify_all();
+  }
+  impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  impl_->grpc_server->Wait();
+  impl_->grpc_server.reset();
+}
+
+}  // namespace fedra

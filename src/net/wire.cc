@@ -1,0 +1,265 @@
+#include "net/wire.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+
+namespace fedra::net {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "the wire format is little-endian; big-endian hosts need byte swapping");
+
+constexpr size_t kMaxTensors = 65536;
+
+Status CheckSpec(const v1::TensorSpec& spec, Shape* shape, uint64_t* bytes) {
+  if (spec.name().empty()) return InvalidArgumentError("a tensor has an empty name");
+  if (spec.dtype() != v1::F32) {
+    return InvalidArgumentError("tensor '" + spec.name() + "' has dtype " +
+                                std::to_string(spec.dtype()) + "; only F32 is supported");
+  }
+  if (spec.shape_size() > 8) {
+    return InvalidArgumentError("tensor '" + spec.name() + "' has more than 8 dimensions");
+  }
+  uint64_t elements = 1;
+  shape->clear();
+  for (int64_t d : spec.shape()) {
+    if (d < 0) return InvalidArgumentError("tensor '" + spec.name() + "' has a negative dimension");
+    if (d > 0 && elements > (uint64_t{1} << 40) / static_cast<uint64_t>(d)) {
+      return InvalidArgumentError("tensor '" + spec.name() + "' is too large");
+    }
+    elements *= static_cast<uint64_t>(d);
+    shape->push_back(d);
+  }
+  *bytes = elements * sizeof(float);
+  return OkStatus();
+}
+
+}  // namespace
+
+uint64_t DescribePayload(const std::vector<PayloadGroup>& groups, SpecList* specs) {
+  uint64_t total = 0;
+  for (const PayloadGroup& g : groups) {
+    for (const TensorInfo& t : g.params->tensors()) {
+      v1::TensorSpec* s = specs->Add();
+      s->set_name(t.name);
+      for (int64_t d : t.shape) s->add_shape(d);
+      s->set_dtype(v1::F32);
+      s->set_group(g.name);
+    }
+    total += g.params->num_bytes();
+  }
+  return total;
+}
+
+bool ForEachChunk(const std::vector<PayloadGroup>& groups, size_t chunk_bytes,
+                  const std::function<bool(std::string_view)>& write) {
+  // Chunks may span groups, so a payload of many small tensors still travels in few messages.
+  std::string pending;
+  for (const PayloadGroup& g : groups) {
+    const char* p = reinterpret_cast<const char*>(g.params->data());
+    size_t left = g.params->num_bytes();
+    while (left > 0) {
+      if (pending.empty() && left >= chunk_bytes) {
+        if (!write(std::string_view(p, chunk_bytes))) return false;
+        p += chunk_bytes;
+        left -= chunk_bytes;
+        continue;
+      }
+      const size_t take = std::min(left, chunk_bytes - pending.size());
+      pending.append(p, take);
+      p += take;
+      left -= take;
+      if (pending.size() == chunk_bytes) {
+        if (!write(pending)) return false;
+        pending.clear();
+      }
+    }
+  }
+  return pending.empty() || write(pending);
+}
+
+StatusOr<PayloadReader> PayloadReader::FromSpecs(const SpecList& specs, uint64_t payload_bytes,
+                                                 uint64_t max_bytes) {
+  if (static_cast<size_t>(specs.size()) > kMaxTensors) {
+    return InvalidArgumentError("payload has more than 65536 tensors");
+  }
+  if (payload_bytes > max_bytes) {
+    return InvalidArgumentError("payload of " + std::to_string(payload_bytes) +
+                                " bytes exceeds the limit of " + std::to_string(max_bytes));
+  }
+  PayloadReader r;
+  uint64_t total = 0;
+  std::set<std::pair<std::string, std::string>> seen;
+  std::string current;
+  for (const v1::TensorSpec& spec : specs) {
+    Shape shape;
+    uint64_t bytes = 0;
+    FEDRA_RETURN_IF_ERROR(CheckSpec(spec, &shape, &bytes));
+    if (!seen.insert({spec.group(), spec.name()}).second) {
+      return InvalidArgumentError("tensor '" + spec.name() + "' appears twice in group '" +
+                                  spec.group() + "'");
+    }
+    total += bytes;
+    if (total > payload_bytes) break;
+    const bool new_group = r.order_.empty() || spec.group() != current;
+    if (new_group) {
+      if (r.groups_.count(spec.group())) {
+        return InvalidArgumentError("group '" + spec.group() + "' is not contiguous");
+      }
+      current = spec.group();
+      r.order_.push_back(&r.groups_[current]);
+    }
+    r.order_.back()->Add(spec.name(), std::move(shape));
+  }
+  if (total != payload_bytes) {
+    return InvalidArgumentError("tensor specs describe " + std::to_string(total) +
+                                " bytes but the header declares " + std::to_string(payload_bytes));
+  }
+  r.expected_ = payload_bytes;
+  return r;
+}
+
+StatusOr<PayloadReader> PayloadReader::WithLayout(
+    const SpecList& specs, uint64_t payload_bytes, const Parameters& layout,
+    const std::function<bool(const std::string&)>& group_allowed,
+    const std::string& required_group) {
+  // Check names and shapes against the layout before allocating anything.
+  const auto& infos = layout.tensors();
+  if (infos.empty() || specs.size() % static_cast<int>(infos.size()) != 0) {
+    return InvalidArgumentError("payload has " + std::to_string(specs.size()) +
+                                " tensors; expected a multiple of the model's " +
+                                std::to_string(infos.size()));
+  }
+  bool has_required = false;
+  for (int i = 0; i < specs.size(); ++i) {
+    const v1::TensorSpec& spec = specs[i];
+    const TensorInfo& want = infos[static_cast<size_t>(i) % infos.size()];
+    if (i % static_cast<int>(infos.size()) == 0) {
+      if (!group_allowed(spec.group())) {
+        return InvalidArgumentError("unexpected tensor group '" + spec.group() + "'");
+      }
+      has_required |= spec.group() == required_group;
+    } else if (spec.group() != specs[i - 1].group()) {
+      return InvalidArgumentError("group '" + specs[i - 1].group() + "' is incomplete");
+    }
+    Shape shape;
+    uint64_t bytes = 0;
+    FEDRA_RETURN_IF_ERROR(CheckSpec(spec, &shape, &bytes));
+    if (spec.name() != want.name || shape != want.shape) {
+      return InvalidArgumentError("tensor " + std::to_string(i % infos.size()) + " of group '" +
+                                  spec.group() + "' is '" + spec.name() + "' " +
+                                  ShapeToString(shape) + "; the model has '" + want.name + "' " +
+                                  ShapeToString(want.shape));
+    }
+  }
+  if (!has_required) return InvalidArgumentError("payload lacks group '" + required_group + "'");
+  const uint64_t groups = static_cast<uint64_t>(specs.size()) / infos.size();
+  return FromSpecs(specs, payload_bytes, groups * layout.num_bytes());
+}
+
+Status PayloadReader::Append(std::string_view bytes) {
+  if (bytes.size() > expected_ - received_) {
+    return InvalidArgumentError("payload runs past the declared " + std::to_string(expected_) +
+                                " bytes");
+  }
+  while (!bytes.empty()) {
+    while (group_ < order_.size() && group_off_ == order_[group_]->num_bytes()) {
+      ++group_;
+      group_off_ = 0;
+    }
+    Parameters& p = *order_[group_];
+    const size_t take = std::min<uint64_t>(bytes.size(), p.num_bytes() - group_off_);
+    std::memcpy(reinterpret_cast<char*>(p.data()) + group_off_, bytes.data(), take);
+    group_off_ += take;
+    received_ += take;
+    bytes.remove_prefix(take);
+  }
+  return OkStatus();
+}
+
+Status PayloadReader::Finish() const {
+  if (received_ != expected_) {
+    return InvalidArgumentError("payload truncated: " + std::to_string(received_) + " of " +
+                                std::to_string(expected_) + " bytes arrived");
+  }
+  return OkStatus();
+}
+
+void ToProto(const FitConfig& c, v1::FitInstructions* out) {
+  out->set_epochs(c.epochs);
+  out->set_batch_size(c.batch_size);
+  out->set_learning_rate(c.learning_rate);
+  out->set_momentum(c.momentum);
+  out->set_weight_decay(c.weight_decay);
+  out->set_proximal_mu(c.proximal_mu);
+  out->set_scaffold(c.scaffold);
+  out->set_clip_norm(c.clip_norm);
+  out->set_noise_stddev(c.noise_stddev);
+}
+
+StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
+  auto bad = [](const std::string& what) {
+    return InvalidArgumentError("fit instructions: " + what);
+  };
+  if (in.epochs() < 1 || in.epochs() > 10000) return bad("epochs must be in [1, 10000]");
+  if (in.batch_size() < 1) return bad("batch_size must be positive");
+  auto nonneg = [](float v) { return std::isfinite(v) && v >= 0.0f; };
+  if (!nonneg(in.learning_rate()) || in.learning_rate() == 0.0f) {
+    return bad("learning_rate must be positive and finite");
+  }
+  if (!nonneg(in.momentum()) || in.momentum() >= 1.0f) return bad("momentum must be in [0, 1)");
+  if (!nonneg(in.weight_decay())) return bad("weight_decay must be >= 0");
+  if (!nonneg(in.proximal_mu())) return bad("proximal_mu must be >= 0");
+  if (!nonneg(in.clip_norm())) return bad("clip_norm must be >= 0");
+  if (!nonneg(in.noise_stddev())) return bad("noise_stddev must be >= 0");
+  return FitConfig{.epochs = in.epochs(),
+                   .batch_size = in.batch_size(),
+                   .learning_rate = in.learning_rate(),
+                   .momentum = in.momentum(),
+                   .weight_decay = in.weight_decay(),
+                   .proximal_mu = in.proximal_mu(),
+                   .scaffold = in.scaffold(),
+                   .clip_norm = in.clip_norm(),
+                   .noise_stddev = in.noise_stddev()};
+}
+
+grpc::Status ToGrpc(const Status& status) {
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  switch (status.code()) {
+    case StatusCode::kOk: return grpc::Status::OK;
+    case StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
+    case StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
+    case StatusCode::kDataLoss: code = grpc::StatusCode::DATA_LOSS; break;
+    case StatusCode::kFailedPrecondition: code = grpc::StatusCode::FAILED_PRECONDITION; break;
+    case StatusCode::kOutOfRange: code = grpc::StatusCode::OUT_OF_RANGE; break;
+    case StatusCode::kResourceExhausted: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
+    case StatusCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
+    case StatusCode::kInternal: code = grpc::StatusCode::INTERNAL; break;
+    case StatusCode::kUnimplemented: code = grpc::StatusCode::UNIMPLEMENTED; break;
+  }
+  return grpc::Status(code, status.message());
+}
+
+Status FromGrpc(const grpc::Status& status, std::string_view what) {
+  if (status.ok()) return OkStatus();
+  StatusCode code = StatusCode::kInternal;
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT: code = StatusCode::kInvalidArgument; break;
+    case grpc::StatusCode::NOT_FOUND: code = StatusCode::kNotFound; break;
+    case grpc::StatusCode::DATA_LOSS: code = StatusCode::kDataLoss; break;
+    case grpc::StatusCode::OUT_OF_RANGE: code = StatusCode::kOutOfRange; break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: code = StatusCode::kResourceExhausted; break;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED: code = StatusCode::kUnavailable; break;
+    case grpc::StatusCode::UNIMPLEMENTED: code = StatusCode::kUnimplemented; break;
+    default: code = StatusCode::kFailedPrecondition; break;
+  }
+  return Status(code, std::string(what) + ": " + status.error_message() + " (grpc code " +
+                          std::to_string(static_cast<int>(status.error_code())) + ")");
+}
+
+}  // namespace fedra::net

@@ -1,0 +1,86 @@
+// Private to the net layer: conversion between library types and fedra.v1 messages, and the
+// chunked payload format (tensor specs in a header, then the tensors' raw little-endian
+// bytes in bounded chunks). Everything received is untrusted: readers check every spec and
+// byte count before allocating or copying.
+#ifndef FEDRA_SRC_NET_WIRE_H_
+#define FEDRA_SRC_NET_WIRE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fedra/core/status.h"
+#include "fedra/fl/types.h"
+#include "fedra/ml/parameters.h"
+#include <grpcpp/support/status.h>
+
+#include "fedra/v1/federation.pb.h"
+
+namespace fedra::net {
+
+using SpecList = google::protobuf::RepeatedPtrField<v1::TensorSpec>;
+
+// One named set of tensors inside a payload (e.g. "global", "update", "extra/control_delta").
+struct PayloadGroup {
+  std::string name;
+  const Parameters* params = nullptr;
+};
+
+// Appends the specs of `groups` (in order) to `specs` and returns the payload's byte count.
+uint64_t DescribePayload(const std::vector<PayloadGroup>& groups, SpecList* specs);
+
+// Calls `write(bytes)` for consecutive slices of at most `chunk_bytes` covering the payload;
+// stops early and returns false when `write` does.
+bool ForEachChunk(const std::vector<PayloadGroup>& groups, size_t chunk_bytes,
+                  const std::function<bool(std::string_view)>& write);
+
+// Reassembles a payload from its specs and chunks.
+class PayloadReader {
+ public:
+  // Accepts any layout the specs describe, up to `max_bytes` in total (client side: the
+  // server's model is whatever it is). InvalidArgument if a spec is malformed (empty or
+  // duplicate name within a group, negative dimension, dtype other than F32, element count
+  // overflow) or the total disagrees with `payload_bytes` or exceeds `max_bytes`.
+  static StatusOr<PayloadReader> FromSpecs(const SpecList& specs, uint64_t payload_bytes,
+                                           uint64_t max_bytes);
+  // Server side: every group must have exactly `layout`'s names and shapes, the group
+  // names must satisfy `group_allowed`, and `required_group` must be present.
+  static StatusOr<PayloadReader> WithLayout(const SpecList& specs, uint64_t payload_bytes,
+                                            const Parameters& layout,
+                                            const std::function<bool(const std::string&)>& group_allowed,
+                                            const std::string& required_group);
+
+  // Copies the next bytes in. InvalidArgument if they run past the declared payload.
+  Status Append(std::string_view bytes);
+  // InvalidArgument if fewer bytes than declared have arrived.
+  Status Finish() const;
+  uint64_t received() const { return received_; }
+  uint64_t expected() const { return expected_; }
+  std::map<std::string, Parameters> TakeGroups() { return std::move(groups_); }
+
+ private:
+  PayloadReader() = default;
+  std::map<std::string, Parameters> groups_;
+  std::vector<Parameters*> order_;  // groups in payload order
+  uint64_t expected_ = 0, received_ = 0;
+  size_t group_ = 0;        // group being filled
+  uint64_t group_off_ = 0;  // bytes of it filled
+};
+
+void ToProto(const FitConfig& config, v1::FitInstructions* out);
+// InvalidArgument if a value is out of range (epochs < 1, batch size < 1, negative or
+// non-finite rates, momentum outside [0, 1), ...).
+StatusOr<FitConfig> FromProto(const v1::FitInstructions& in);
+
+// The gRPC status carrying `status`'s code (as the nearest gRPC code) and message.
+grpc::Status ToGrpc(const Status& status);
+// The fedra Status for a failed call (UNAVAILABLE and DEADLINE_EXCEEDED map to kUnavailable,
+// UNAUTHENTICATED and PERMISSION_DENIED to kFailedPrecondition), message prefixed by `what`.
+Status FromGrpc(const grpc::Status& status, std::string_view what);
+
+}  // namespace fedra::net
+
+#endif  // FEDRA_SRC_NET_WIRE_H_
