@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
   app.add_option("--partition", f.partition.kind, "iid, dirichlet, shards or quantity")
       ->capture_default_str();
   app.add_option("--alpha", f.partition.alpha, "Dirichlet concentration")->capture_default_str();
-  app.add_option("--classes-per-client", f.partition.classes_per_client, "classes per client (shards)")
+  app.add_option("--classes-per-client", f.partition.classes_per_client,
+                 "classes per client (shards)")
       ->capture_default_str();
   app.add_option("--local-test-fraction", f.partition.local_test_fraction,
                  "fraction of the local data kept for federated evaluation")
@@ -143,9 +144,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--partition-index", f.partition_index, "which part is this client's (from 0)")
       ->capture_default_str();
-  app.add_option("--seed", f.seed, "partition seed (the same on every client)")->capture_default_str();
-  app.add_option("--train-seed", c.seed, "training randomness (0: from the OS)")->capture_default_str();
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--seed", f.seed, "partition seed (the same on every client)")
+      ->capture_default_str();
+  app.add_option("--train-seed", c.seed, "training randomness (0: from the OS)")
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   const fedra::Status s = Run(f);
   if (!s.ok()) {

@@ -94,12 +94,13 @@ fedra::Status Run(Flags f) {
   }
   FEDRA_ASSIGN_OR_RETURN(auto model, fedra::NewModelByName(f.model, shape, classes, f.seed));
   fedra::Parameters global = model->parameters();
-  const std::string fingerprint =
-      fedra::CheckpointFingerprint(f.model, global, strategy->Name());
+  const std::string fingerprint = fedra::CheckpointFingerprint(f.model, global, strategy->Name());
 
   std::error_code ec;
   std::filesystem::create_directories(f.run_dir, ec);
-  if (ec) return fedra::InvalidArgumentError("cannot create --run-dir " + f.run_dir + ": " + ec.message());
+  if (ec)
+    return fedra::InvalidArgumentError("cannot create --run-dir " + f.run_dir + ": " +
+                                       ec.message());
   std::vector<fedra::RoundMetrics> history;
   int first_round = 1;
   FEDRA_ASSIGN_OR_RETURN(auto checkpoint, fedra::LoadCheckpoint(f.run_dir));
@@ -136,11 +137,12 @@ fedra::Status Run(Flags f) {
                               .evaluate_every = f.evaluate_every,
                               .seed = f.seed};
   if (test.size() > 0 && test.is_classification()) {
-    o.server_evaluate = [&](int, const fedra::Parameters& p)
-        -> fedra::StatusOr<fedra::EvaluateResult> {
+    o.server_evaluate = [&](int,
+                            const fedra::Parameters& p) -> fedra::StatusOr<fedra::EvaluateResult> {
       FEDRA_RETURN_IF_ERROR(model->SetParameters(p));
       FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*model, *eval_loss, test));
-      return fedra::EvaluateResult{.num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
+      return fedra::EvaluateResult{
+          .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
     };
   }
   fedra::Status write_status;
@@ -173,12 +175,14 @@ fedra::Status Run(Flags f) {
     FEDRA_RETURN_IF_ERROR(fedra::SaveCheckpoint(f.run_dir, c));
   }
   if (g_stop) {
-    std::printf("stopped by a signal; start again with --run-dir %s to resume\n", f.run_dir.c_str());
+    std::printf("stopped by a signal; start again with --run-dir %s to resume\n",
+                f.run_dir.c_str());
     server->Shutdown();
     return fedra::OkStatus();
   }
   // Give polling clients time to hear that the run is over.
-  server->Shutdown(std::chrono::milliseconds(static_cast<int64_t>(f.server.poll_seconds * 1000 + 1000)));
+  server->Shutdown(
+      std::chrono::milliseconds(static_cast<int64_t>(f.server.poll_seconds * 1000 + 1000)));
   const auto stats = server->stats();
   log->info("results accepted {}, rejected {}, late {}; tasks timed out {}; auth failures {}",
             stats.results_accepted, stats.results_rejected, stats.results_late,
@@ -198,11 +202,14 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--address", s.address, "listen address host:port (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--port-file", f.port_file, "write the port listened on to this file");
-  app.add_option("--run-dir", f.run_dir,
-                 "checkpoint, metrics.jsonl, metrics.svg and model.safetensors go here; an existing "
-                 "checkpoint is resumed")
+  app.add_option(
+         "--run-dir", f.run_dir,
+         "checkpoint, metrics.jsonl, metrics.svg and model.safetensors go here; an existing "
+         "checkpoint is resumed")
       ->capture_default_str();
-  app.add_option("--rounds", f.rounds, "federated rounds")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--rounds", f.rounds, "federated rounds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--model", f.model, "linear, logreg, mlp or cnn")->capture_default_str();
   app.add_option("--data", f.data,
                  "test data for server-side evaluation and the model's input shape: fashion-mnist, "
@@ -212,7 +219,8 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--csv-test", f.csv_test, "test CSV (features..., label) for --data csv");
   app.add_option("--csv-classes", f.csv_classes, "classes in the CSV label column (0: regression)");
   app.add_option("--input-shape", f.input_shape, "model input shape for --data none, e.g. 1 28 28");
-  app.add_option("--classes", f.num_classes, "model outputs for --data none")->capture_default_str();
+  app.add_option("--classes", f.num_classes, "model outputs for --data none")
+      ->capture_default_str();
   app.add_option("--min-clients", f.min_clients,
                  "wait for this many live clients before each round")
       ->check(CLI::PositiveNumber)
@@ -226,7 +234,8 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "a client silent this many seconds is considered gone (its task fails)")
       ->capture_default_str();
   app.add_option("--poll-seconds", s.poll_seconds, "long-poll length")->capture_default_str();
-  app.add_option("--chunk-bytes", s.chunk_bytes, "model bytes per gRPC message")->capture_default_str();
+  app.add_option("--chunk-bytes", s.chunk_bytes, "model bytes per gRPC message")
+      ->capture_default_str();
   app.add_option("--max-message-bytes", s.max_message_bytes, "larger gRPC messages are refused")
       ->capture_default_str();
   app.add_option("--max-inflight-results", s.max_inflight_results,
@@ -245,8 +254,10 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--evaluate-every", f.evaluate_every,
                  "federated evaluation every N rounds (0: never)")
       ->capture_default_str();
-  app.add_option("--seed", f.seed, "seed for initialisation and client sampling")->capture_default_str();
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--seed", f.seed, "seed for initialisation and client sampling")
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
 }
 
 }  // namespace

@@ -64,7 +64,8 @@ struct Client::Impl {
   std::unique_ptr<grpc::ClientContext> Context(double seconds) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!o.token.empty()) ctx->AddMetadata("authorization", "Bearer " + o.token);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
     return ctx;
   }
 
@@ -74,12 +75,14 @@ struct Client::Impl {
       creds = grpc::InsecureChannelCredentials();
     } else {
       if (o.ca_file.empty()) {
-        return InvalidArgumentError("TLS needs the CA certificate that signed the server's (or insecure)");
+        return InvalidArgumentError(
+            "TLS needs the CA certificate that signed the server's (or insecure)");
       }
       grpc::SslCredentialsOptions ssl;
       FEDRA_ASSIGN_OR_RETURN(ssl.pem_root_certs, internal::ReadFile(o.ca_file));
       if (o.cert_file.empty() != o.key_file.empty()) {
-        return InvalidArgumentError("a client certificate needs its key, and the key its certificate");
+        return InvalidArgumentError(
+            "a client certificate needs its key, and the key its certificate");
       }
       if (!o.cert_file.empty()) {
         FEDRA_ASSIGN_OR_RETURN(ssl.pem_cert_chain, internal::ReadFile(o.cert_file));
@@ -140,7 +143,8 @@ struct Client::Impl {
    private:
     void Loop() {
       std::unique_lock lock(mu_);
-      while (!cv_.wait_for(lock, std::chrono::seconds(impl_.heartbeat_seconds), [&] { return done_; })) {
+      while (!cv_.wait_for(lock, std::chrono::seconds(impl_.heartbeat_seconds),
+                           [&] { return done_; })) {
         lock.unlock();
         v1::HeartbeatRequest req;
         req.set_session_id(impl_.session);
@@ -157,7 +161,8 @@ struct Client::Impl {
     std::thread thread_;
   };
 
-  grpc::Status Submit(const v1::ResultHeader& header, const std::vector<net::PayloadGroup>& groups) {
+  grpc::Status Submit(const v1::ResultHeader& header,
+                      const std::vector<net::PayloadGroup>& groups) {
     v1::SubmitResultResponse resp;
     auto ctx = Context(600);
     auto writer = stub->SubmitResult(ctx.get(), &resp);
@@ -188,9 +193,8 @@ struct Client::Impl {
     v1::ResultHeader h = HeaderFor(task);
     std::vector<net::PayloadGroup> out;
     auto global_it = groups.find("global");
-    Status status = global_it == groups.end()
-                        ? InvalidArgumentError("the task has no global model")
-                        : OkStatus();
+    Status status = global_it == groups.end() ? InvalidArgumentError("the task has no global model")
+                                              : OkStatus();
     FitResult fit;
     if (status.ok() && task.kind() == v1::FIT) {
       std::map<std::string, Parameters> broadcast;
@@ -203,7 +207,8 @@ struct Client::Impl {
       } else {
         Rng rng(o.seed == 0 ? OsRandomU64() : Rng(o.seed).Split(task.round()).NextU64());
         HeartbeatThread heartbeat(*this);
-        auto r = RunLocalFit(model, loss, train, global_it->second, *config, broadcast, &state, rng);
+        auto r =
+            RunLocalFit(model, loss, train, global_it->second, *config, broadcast, &state, rng);
         if (r.ok()) {
           fit = std::move(*r);
         } else {
@@ -283,12 +288,13 @@ struct Client::Impl {
       h.set_error("this client does not support task kind " + std::to_string(task.kind()));
       return Submit(h, {});
     }
-    auto payload = net::PayloadReader::FromSpecs(task.tensors(), task.payload_bytes(),
-                                                 o.max_payload_bytes);
+    auto payload =
+        net::PayloadReader::FromSpecs(task.tensors(), task.payload_bytes(), o.max_payload_bytes);
     Status bad = payload.ok() ? OkStatus() : payload.status();
     while (reader->Read(&chunk)) {
-      if (bad.ok()) bad = chunk.has_data() ? payload->Append(chunk.data())
-                                           : InvalidArgumentError("a second task header");
+      if (bad.ok())
+        bad = chunk.has_data() ? payload->Append(chunk.data())
+                               : InvalidArgumentError("a second task header");
     }
     grpc::Status s = reader->Finish();
     if (!s.ok()) return s;  // the download broke: the server hands the task out again
@@ -325,7 +331,8 @@ struct Client::Impl {
         session.clear();
         continue;
       }
-      if (code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED) {
+      if (code == grpc::StatusCode::UNAUTHENTICATED ||
+          code == grpc::StatusCode::PERMISSION_DENIED) {
         return net::FromGrpc(s, "the server refused this client");
       }
       if (code == grpc::StatusCode::FAILED_PRECONDITION && session.empty()) {

@@ -168,7 +168,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       const std::string prefix = "Bearer ";
       if (it == md.end()) return Unauthenticated("missing 'authorization: Bearer <token>'");
       std::string value(it->second.data(), it->second.size());
-      if (value.rfind(prefix, 0) != 0) return Unauthenticated("authorization is not a Bearer token");
+      if (value.rfind(prefix, 0) != 0)
+        return Unauthenticated("authorization is not a Bearer token");
       value.erase(0, prefix.size());
       for (const auto& [n, t] : tokens) {  // compare against all, in constant time each
         if (t.size() == value.size() && CRYPTO_memcmp(t.data(), value.data(), t.size()) == 0) {
@@ -309,13 +310,15 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
           Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.poll_seconds * 1000));
       h->set_run_id(o.run_id);
       while (true) {
-        if (finished || stopping) {
+        if (stopping) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
+        if (finished) {
           h->set_kind(v1::FINISHED);
           break;
         }
         if (board && board->open) {
           auto t = board->by_client.find(id);
-          if (t != board->by_client.end() && board->tasks.at(t->second).state == TaskState::kQueued) {
+          if (t != board->by_client.end() &&
+              board->tasks.at(t->second).state == TaskState::kQueued) {
             Task& task = board->tasks.at(t->second);
             task.state = TaskState::kSent;
             task_id = task.id;
@@ -408,9 +411,9 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       const std::string cname = rec->name;
       lock.unlock();
       if (header.run_id() != o.run_id) {
-        return Reject(grpc::StatusCode::FAILED_PRECONDITION,
-                      what + " belongs to run '" + header.run_id() + "', this is run '" + o.run_id +
-                          "'");
+        return Reject(
+            grpc::StatusCode::FAILED_PRECONDITION,
+            what + " belongs to run '" + header.run_id() + "', this is run '" + o.run_id + "'");
       }
       lock.lock();
       Task* task = nullptr;
@@ -461,8 +464,9 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
             r.accuracy() < 0 || r.accuracy() > 1 || header.payload_bytes() != 0) {
           lock.unlock();
           return Reject(grpc::StatusCode::INVALID_ARGUMENT,
-                        what + ": evaluation report needs examples > 0, finite loss, accuracy in "
-                               "[0, 1] and no payload");
+                        what +
+                            ": evaluation report needs examples > 0, finite loss, accuracy in "
+                            "[0, 1] and no payload");
         }
         ++stats.results_accepted;
         Complete(*task, {.eval = {.client = client,
@@ -557,7 +561,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     std::vector<ClientId> ids;
     const auto now = Clock::now();
     for (const auto& [n, c] : clients) {
-      if (!c.session.empty() && Seconds(now - c.last_seen) < o.liveness_seconds) ids.push_back(c.id);
+      if (!c.session.empty() && Seconds(now - c.last_seen) < o.liveness_seconds)
+        ids.push_back(c.id);
     }
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -565,8 +570,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
 
   // Runs one batch of tasks through the board; `deliver` gets each outcome on this thread.
   void RunTasks(v1::TaskKind kind, int round, const Parameters& global,
-                const std::map<std::string, Parameters>& broadcast,
-                const std::vector<Task>& tasks, const std::function<void(Outcome&)>& deliver) {
+                const std::map<std::string, Parameters>& broadcast, const std::vector<Task>& tasks,
+                const std::function<void(Outcome&)>& deliver) {
     auto shared_global = std::make_shared<const Parameters>(global);
     auto shared_broadcast = std::make_shared<const std::map<std::string, Parameters>>(broadcast);
     std::unique_lock lock(mu);
@@ -583,8 +588,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       board->tasks.emplace(t.id, t);
     }
     cv.notify_all();
-    const auto deadline =
-        Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.round_deadline_seconds * 1000));
+    const auto deadline = Clock::now() + std::chrono::milliseconds(
+                                             static_cast<int64_t>(o.round_deadline_seconds * 1000));
     std::map<ClientId, const ClientRecord*> by_id;
     size_t remaining = tasks.size();
     while (remaining > 0) {
@@ -615,7 +620,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                                   : "client " + who + " stopped responding")});
         }
       }
-      if (board->done.empty()) cv.wait_until(lock, std::min(deadline, now + std::chrono::seconds(1)));
+      if (board->done.empty())
+        cv.wait_until(lock, std::min(deadline, now + std::chrono::seconds(1)));
     }
     // Close the round; uploads still running find it closed and are counted late.
     closed_tasks.clear();
@@ -631,7 +637,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     cv.notify_all();
   }
 
-  void RunFit(const Parameters& global, const RoundPlan& plan, const FitCallback& on_result) override {
+  void RunFit(const Parameters& global, const RoundPlan& plan,
+              const FitCallback& on_result) override {
     std::vector<Task> tasks;
     for (size_t i = 0; i < plan.tasks.size(); ++i) {
       tasks.push_back({.client = plan.tasks[i].client, .index = i, .fit = plan.tasks[i].config});
@@ -650,7 +657,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                    const EvaluateCallback& on_result) override {
     std::vector<Task> board_tasks;
     for (size_t i = 0; i < tasks.size(); ++i) {
-      board_tasks.push_back({.client = tasks[i].client, .index = i, .eval_batch = tasks[i].batch_size});
+      board_tasks.push_back(
+          {.client = tasks[i].client, .index = i, .eval_batch = tasks[i].batch_size});
     }
     int round = 0;
     {
@@ -764,8 +772,10 @@ void Server::Finish() {
 
 void Server::Shutdown(std::chrono::milliseconds grace) {
   if (!impl_ || !impl_->grpc_server) return;
-  Finish();
-  if (grace.count() > 0) std::this_thread::sleep_for(grace);
+  if (grace.count() > 0) {
+    Finish();
+    std::this_thread::sleep_for(grace);
+  }
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;

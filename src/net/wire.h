@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include <grpcpp/support/status.h>
 #include "fedra/core/status.h"
 #include "fedra/fl/types.h"
 #include "fedra/ml/parameters.h"
-#include <grpcpp/support/status.h>
 
 #include "fedra/v1/federation.pb.h"
 
@@ -48,10 +48,10 @@ class PayloadReader {
                                            uint64_t max_bytes);
   // Server side: every group must have exactly `layout`'s names and shapes, the group
   // names must satisfy `group_allowed`, and `required_group` must be present.
-  static StatusOr<PayloadReader> WithLayout(const SpecList& specs, uint64_t payload_bytes,
-                                            const Parameters& layout,
-                                            const std::function<bool(const std::string&)>& group_allowed,
-                                            const std::string& required_group);
+  static StatusOr<PayloadReader> WithLayout(
+      const SpecList& specs, uint64_t payload_bytes, const Parameters& layout,
+      const std::function<bool(const std::string&)>& group_allowed,
+      const std::string& required_group);
 
   // Copies the next bytes in. InvalidArgument if they run past the declared payload.
   Status Append(std::string_view bytes);

@@ -32,10 +32,10 @@ struct ClientOptions {
   std::string name;  // identity on an insecure server without tokens
   // Security: TLS unless insecure.
   bool insecure = false;
-  std::string ca_file;    // PEM CA that signed the server certificate
-  std::string cert_file;  // PEM client certificate (mTLS), optional
-  std::string key_file;   // its private key
-  std::string token;      // bearer token, optional
+  std::string ca_file;               // PEM CA that signed the server certificate
+  std::string cert_file;             // PEM client certificate (mTLS), optional
+  std::string key_file;              // its private key
+  std::string token;                 // bearer token, optional
   std::string server_name_override;  // TLS name to check instead of the address's host
   // Retries.
   double initial_backoff_seconds = 0.5;

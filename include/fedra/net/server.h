@@ -42,11 +42,11 @@ struct ServerOptions {
   std::string run_id;                       // empty: a random id
   std::string model_name;                   // told to clients so they build the same model
   // Security.
-  bool insecure = false;        // plaintext; required when no certificate is given
-  std::string cert_file;        // PEM server certificate chain
-  std::string key_file;         // PEM server private key
-  std::string client_ca_file;   // PEM CA: require client certificates it signed (mTLS)
-  std::string tokens_file;      // lines "<client name> <token>": require a bearer token
+  bool insecure = false;       // plaintext; required when no certificate is given
+  std::string cert_file;       // PEM server certificate chain
+  std::string key_file;        // PEM server private key
+  std::string client_ca_file;  // PEM CA: require client certificates it signed (mTLS)
+  std::string tokens_file;     // lines "<client name> <token>": require a bearer token
   // Rounds.
   double round_deadline_seconds = 300;  // a task not answered by then fails
   double liveness_seconds = 20;         // a client silent this long is gone
@@ -73,7 +73,7 @@ class Server {
   // TLS nor insecure, TLS without any client authentication), NotFound/DataLoss for
   // unreadable certificate, key or tokens files, Unavailable if the address cannot be bound.
   static StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
-  ~Server();  // Shutdown()
+  ~Server();  // Shutdown() without grace
 
   int port() const;
   const std::string& run_id() const;
@@ -84,7 +84,9 @@ class Server {
   size_t WaitForClients(size_t n, std::chrono::milliseconds timeout);
   // From now on clients polling for work are told the run is over.
   void Finish();
-  // Stops serving (after giving clients up to `grace` to hear FINISHED).
+  // Stops serving. With a positive `grace`, first Finish()es and gives polling clients that
+  // long to hear it; without, clients just lose the connection (and keep retrying, as after
+  // a crash).
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
   struct Impl;

@@ -1,0 +1,345 @@
+// The gRPC server on 127.0.0.1 driven by hand-made clients: a normal round, then every kind
+// of bad result, auth failures, vanished and silent clients, oversized messages and garbage
+// on the port. In each case the server must answer with a clear status, keep serving, and
+// leave the global model exactly as the good results make it.
+#include "fedra/net/server.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <future>
+#include <limits>
+#include <thread>
+
+#include "fedra/fl/fed_avg.h"
+#include "fedra/fl/round_driver.h"
+#include "net/raw_client.h"
+#include "testing/fl_fixtures.h"
+#include "testing/temp_dir.h"
+
+namespace fedra {
+namespace {
+
+using ::fedra::testing::RawClient;
+using ::fedra::testing::Values;
+using ::fedra::testing::Vec;
+using ::testing::HasSubstr;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void Start(ServerOptions o = {}) {
+    o.address = "127.0.0.1:0";
+    if (o.tokens_file.empty()) o.insecure = true;
+    if (o.round_deadline_seconds == 300) o.round_deadline_seconds = 20;
+    o.poll_seconds = 0.3;
+    auto s = Server::Start(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+    FedAvgOptions fo;
+    fo.sampling.min_fit_clients = clients_;
+    fo.sampling.min_available_clients = clients_;
+    fo.sampling.fraction_evaluate = 0;
+    strategy_ = std::move(*NewFedAvg(fo));
+  }
+
+  // Runs round `round` on a background thread; the test plays the clients meanwhile.
+  std::future<RoundMetrics> StartRound(int round) {
+    return std::async(std::launch::async, [this, round] {
+      RoundDriver driver(*strategy_, server_->pool(), {.num_rounds = 100, .evaluate_every = 0});
+      return driver.RunRound(round, global_);
+    });
+  }
+
+  std::vector<std::unique_ptr<RawClient>> Connect(size_t n, const std::string& token = "") {
+    std::vector<std::unique_ptr<RawClient>> out;
+    for (size_t i = 0; i < n; ++i) {
+      out.push_back(std::make_unique<RawClient>(server_->port(), token));
+      EXPECT_TRUE(out.back()->Register("c" + std::to_string(i)).ok());
+    }
+    EXPECT_EQ(server_->WaitForClients(n, std::chrono::seconds(5)), n);
+    return out;
+  }
+
+  size_t clients_ = 2;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Strategy> strategy_;
+  Parameters global_ = Vec({1, 2, 3, 4});
+};
+
+TEST_F(ServerTest, RoundAggregatesTheWeightedMeanOfUploadedUpdates) {
+  Start();
+  auto c = Connect(2);
+  auto round = StartRound(1);
+  v1::TaskHeader t0, t1;
+  std::map<std::string, Parameters> g0, g1;
+  ASSERT_TRUE(c[0]->NextTask(&t0, &g0).ok());
+  ASSERT_TRUE(c[1]->NextTask(&t1, &g1).ok());
+  EXPECT_EQ(t0.kind(), v1::FIT);
+  EXPECT_EQ(t0.round(), 1u);
+  EXPECT_EQ(t0.run_id(), server_->run_id());
+  EXPECT_NE(t0.task_id(), t1.task_id());
+  EXPECT_EQ(Values(g0.at("global")), Values(global_));
+  const Parameters u0 = Vec({1, 1, 1, 1}), u1 = Vec({4, 4, 4, 4});
+  ASSERT_TRUE(c[0]->Submit(c[0]->FitHeader(t0, u0, 30), {RawClient::Bytes(u0)}).ok());
+  ASSERT_TRUE(c[1]->Submit(c[1]->FitHeader(t1, u1, 10), {RawClient::Bytes(u1)}).ok());
+  const RoundMetrics m = round.get();
+  EXPECT_TRUE(m.aggregated) << m.error;
+  EXPECT_EQ(m.fit_failures, 0u);
+  // (30 * 1 + 10 * 4) / 40 = 1.75 added to every coordinate.
+  EXPECT_EQ(Values(global_), std::vector<float>({2.75f, 3.75f, 4.75f, 5.75f}));
+}
+
+TEST_F(ServerTest, BadUpdatesAreRefusedWithAReasonAndNeverReachTheModel) {
+  clients_ = 1;
+  Start();
+  auto c = Connect(1);
+  auto round = StartRound(1);
+  v1::TaskHeader t;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  const Parameters good = Vec({1, 1, 1, 1});
+
+  // Wrong shape.
+  Parameters five = Vec({1, 1, 1, 1, 1});
+  grpc::Status s = c[0]->Submit(c[0]->FitHeader(t, five, 5), {RawClient::Bytes(five)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("the model has 'w' [4]"));
+  const RoundMetrics m = round.get();
+  // The malformed upload ends this client's task: the round fails, the model is unchanged.
+  EXPECT_FALSE(m.aggregated);
+  EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
+
+  auto round2 = StartRound(2);
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  // Declared length disagrees with the specs.
+  v1::ResultHeader h = c[0]->FitHeader(t, good, 5);
+  h.set_payload_bytes(12);
+  s = c[0]->Submit(h, {RawClient::Bytes(good).substr(0, 12)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("describe 16 bytes but the header declares 12"));
+  EXPECT_FALSE(round2.get().aggregated);
+
+  auto round3 = StartRound(3);
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  // Truncated payload.
+  s = c[0]->Submit(c[0]->FitHeader(t, good, 5), {RawClient::Bytes(good).substr(0, 9)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("truncated: 9 of 16 bytes"));
+  EXPECT_FALSE(round3.get().aggregated);
+
+  auto round4 = StartRound(4);
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  // Too many bytes.
+  s = c[0]->Submit(c[0]->FitHeader(t, good, 5), {RawClient::Bytes(good) + "xxxx"});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("runs past"));
+  EXPECT_FALSE(round4.get().aggregated);
+
+  auto round5 = StartRound(5);
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  // NaN and Inf.
+  Parameters nan = Vec({1, std::numeric_limits<float>::quiet_NaN(), 1, 1});
+  s = c[0]->Submit(c[0]->FitHeader(t, nan, 5), {RawClient::Bytes(nan)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("NaN"));
+  EXPECT_FALSE(round5.get().aggregated);
+  EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
+
+  // After all that, a good result still works.
+  auto round6 = StartRound(6);
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  ASSERT_TRUE(c[0]->Submit(c[0]->FitHeader(t, good, 5), {RawClient::Bytes(good)}).ok());
+  EXPECT_TRUE(round6.get().aggregated);
+  EXPECT_EQ(Values(global_), std::vector<float>({2, 3, 4, 5}));
+  EXPECT_GE(server_->stats().results_rejected, 5u);
+}
+
+TEST_F(ServerTest, UnknownDuplicateForeignAndLateResultsAreRefused) {
+  Start();
+  auto c = Connect(2);
+  auto round = StartRound(1);
+  v1::TaskHeader t0, t1;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
+  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  const std::string bytes = RawClient::Bytes(u);
+
+  v1::ResultHeader h = c[0]->FitHeader(t0, u, 5);
+  h.set_task_id(t0.task_id() ^ 0x5a5a);
+  grpc::Status s = c[0]->Submit(h, {bytes});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown task id"));
+
+  h = c[0]->FitHeader(t0, u, 5);
+  h.set_run_id("another-run");
+  s = c[0]->Submit(h, {bytes});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("belongs to run 'another-run'"));
+
+  // Client 0 answering client 1's task.
+  s = c[0]->Submit(c[0]->FitHeader(t1, u, 5), {bytes});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  ASSERT_TRUE(c[0]->Submit(c[0]->FitHeader(t0, u, 5), {bytes}).ok());
+  s = c[0]->Submit(c[0]->FitHeader(t0, u, 5), {bytes});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  ASSERT_TRUE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
+  EXPECT_TRUE(round.get().aggregated);
+  EXPECT_EQ(Values(global_), std::vector<float>({2, 3, 4, 5}));
+
+  // A replay of round 1 after it closed.
+  s = c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("is late: round 1 is closed"));
+  EXPECT_EQ(server_->stats().results_late, 1u);
+
+  // An unknown session.
+  c[1]->set_session("0123");
+  EXPECT_EQ(c[1]->Heartbeat().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Values(global_), std::vector<float>({2, 3, 4, 5}));
+}
+
+TEST_F(ServerTest, SilentAndVanishedClientsDoNotStallTheRound) {
+  clients_ = 3;
+  Start({.round_deadline_seconds = 3, .liveness_seconds = 1.5});
+  auto c = Connect(3);
+  const auto start = std::chrono::steady_clock::now();
+  auto round = StartRound(1);
+  v1::TaskHeader t;
+  std::map<std::string, Parameters> g;
+  // Client 0 answers; client 1 takes its task and keeps heartbeating but never answers (the
+  // deadline ends it); client 2 vanishes without polling (liveness ends it sooner).
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  ASSERT_TRUE(c[0]->Submit(c[0]->FitHeader(t, u, 5), {RawClient::Bytes(u)}).ok());
+  v1::TaskHeader t1;
+  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
+  std::atomic<bool> done{false};
+  std::thread beat([&] {
+    while (!done) {
+      c[1]->Heartbeat();
+      c[0]->Heartbeat();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+  FedAvgOptions fo;
+  const RoundMetrics m = round.get();
+  done = true;
+  beat.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(m.fit_failures, 2u);
+  EXPECT_FALSE(m.aggregated);  // 2 of 3 failed > max_failure_fraction 0.5
+  EXPECT_LT(seconds, 15.0);    // bounded by the deadline, not by the silent clients
+  EXPECT_EQ(server_->stats().tasks_timed_out, 2u);
+  EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
+  // The straggler's late answer is dropped and counted.
+  grpc::Status s = c[1]->Submit(c[1]->FitHeader(t1, u, 5), {RawClient::Bytes(u)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_->stats().results_late, 1u);
+}
+
+TEST_F(ServerTest, OversizedMessagesAndGarbageBytesLeaveTheServerServing) {
+  clients_ = 1;
+  Start();
+  auto c = Connect(1);
+  auto round = StartRound(1);
+  v1::TaskHeader t;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  grpc::Status s = c[0]->Submit(c[0]->FitHeader(t, u, 5), {std::string(6 << 20, 'x')});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+
+  // Raw garbage on the port.
+  for (int i = 0; i < 3; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string junk =
+        "GET / HTTP/1.1\r\n\r\n\x01\x02\x03garbage" + std::string(1000, '\xff');
+    EXPECT_GT(::write(fd, junk.data(), junk.size()), 0);
+    ::close(fd);
+  }
+  RawClient fresh(server_->port());
+  EXPECT_TRUE(fresh.Register("c9").ok());
+  // The oversized upload failed the task; the round ends without touching the model.
+  EXPECT_FALSE(round.get().aggregated);
+  EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
+}
+
+TEST_F(ServerTest, TokensAreRequiredAndMustMatchTheClaimedName) {
+  fedra::testing::TempDir dir;
+  const std::string tokens = dir.path() + "/tokens.txt";
+  std::ofstream(tokens) << "# name token\nalice 0123456789abcdef0123\nbob fedcba9876543210fedc\n";
+  clients_ = 1;
+  Start({.insecure = true, .tokens_file = tokens});
+  EXPECT_EQ(RawClient(server_->port()).Register("alice").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(RawClient(server_->port(), "wrong-token-0000000").Register("alice").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(RawClient(server_->port(), "fedcba9876543210fedc").Register("alice").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  RawClient bob(server_->port(), "fedcba9876543210fedc");
+  EXPECT_TRUE(bob.Register("").ok());
+  // Alice cannot use Bob's session.
+  RawClient alice(server_->port(), "0123456789abcdef0123");
+  ASSERT_TRUE(alice.Register("alice").ok());
+  alice.set_session(bob.session());
+  EXPECT_EQ(alice.Heartbeat().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_GE(server_->stats().auth_failures, 2u);
+}
+
+TEST(ServerOptionsTest, InconsistentSecuritySettingsAreRefused) {
+  EXPECT_THAT(Server::Start({.address = "127.0.0.1:0"}).status().message(),
+              HasSubstr("TLS needs a server certificate"));
+  EXPECT_THAT(Server::Start({.address = "127.0.0.1:0", .cert_file = "a", .key_file = "b"})
+                  .status()
+                  .message(),
+              HasSubstr("no client authentication"));
+  EXPECT_EQ(
+      Server::Start({.address = "127.0.0.1:0", .insecure = true, .tokens_file = "/nonexistent"})
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+}
+
+TEST_F(ServerTest, HundredMegabyteModelTravelsInChunks) {
+  clients_ = 1;
+  global_ = Parameters();
+  global_.Add("big", {25'000'000});
+  for (size_t i = 0; i < global_.size(); ++i) global_.data()[i] = static_cast<float>(i % 1000);
+  Start();
+  auto c = Connect(1);
+  auto round = StartRound(1);
+  v1::TaskHeader t;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  ASSERT_EQ(g.at("global").size(), 25'000'000u);
+  EXPECT_EQ(g.at("global").data()[123'456'7], 567.0f);
+  Parameters u = Parameters::ZerosLike(global_);
+  for (size_t i = 0; i < u.size(); ++i) u.data()[i] = 0.5f;
+  const std::string bytes = RawClient::Bytes(u);
+  std::vector<std::string> chunks;
+  for (size_t off = 0; off < bytes.size(); off += 1 << 20)
+    chunks.push_back(bytes.substr(off, 1 << 20));
+  ASSERT_TRUE(c[0]->Submit(c[0]->FitHeader(t, u, 7), chunks).ok());
+  EXPECT_TRUE(round.get().aggregated);
+  EXPECT_EQ(global_.data()[999], 999.5f);
+  EXPECT_EQ(global_.data()[24'999'999], 999.5f);
+}
+
+}  // namespace
+}  // namespace fedra

@@ -1,0 +1,144 @@
+#include "net/wire.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "testing/fl_fixtures.h"
+
+namespace fedra::net {
+namespace {
+
+using ::fedra::testing::Values;
+using ::fedra::testing::Vec;
+using ::testing::HasSubstr;
+
+Parameters TwoTensors(float base) {
+  Parameters p;
+  p.Add("a", {2, 3});
+  p.Add("b", {5});
+  for (size_t i = 0; i < p.size(); ++i) p.data()[i] = base + static_cast<float>(i);
+  return p;
+}
+
+TEST(WireTest, ChunksOfAnySizeReassembleEveryGroupExactly) {
+  const Parameters x = TwoTensors(0), y = TwoTensors(100);
+  const std::vector<PayloadGroup> groups = {{"update", &x}, {"extra/c", &y}};
+  for (size_t chunk : {1u, 3u, 7u, 44u, 45u, 1000u}) {
+    SpecList specs;
+    const uint64_t bytes = DescribePayload(groups, &specs);
+    ASSERT_EQ(bytes, x.num_bytes() + y.num_bytes());
+    auto r = PayloadReader::WithLayout(
+        specs, bytes, x, [](const std::string&) { return true; }, "update");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    size_t calls = 0;
+    ASSERT_TRUE(ForEachChunk(groups, chunk, [&](std::string_view b) {
+      ++calls;
+      EXPECT_LE(b.size(), chunk);
+      return r->Append(b).ok();
+    }));
+    EXPECT_EQ(calls, (bytes + chunk - 1) / chunk);
+    ASSERT_TRUE(r->Finish().ok());
+    auto out = r->TakeGroups();
+    EXPECT_EQ(Values(out.at("update")), Values(x));
+    EXPECT_EQ(Values(out.at("extra/c")), Values(y));
+    EXPECT_EQ(out.at("update").tensors(), x.tensors());
+  }
+}
+
+TEST(WireTest, MalformedSpecsAreRejectedBeforeAllocation) {
+  auto spec = [](SpecList& s, const std::string& name, std::vector<int64_t> shape,
+                 v1::DType dtype = v1::F32, const std::string& group = "g") {
+    v1::TensorSpec* t = s.Add();
+    t->set_name(name);
+    for (auto d : shape) t->add_shape(d);
+    t->set_dtype(dtype);
+    t->set_group(group);
+  };
+  SpecList neg;
+  spec(neg, "w", {-1});
+  EXPECT_THAT(PayloadReader::FromSpecs(neg, 0, 100).status().message(), HasSubstr("negative"));
+  SpecList dtype;
+  spec(dtype, "w", {2}, v1::DTYPE_UNSPECIFIED);
+  EXPECT_THAT(PayloadReader::FromSpecs(dtype, 8, 100).status().message(), HasSubstr("only F32"));
+  SpecList dup;
+  spec(dup, "w", {1});
+  spec(dup, "w", {1});
+  EXPECT_THAT(PayloadReader::FromSpecs(dup, 8, 100).status().message(), HasSubstr("twice"));
+  SpecList huge;
+  spec(huge, "w", {1 << 30, 1 << 30, 1 << 30});
+  EXPECT_THAT(PayloadReader::FromSpecs(huge, 8, 100).status().message(), HasSubstr("too large"));
+  SpecList big;
+  spec(big, "w", {1000});
+  EXPECT_THAT(PayloadReader::FromSpecs(big, 4000, 100).status().message(),
+              HasSubstr("exceeds the limit"));
+  SpecList split;
+  spec(split, "a", {1}, v1::F32, "g1");
+  spec(split, "b", {1}, v1::F32, "g2");
+  spec(split, "c", {1}, v1::F32, "g1");
+  EXPECT_THAT(PayloadReader::FromSpecs(split, 12, 100).status().message(),
+              HasSubstr("not contiguous"));
+  SpecList empty_name;
+  spec(empty_name, "", {1});
+  EXPECT_THAT(PayloadReader::FromSpecs(empty_name, 4, 100).status().message(),
+              HasSubstr("empty name"));
+}
+
+TEST(WireTest, LayoutCheckNamesTheFirstMismatch) {
+  const Parameters model = TwoTensors(0);
+  Parameters other;
+  other.Add("a", {2, 3});
+  other.Add("b", {6});
+  SpecList specs;
+  const uint64_t bytes = DescribePayload({{"update", &other}}, &specs);
+  auto any = [](const std::string&) { return true; };
+  EXPECT_THAT(PayloadReader::WithLayout(specs, bytes, model, any, "update").status().message(),
+              HasSubstr("is 'b' [6]; the model has 'b' [5]"));
+  SpecList good;
+  const uint64_t good_bytes = DescribePayload({{"weird", &model}}, &good);
+  EXPECT_THAT(
+      PayloadReader::WithLayout(
+          good, good_bytes, model, [](const std::string& g) { return g == "update"; }, "update")
+          .status()
+          .message(),
+      HasSubstr("unexpected tensor group 'weird'"));
+}
+
+TEST(WireTest, FitInstructionsRoundTripAndOutOfRangeValuesAreRefused) {
+  const FitConfig c{.epochs = 3,
+                    .batch_size = 17,
+                    .learning_rate = 0.05f,
+                    .momentum = 0.9f,
+                    .weight_decay = 1e-4f,
+                    .proximal_mu = 0.01f,
+                    .scaffold = true,
+                    .clip_norm = 1.5f,
+                    .noise_stddev = 0.25f};
+  v1::FitInstructions p;
+  ToProto(c, &p);
+  auto back = FromProto(p);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->epochs, 3);
+  EXPECT_EQ(back->batch_size, 17);
+  EXPECT_EQ(back->learning_rate, 0.05f);
+  EXPECT_EQ(back->momentum, 0.9f);
+  EXPECT_TRUE(back->scaffold);
+  EXPECT_EQ(back->clip_norm, 1.5f);
+  EXPECT_EQ(back->noise_stddev, 0.25f);
+  v1::FitInstructions bad = p;
+  bad.set_epochs(0);
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("epochs"));
+  bad = p;
+  bad.set_learning_rate(NAN);
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("learning_rate"));
+  bad = p;
+  bad.set_momentum(1.0f);
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("momentum"));
+  bad = p;
+  bad.set_noise_stddev(-1);
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("noise_stddev"));
+}
+
+}  // namespace
+}  // namespace fedra::net
