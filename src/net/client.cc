@@ -95,6 +95,9 @@ struct Client::Impl {
     args.SetMaxSendMessageSize(static_cast<int>(o.max_message_bytes));
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+    // A channel is rebuilt after repeated failures (see Run); a private subchannel pool makes
+    // that a really fresh connection rather than the shared, possibly wedged one.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     if (!o.server_name_override.empty()) args.SetSslTargetNameOverride(o.server_name_override);
     channel = grpc::CreateCustomChannel(o.server, creds, args);
     stub = v1::Federation::NewStub(channel);
@@ -312,6 +315,7 @@ struct Client::Impl {
     FEDRA_RETURN_IF_ERROR(MakeChannel());
     auto last_contact = Clock::now();
     double backoff = o.initial_backoff_seconds;
+    int failures = 0;
     while (!stop) {
       grpc::Status s;
       bool finished = false;
@@ -323,6 +327,7 @@ struct Client::Impl {
       if (s.ok()) {
         last_contact = Clock::now();
         backoff = o.initial_backoff_seconds;
+        failures = 0;
         continue;
       }
       const auto code = s.error_code();
@@ -351,6 +356,9 @@ struct Client::Impl {
       log->info("server unavailable ({}); retrying in {:.1f} s", s.error_message(), wait);
       Sleep(wait);
       backoff = std::min(o.max_backoff_seconds, backoff * 2);
+      // Seen after a server restart under TLS: an old channel kept failing handshakes that a
+      // new channel completed at once. Start afresh after repeated failures.
+      if (++failures % 3 == 0) FEDRA_RETURN_IF_ERROR(MakeChannel());
     }
     return OkStatus();
   }

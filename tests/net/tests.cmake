@@ -7,3 +7,12 @@ foreach(t net/wire_test.cc net/server_test.cc net/client_test.cc)
   get_filename_component(name ${t} NAME_WE)
   target_link_libraries(${name} PRIVATE fedra_net_test_util)
 endforeach()
+
+# Real processes, TLS + mTLS + tokens, SIGKILL of a client and of the server, resume.
+if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
+  add_test(NAME net.e2e_tls_kill_and_resume
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/e2e_test.sh $<TARGET_FILE_DIR:fedra-server>
+                   ${CMAKE_CURRENT_BINARY_DIR}/e2e)
+  set_tests_properties(net.e2e_tls_kill_and_resume PROPERTIES TIMEOUT 900
+                       PASS_REGULAR_EXPRESSION "E2E OK")
+endif()
