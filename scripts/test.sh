@@ -21,6 +21,7 @@ cmake --install build/release --prefix "$PWD/build/stage" >/dev/null
 cmake -S examples/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/stage" >/dev/null
 cmake --build build/consumer
 build/consumer/fedra_consumer
+GRPC_VERBOSITY=NONE build/consumer/fedra_embedded_federation
 
 if [[ ${FEDRA_SKIP_SANITIZE:-0} != 1 ]]; then
   echo "== ASan + UBSan build and tests" >&2

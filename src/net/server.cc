@@ -734,6 +734,10 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   builder.AddListeningPort(o.address, creds, &impl->port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(o.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(o.max_message_bytes));
+  // Uploads that wait for an in-flight slot must not be buffered whole by gRPC: without
+  // bandwidth-delay probing a stream's receive window stays at its initial size, so a waiting
+  // upload holds at most that much, and memory stays bounded whatever the number of clients.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.RegisterService(impl.get());
   impl->grpc_server = builder.BuildAndStart();
   if (!impl->grpc_server || impl->port == 0) {
