@@ -1,6 +1,6 @@
 # fedra-keygen: `tls` (CA, server and client certificates, auth tokens); further subcommands
 # add their source here.
-add_executable(fedra-keygen keygen_main.cc tls_keygen.cc)
+add_executable(fedra-keygen keygen_main.cc tls_keygen.cc keygen_paillier.cc)
 target_include_directories(fedra-keygen PRIVATE ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(fedra-keygen PRIVATE fedra fedra_warnings CLI11::CLI11 OpenSSL::Crypto)
 install(TARGETS fedra-keygen RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

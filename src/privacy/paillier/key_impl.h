@@ -1,0 +1,65 @@
+// Private to src/privacy/paillier: the state behind PublicKey and SecretKey, and the BIGNUM-level
+// operations the encoders and the aggregator use without a round trip through bytes.
+//
+// Thread-safety: immutable after construction; the functions take the caller's BN_CTX (one per
+// thread) and may be called concurrently.
+#ifndef FEDRA_SRC_PRIVACY_PAILLIER_KEY_IMPL_H_
+#define FEDRA_SRC_PRIVACY_PAILLIER_KEY_IMPL_H_
+
+#include <openssl/bn.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "fedra/privacy/paillier/public_key.h"
+#include "fedra/privacy/paillier/secret_key.h"
+#include "privacy/paillier/bn_util.h"
+#include "privacy/paillier/fixed_base_table.h"
+
+namespace fedra::paillier::internal {
+
+struct PublicKeyImpl {
+  Bn n;
+  Bn n2;  // n^2
+  Mont mont_n2;
+  Bn hs;  // h^n mod n^2, the DJN base
+  std::unique_ptr<FixedBaseTable> table;
+  int bits = 0;
+  size_t n_bytes = 0;
+  size_t n2_bytes = 0;
+  KeyId id{};
+  PublicKeyOptions options;
+};
+
+struct SecretKeyImpl {
+  std::optional<PublicKey> pub;   // set once built
+  Bn p, q;                        // p < q
+  Bn p2, q2;                      // p^2, q^2
+  Bn pm1, qm1;                    // p - 1, q - 1 (secret exponents)
+  Bn hp, hq;                      // L_p(g^(p-1) mod p^2)^-1 mod p, likewise for q
+  Bn q_inv_p;                     // q^-1 mod p
+  Bn q2_inv_p2;                   // (q^2)^-1 mod p^2
+  Bn n_mod_phi_p2, n_mod_phi_q2;  // n mod p(p-1), n mod q(q-1): r^n modulo p^2, q^2
+  Mont mont_p2, mont_q2, mont_p, mont_q;
+};
+
+// c (plain, < n^2) = E(m) with the DJN obfuscator. REQUIRES: m < n.
+void EncryptBn(const PublicKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* ctx);
+// c = c * h_s^alpha mod n^2 for a fresh alpha.
+void ObfuscateBn(const PublicKeyImpl& key, BIGNUM* c, BN_CTX* ctx);
+// m = D(c). REQUIRES: 0 < c < n^2.
+void DecryptBn(const SecretKeyImpl& key, const BIGNUM* c, BIGNUM* m, BN_CTX* ctx);
+
+// Ciphertext <-> BIGNUM with validation (DataLoss naming what was wrong).
+StatusOr<Bn> CiphertextToBn(const PublicKeyImpl& key, const Ciphertext& c);
+Ciphertext BnToCiphertext(const PublicKeyImpl& key, const BIGNUM* c);
+
+// Runs fn(begin, end, ctx) over [0, count) split into contiguous chunks, one per worker of
+// `pool` (or all in the calling thread when pool is null), each with its own BN_CTX.
+void ParallelFor(size_t count, ThreadPool* pool,
+                 const std::function<void(size_t begin, size_t end, BN_CTX* ctx)>& fn);
+
+}  // namespace fedra::paillier::internal
+
+#endif  // FEDRA_SRC_PRIVACY_PAILLIER_KEY_IMPL_H_

@@ -1,0 +1,10 @@
+fedra_add_test(privacy/paillier/paillier_keys_test.cc)
+fedra_add_test(privacy/paillier/paillier_packing_test.cc)
+fedra_add_test(privacy/paillier/paillier_update_test.cc)
+fedra_add_test(privacy/paillier/paillier_json_test.cc)
+# The `fedra-keygen paillier` command, compiled in directly (fedra-keygen's main is elsewhere).
+if(TARGET CLI11::CLI11)
+  fedra_add_test(privacy/paillier/paillier_keygen_command_test.cc)
+  target_sources(paillier_keygen_command_test PRIVATE ${PROJECT_SOURCE_DIR}/src/apps/keygen_paillier.cc)
+  target_link_libraries(paillier_keygen_command_test PRIVATE CLI11::CLI11)
+endif()
