@@ -71,6 +71,14 @@ RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
 }
 
 Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
+  const bool individual = strategy_.mode() == AggregationMode::kIndividual;
+  SecureSum* secure = options_.secure_sum;
+  if (secure && individual) {
+    return FailedPreconditionError("strategy " + strategy_.Name() +
+                                   " needs every client's update, but " + secure->Name() +
+                                   " only reveals their sum; choose a sum-based strategy "
+                                   "(fedavg, fedprox, fedavgm, fedadam, ...)");
+  }
   // A per-round stream: sampling in round r does not depend on earlier rounds, so a resumed
   // run samples exactly as an uninterrupted one.
   Rng rng = rng_.Split(static_cast<uint64_t>(round));
@@ -81,7 +89,7 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   if (plan.tasks.empty()) return FailedPreconditionError("the strategy selected no clients");
   m.bytes_down = plan.tasks.size() * (BytesOf(global) + BytesOf(plan.broadcast));
 
-  const bool individual = strategy_.mode() == AggregationMode::kIndividual;
+  if (secure) FEDRA_RETURN_IF_ERROR(secure->Begin(round));
   UpdateAccumulator sums;
   std::vector<FitResult> kept;  // only for kIndividual strategies
   double loss_sum = 0, examples = 0;
@@ -96,12 +104,23 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
                          s.ToString());
       return;
     }
+    if (secure) {
+      UpdateAccumulator mine;  // the client's own terms, formed where the client is
+      strategy_.Fold(*result, mine);
+      s = secure->Contribute(result->client, mine);
+      if (!s.ok()) {
+        ++m.fit_failures;
+        Logger("fl")->warn("round {}: client {} contribution refused: {}", round,
+                           plan.tasks[task].client, s.ToString());
+        return;
+      }
+    }
     m.bytes_up += BytesOf(result->update) + BytesOf(result->extras);
     loss_sum += result->train_loss * static_cast<double>(result->num_examples);
     examples += static_cast<double>(result->num_examples);
     if (individual) {
       kept.push_back(std::move(result).value());
-    } else {
+    } else if (!secure) {
       strategy_.Fold(*result, sums);
     }
   });
@@ -114,6 +133,9 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
                             std::to_string(m.fit_clients) +
                             " clients failed, more than the tolerated fraction " +
                             std::to_string(options_.max_failure_fraction));
+  }
+  if (secure) {
+    FEDRA_ASSIGN_OR_RETURN(sums, secure->Finish());
   }
   AggregateInput input{
       .sums = &sums, .results = kept, .num_results = ok, .num_failures = m.fit_failures};

@@ -20,6 +20,7 @@
 #include "fedra/core/rng.h"
 #include "fedra/core/status.h"
 #include "fedra/fl/client_pool.h"
+#include "fedra/fl/secure_sum.h"
 #include "fedra/fl/strategy.h"
 
 namespace fedra {
@@ -52,6 +53,9 @@ struct RoundDriverOptions {
   std::function<StatusOr<EvaluateResult>(int round, const Parameters& global)> server_evaluate;
   // Called after every round (progress display, metrics file).
   std::function<void(const RoundMetrics&)> on_round_end;
+  // Optional (not owned): form the sums through a SecureSum (Paillier, secure aggregation)
+  // instead of adding the clients' terms in the clear. Needs a kWeightedSum strategy.
+  SecureSum* secure_sum = nullptr;
 };
 
 class RoundDriver {

@@ -28,6 +28,9 @@ class UpdateAccumulator {
   const Parameters& sum(const std::string& name) const;
   // 0 if nothing was added under `name`.
   double scalar(const std::string& name) const;
+  // Every sum and scalar, by name (for secure sums that encode them all).
+  const std::map<std::string, Parameters>& sums() const { return sums_; }
+  const std::map<std::string, double>& scalars() const { return scalars_; }
   void Clear();
 
  private:

@@ -1,0 +1,37 @@
+// SecureSum: how a round's sums are formed when the aggregating code must not see any single
+// client's terms (Paillier encryption, secure aggregation). With RoundDriverOptions::secure_sum
+// set, the round driver folds each client's result into that client's own UpdateAccumulator
+// with the strategy's Fold() — the client-side step, which in a deployment runs on the client —
+// passes it to Contribute(), and after the round asks Finish() for the sums over all
+// contributions. AggregateFit() then receives them exactly as it would plain sums, so every
+// sum-based strategy works unchanged; strategies that need individual updates (median, Krum)
+// are refused by the driver with a message saying why.
+//
+// Thread-safety: not thread-safe; the driver calls one method at a time.
+#ifndef FEDRA_FL_SECURE_SUM_H_
+#define FEDRA_FL_SECURE_SUM_H_
+
+#include <string>
+
+#include "fedra/core/status.h"
+#include "fedra/fl/types.h"
+#include "fedra/fl/update_accumulator.h"
+
+namespace fedra {
+
+class SecureSum {
+ public:
+  virtual ~SecureSum() = default;
+  virtual std::string Name() const = 0;
+  // Starts a round (forgetting anything of the previous one).
+  virtual Status Begin(int round) = 0;
+  // One client's terms. An error rejects this client's contribution only (it counts as a
+  // failed client); the sum stays as it was.
+  virtual Status Contribute(ClientId client, const UpdateAccumulator& terms) = 0;
+  // The sums over every accepted contribution. REQUIRES: at least one was accepted.
+  virtual StatusOr<UpdateAccumulator> Finish() = 0;
+};
+
+}  // namespace fedra
+
+#endif  // FEDRA_FL_SECURE_SUM_H_
