@@ -1,0 +1,48 @@
+// Flags that put the round's sums under Paillier encryption or secure aggregation
+// (fedra-sim today; fedra-server once the STAGE tasks exist).
+#ifndef FEDRA_APPS_SECURE_SUM_FLAGS_H_
+#define FEDRA_APPS_SECURE_SUM_FLAGS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "fedra/core/thread_pool.h"
+#include "fedra/fl/secure_sum.h"
+#include "fedra/fl/strategy.h"
+#include "fedra/privacy/paillier/secret_key.h"
+
+namespace fedra::apps {
+
+struct SecureSumFlags {
+  std::string kind = "none";  // none, paillier, secagg
+  int paillier_bits = 2048;
+  double paillier_max_abs = 1e4;
+  int paillier_precision_bits = 16;
+  double secagg_clip = 1e4;
+  uint32_t secagg_neighbours = 0;
+  uint32_t secagg_threshold = 0;
+  std::vector<double> secagg_dropout = {0, 0, 0, 0};
+};
+
+void AddSecureSumFlags(CLI::App& app, SecureSumFlags& flags);
+
+// Owns what the SecureSum needs (in the simulation this process plays every party, so it
+// also holds the Paillier key pair).
+struct SecureSumSetup {
+  std::optional<paillier::SecretKey> key;
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<SecureSum> sum;  // null for kind "none"
+};
+
+// FailedPrecondition if `strategy` needs individual updates; InvalidArgument for bad flags.
+StatusOr<std::unique_ptr<SecureSumSetup>> MakeSecureSum(const SecureSumFlags& flags,
+                                                        const Strategy& strategy, size_t threads,
+                                                        uint64_t seed);
+
+}  // namespace fedra::apps
+
+#endif  // FEDRA_APPS_SECURE_SUM_FLAGS_H_
