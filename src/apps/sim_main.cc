@@ -1,6 +1,8 @@
 // fedra-sim: federated learning with N virtual clients in one process. The same strategies
 // and round driver as fedra-server; clients train in parallel on a thread pool.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -9,6 +11,7 @@
 
 #include "apps/strategy_flags.h"
 #include "fedra/core/logging.h"
+#include "fedra/fl/dp_strategy.h"
 #include "fedra/fl/federated_data.h"
 #include "fedra/fl/metrics_log.h"
 #include "fedra/fl/round_driver.h"
@@ -19,6 +22,7 @@
 #include "fedra/ml/safetensors.h"
 #include "fedra/ml/synthetic.h"
 #include "fedra/ml/trainer.h"
+#include "fedra/privacy/dp/calibration.h"
 
 namespace {
 
@@ -77,7 +81,31 @@ fedra::Status LoadData(const Flags& f, Data& d) {
   return fedra::OkStatus();
 }
 
-std::string FormatRound(const fedra::RoundMetrics& m, int rounds, double elapsed) {
+// --dp-noise-multiplier 0: the smallest z whose epsilon after all rounds stays within
+// --dp-target-epsilon, at the sampling rate the strategy will use (1 in local mode).
+fedra::Status CalibrateDpNoise(Flags& f) {
+  fedra::DpOptions& dp = f.strategy.dp;
+  if (dp.mode == fedra::DpMode::kNone || dp.noise_multiplier != 0) return fedra::OkStatus();
+  if (!(dp.target_epsilon > 0))
+    return fedra::InvalidArgumentError("--dp-noise-multiplier 0 needs --dp-target-epsilon > 0");
+  const double n = static_cast<double>(f.clients);
+  double q = std::max(std::ceil(f.strategy.base.sampling.fraction_fit * n),
+                      static_cast<double>(f.strategy.base.sampling.min_fit_clients)) /
+             n;
+  if (dp.mode == fedra::DpMode::kLocal) q = 1;
+  FEDRA_ASSIGN_OR_RETURN(
+      dp.noise_multiplier,
+      fedra::dp::CalibrateNoiseMultiplier(fedra::dp::AccountantKind::kRdp, dp.target_epsilon,
+                                          dp.delta, std::min(q, 1.0), f.rounds));
+  fedra::Logger("sim")->info(
+      "DP: noise multiplier {:.4f} keeps epsilon <= {} (delta {}) over {} "
+      "rounds at q = {:.4f}",
+      dp.noise_multiplier, dp.target_epsilon, dp.delta, f.rounds, q);
+  return fedra::OkStatus();
+}
+
+std::string FormatRound(const fedra::RoundMetrics& m, int rounds, double elapsed,
+                        const fedra::DpStrategy* dp) {
   char buf[512];
   const double eta = elapsed / m.round * (rounds - m.round);
   int n = std::snprintf(buf, sizeof buf, "round %3d/%d  clients %zu (%zu failed)  train loss %.4f",
@@ -89,6 +117,10 @@ std::string FormatRound(const fedra::RoundMetrics& m, int rounds, double elapsed
   if (m.eval_clients > 0) {
     n += std::snprintf(buf + n, sizeof buf - n, "  fed-eval acc %.4f", m.eval_accuracy);
   }
+  if (dp != nullptr) {
+    n += std::snprintf(buf + n, sizeof buf - n, "  eps %.3f  clip %.3g", dp->epsilon_spent(),
+                       dp->clip_norm());
+  }
   std::snprintf(buf + n, sizeof buf - n, "  %.1f s  ETA %.0f s%s", m.seconds, eta,
                 m.aggregated ? "" : "  [round failed, model unchanged]");
   return buf;
@@ -99,7 +131,9 @@ fedra::Status Run(Flags f) {
   auto log = fedra::Logger("sim");
   // Check the strategy flags before the (slow) data loading.
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.clients;
+  FEDRA_RETURN_IF_ERROR(CalibrateDpNoise(f));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
+  const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
   Data data;
   FEDRA_RETURN_IF_ERROR(LoadData(f, data));
   const fedra::Dataset& shape_src = data.clients.front().train;
@@ -140,14 +174,33 @@ fedra::Status Run(Flags f) {
     history.push_back(m);
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%s\n", FormatRound(m, f.rounds, elapsed).c_str());
+    std::printf("%s\n", FormatRound(m, f.rounds, elapsed, dp).c_str());
+    if (dp != nullptr && dp->budget_exhausted()) {
+      log->warn("DP budget exhausted: epsilon {:.3f} spent of target {} (delta {})",
+                dp->epsilon_spent(), f.strategy.dp.target_epsilon, dp->delta());
+    }
     std::fflush(stdout);
     if (metrics && write_status.ok()) write_status = metrics->Append(m);
   };
   log->info("{} clients, strategy {}, model {} ({} parameters), {} threads, {} rounds", clients,
             strategy->Name(), model->Name(), model->parameters().size(), f.threads, f.rounds);
   fedra::RoundDriver driver(*strategy, *sim, o);
-  FEDRA_ASSIGN_OR_RETURN(fedra::Parameters final_model, driver.Run(model->parameters()));
+  auto run = driver.Run(model->parameters());
+  if (!run.ok() && dp != nullptr && dp->budget_exhausted()) {
+    // The DP wrapper refused the next round (--dp-budget-action stop): a normal end.
+    std::printf("stopped after %lld rounds: privacy budget spent (epsilon %.3f, delta %g)\n",
+                static_cast<long long>(dp->rounds_accounted()), dp->epsilon_spent(), dp->delta());
+    FEDRA_RETURN_IF_ERROR(write_status);
+    if (!f.plot_out.empty()) FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.plot_out, history));
+    if (!f.save.empty()) log->warn("--save skipped: the round driver does not return the model");
+    return fedra::OkStatus();
+  }
+  if (!run.ok()) return run.status();
+  const fedra::Parameters final_model = std::move(run).value();
+  if (dp != nullptr) {
+    std::printf("privacy: epsilon %.4f at delta %g after %lld rounds\n", dp->epsilon_spent(),
+                dp->delta(), static_cast<long long>(dp->rounds_accounted()));
+  }
   FEDRA_RETURN_IF_ERROR(write_status);
   if (!f.plot_out.empty()) FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.plot_out, history));
   if (!f.save.empty())

@@ -1,5 +1,8 @@
 #include "apps/strategy_flags.h"
 
+#include <map>
+#include <string>
+
 namespace fedra::apps {
 
 void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
@@ -39,6 +42,50 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
       ->capture_default_str();
   app.add_option("--krum-selected", s.krum_selected, "updates averaged by multikrum")
       ->capture_default_str();
+  AddDpFlags(app, s.dp);
+}
+
+void AddDpFlags(CLI::App& app, DpOptions& dp) {
+  const std::map<std::string, DpMode> modes = {{"none", DpMode::kNone},
+                                               {"central", DpMode::kCentral},
+                                               {"local", DpMode::kLocal},
+                                               {"distributed", DpMode::kDistributed}};
+  app.add_option("--dp-mode", dp.mode,
+                 "differential privacy: none, central (server noise), local (each client "
+                 "noises its update) or distributed (clients add shares of the central noise)")
+      ->transform(CLI::CheckedTransformer(modes))
+      ->default_str("none");
+  app.add_option("--dp-clip", dp.clip_norm, "DP L2 clip norm C (initial C if adaptive)")
+      ->capture_default_str();
+  app.add_option("--dp-noise-multiplier", dp.noise_multiplier,
+                 "DP noise multiplier z (noise stddev = z C); 0: calibrate from "
+                 "--dp-target-epsilon over all rounds")
+      ->capture_default_str();
+  app.add_flag("--dp-clip-on-client", dp.clip_on_client,
+               "central DP: clients clip (as secure aggregation needs) instead of the server");
+  app.add_option("--dp-adaptive-quantile", dp.adaptive_quantile,
+                 "adaptive clipping: target quantile of update norms in (0, 1) (0: fixed C)")
+      ->capture_default_str();
+  app.add_option("--dp-adaptive-lr", dp.adaptive_learning_rate,
+                 "adaptive clipping: geometric learning rate of the clip norm")
+      ->capture_default_str();
+  app.add_option("--dp-adaptive-count-stddev", dp.adaptive_count_stddev,
+                 "adaptive clipping: noise stddev on the clipped count (0: clients / 20)")
+      ->capture_default_str();
+  app.add_option("--dp-target-epsilon", dp.target_epsilon,
+                 "DP budget: stop or warn when epsilon would exceed it (0: no budget)")
+      ->capture_default_str();
+  app.add_option("--dp-delta", dp.delta, "DP delta for the reported epsilon")
+      ->capture_default_str();
+  const std::map<std::string, DpBudgetAction> actions = {{"stop", DpBudgetAction::kStop},
+                                                         {"warn", DpBudgetAction::kWarn}};
+  app.add_option("--dp-budget-action", dp.budget_action,
+                 "when the DP budget is spent: stop the run or warn and go on")
+      ->transform(CLI::CheckedTransformer(actions))
+      ->default_str("stop");
+  app.add_option_function<uint64_t>(
+      "--dp-seed", [&dp](const uint64_t& seed) { dp.seed = seed; },
+      "seed the server's DP noise (reproducible experiments only; default: OpenSSL RAND)");
 }
 
 }  // namespace fedra::apps

@@ -9,8 +9,14 @@
 
 namespace fedra::apps {
 
-// Registers --strategy, --fraction-fit, --epochs, --lr, ... writing into `config`.
+// Registers --strategy, --fraction-fit, --epochs, --lr, ... and the --dp-* flags, writing
+// into `config`.
 void AddStrategyFlags(CLI::App& app, StrategyConfig& config);
+
+// The differential-privacy flags alone: --dp-mode, --dp-clip, --dp-noise-multiplier,
+// --dp-clip-on-client, --dp-adaptive-*, --dp-target-epsilon, --dp-delta,
+// --dp-budget-action, --dp-seed.
+void AddDpFlags(CLI::App& app, DpOptions& dp);
 
 }  // namespace fedra::apps
 

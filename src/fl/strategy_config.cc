@@ -20,7 +20,9 @@ const std::vector<std::string>& StrategyNames() {
   return names;
 }
 
-StatusOr<std::unique_ptr<Strategy>> NewStrategy(const StrategyConfig& c) {
+namespace {
+
+StatusOr<std::unique_ptr<Strategy>> NewBaseStrategy(const StrategyConfig& c) {
   const std::string& n = c.name;
   if (n == "fedavg") return NewFedAvg(c.base);
   if (n == "fedprox") return NewFedProx({.base = c.base, .mu = c.proximal_mu});
@@ -50,6 +52,28 @@ StatusOr<std::unique_ptr<Strategy>> NewStrategy(const StrategyConfig& c) {
   std::string valid;
   for (const auto& name : StrategyNames()) valid += (valid.empty() ? "" : ", ") + name;
   return InvalidArgumentError("unknown strategy '" + n + "' (expected one of " + valid + ")");
+}
+
+// Strategies whose aggregation uses only the "update" and "weight" sums, which is all the
+// DP wrapper provides.
+bool DpCanWrap(const std::string& name) {
+  for (const char* n : {"fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad"})
+    if (name == n) return true;
+  return false;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Strategy>> NewStrategy(const StrategyConfig& c) {
+  FEDRA_ASSIGN_OR_RETURN(auto strategy, NewBaseStrategy(c));
+  if (c.dp.mode == DpMode::kNone) return strategy;
+  if (!DpCanWrap(c.name)) {
+    return InvalidArgumentError("differential privacy cannot wrap strategy '" + c.name +
+                                "' (expected fedavg, fedprox, fedavgm, fedadam, fedyogi or "
+                                "fedadagrad: DP noises one weighted sum of clipped updates)");
+  }
+  FEDRA_ASSIGN_OR_RETURN(auto dp, NewDpStrategy(std::move(strategy), c.dp));
+  return std::unique_ptr<Strategy>(std::move(dp));
 }
 
 }  // namespace fedra

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "fedra/ml/model_zoo.h"
 
 namespace fedra {
@@ -134,6 +136,47 @@ TEST(LocalUpdateTest, ScaffoldControlDeltaAccountsForMomentum) {
   EXPECT_NEAR(delta.data()[0], -6.0f, 0.06f);  // the gradient at the global model
   EXPECT_NEAR(delta.data()[1], -12.0f, 0.12f);
   EXPECT_NEAR(delta.data()[2], -6.0f, 0.06f);
+}
+
+// Client-side DP stage: the norm before clipping is reported, the update is clipped, then
+// noised with a generator keyed from OpenSSL RAND.
+TEST(LocalUpdateTest, DpClipsTheUpdateAndReportsTheNormBeforeClipping) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  Rng rng(1);
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
+                       {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .clip_norm = 0.5f}, {},
+                       nullptr, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Unclipped update (0.6, 1.2, 0.6), norm sqrt(2.16).
+  EXPECT_NEAR(r->metrics.at("update_norm"), std::sqrt(2.16), 1e-6);
+  EXPECT_NEAR(r->update.L2Norm(), 0.5, 1e-6);
+  EXPECT_NEAR(r->update.data()[1] / r->update.data()[0], 2.0, 1e-5);
+}
+
+TEST(LocalUpdateTest, DpNoiseHasTheRequestedStddev) {
+  // 20000 zero features and a zero target: the gradient is 0, so the update is pure noise.
+  const int64_t d = 20000;
+  auto model = *NewLinearRegression({d}, 1, 1);
+  Dataset data{.features = Matrix::Zero(d, 1), .targets = Matrix::Zero(1, 1), .example_shape = {d}};
+  Rng rng(1);
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), data, Zeros(*model),
+                       {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .noise_stddev = 0.1f},
+                       {}, nullptr, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->metrics.at("update_norm"), 0.0);
+  const double rms = r->update.L2Norm() / std::sqrt(static_cast<double>(r->update.size()));
+  EXPECT_NEAR(rms, 0.1, 0.005);  // > 9 standard errors
+}
+
+TEST(LocalUpdateTest, DpRejectsNegativeClipOrNoise) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  Rng rng(1);
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
+                       {.noise_stddev = -1.0f}, {}, nullptr, rng);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
+                           {.clip_norm = -1.0f}, {}, nullptr, rng)
+                   .ok());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fedra/core/status.h"
+#include "fedra/fl/dp_strategy.h"
 #include "fedra/fl/fed_avg.h"
 #include "fedra/fl/strategy.h"
 
@@ -24,13 +25,18 @@ struct StrategyConfig {
   size_t num_byzantine = 0;           // krum, multikrum
   size_t krum_selected = 0;           // multikrum: updates averaged (0: 2)
   size_t num_total_clients = 0;       // scaffold
+  // Differential privacy (mode kNone: off). When on, NewStrategy wraps the chosen strategy
+  // in a DpStrategy; only the FedAvg family (fedavg, fedprox, fedavgm, fedadam, fedyogi,
+  // fedadagrad) can be wrapped.
+  DpOptions dp;
 };
 
 // fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, fedmedian, fedtrimmedavg, krum,
 // multikrum, scaffold, fednova.
 const std::vector<std::string>& StrategyNames();
 
-// InvalidArgument naming the valid choices if the name is unknown, or the factory's error.
+// InvalidArgument naming the valid choices if the name is unknown, or the factory's error;
+// with DP on, InvalidArgument for a strategy DP cannot wrap or bad DP options.
 StatusOr<std::unique_ptr<Strategy>> NewStrategy(const StrategyConfig& config);
 
 }  // namespace fedra

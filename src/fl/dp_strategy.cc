@@ -1,0 +1,297 @@
+#include "fedra/fl/dp_strategy.h"
+
+#include <charconv>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "fedra/privacy/dp/adaptive_clip.h"
+#include "fedra/privacy/dp/clipping.h"
+#include "fedra/privacy/dp/gaussian_noise.h"
+#include "fedra/privacy/dp/rdp_accountant.h"
+
+namespace fedra {
+namespace {
+
+constexpr char kPrefix[] = "dp.";
+
+bool PositiveFinite(double x) { return x > 0 && std::isfinite(x); }
+
+std::string ModeName(DpMode m) {
+  switch (m) {
+    case DpMode::kCentral:
+      return "central";
+    case DpMode::kLocal:
+      return "local";
+    case DpMode::kDistributed:
+      return "distributed";
+    case DpMode::kNone:
+      break;
+  }
+  return "none";
+}
+
+class DpWrapper final : public DpStrategy {
+ public:
+  DpWrapper(std::unique_ptr<Strategy> inner, const DpOptions& o,
+            std::optional<dp::AdaptiveClip> adaptive, std::optional<dp::GaussianNoise> noise)
+      : inner_(std::move(inner)),
+        o_(o),
+        adaptive_(std::move(adaptive)),
+        noise_(std::move(noise)),
+        clip_(o.clip_norm),
+        round_clip_(o.clip_norm) {}
+
+  std::string Name() const override { return inner_->Name() + "+dp-" + ModeName(o_.mode); }
+  AggregationMode mode() const override { return AggregationMode::kWeightedSum; }
+
+  StatusOr<RoundPlan> ConfigureFit(int round, const Parameters& global,
+                                   std::span<const ClientId> available, Rng& rng) override;
+  void Fold(const FitResult& result, UpdateAccumulator& acc) const override;
+  StatusOr<Parameters> AggregateFit(int round, const Parameters& global,
+                                    const AggregateInput& input) override;
+  StatusOr<std::vector<EvaluateTask>> ConfigureEvaluate(int round, const Parameters& global,
+                                                        std::span<const ClientId> available,
+                                                        Rng& rng) override {
+    return inner_->ConfigureEvaluate(round, global, available, rng);
+  }
+  StrategyState ExportState() const override;
+  Status ImportState(const StrategyState& state) override;
+
+  double epsilon_spent() const override { return epsilon_; }
+  double delta() const override { return o_.delta; }
+  bool budget_exhausted() const override { return exhausted_; }
+  int64_t rounds_accounted() const override { return rounds_; }
+  double clip_norm() const override { return adaptive_ ? adaptive_->clip_norm() : clip_; }
+
+ private:
+  bool ClientsClip() const { return o_.mode != DpMode::kCentral || o_.clip_on_client; }
+  // The accountant's q for this round: sampling amplification only when the server does not
+  // see single reports.
+  double AccountingRate() const { return o_.mode == DpMode::kLocal ? 1.0 : round_rate_; }
+  double CountStddev() const {
+    return o_.adaptive_count_stddev > 0 ? o_.adaptive_count_stddev : round_clients_ / 20.0;
+  }
+  StatusOr<double> UpdateNoiseMultiplier() const {
+    if (!adaptive_) return o_.noise_multiplier;
+    return dp::AdaptiveUpdateNoiseMultiplier(o_.noise_multiplier, CountStddev());
+  }
+  Status CheckBudget();
+  StatusOr<dp::GaussianNoise*> Noise(int round);
+
+  std::unique_ptr<Strategy> inner_;
+  DpOptions o_;
+  std::optional<dp::AdaptiveClip> adaptive_;
+  std::optional<dp::GaussianNoise> noise_;  // set unless seeded per round
+  std::optional<dp::GaussianNoise> round_noise_;
+  dp::RdpAccountant accountant_;
+  double clip_;
+  double round_clip_;         // C the current round's clients clip to
+  double round_clients_ = 0;  // K = m, the clients selected this round
+  double round_rate_ = 1;     // q = K / available
+  double epsilon_ = 0;
+  int64_t rounds_ = 0;
+  bool exhausted_ = false;
+};
+
+Status DpWrapper::CheckBudget() {
+  if (o_.target_epsilon <= 0) return OkStatus();
+  dp::RdpAccountant next = accountant_;
+  FEDRA_RETURN_IF_ERROR(next.Compose(AccountingRate(), o_.noise_multiplier));
+  FEDRA_ASSIGN_OR_RETURN(double eps, next.Epsilon(o_.delta));
+  if (eps <= o_.target_epsilon) return OkStatus();
+  if (o_.budget_action == DpBudgetAction::kWarn) return OkStatus();
+  exhausted_ = true;
+  return ResourceExhaustedError("privacy budget spent: epsilon " + std::to_string(epsilon_) +
+                                " after " + std::to_string(rounds_) +
+                                " rounds; one more round would reach " + std::to_string(eps) +
+                                " > target " + std::to_string(o_.target_epsilon) + " (delta " +
+                                std::to_string(o_.delta) + ")");
+}
+
+StatusOr<RoundPlan> DpWrapper::ConfigureFit(int round, const Parameters& global,
+                                            std::span<const ClientId> available, Rng& rng) {
+  FEDRA_ASSIGN_OR_RETURN(RoundPlan plan, inner_->ConfigureFit(round, global, available, rng));
+  if (plan.tasks.empty() || available.empty()) return plan;
+  round_clients_ = static_cast<double>(plan.tasks.size());
+  round_rate_ = round_clients_ / static_cast<double>(available.size());
+  round_clip_ = clip_norm();
+  FEDRA_RETURN_IF_ERROR(CheckBudget());
+  FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
+  double client_stddev = 0;
+  if (o_.mode == DpMode::kLocal) client_stddev = z * round_clip_;
+  if (o_.mode == DpMode::kDistributed) client_stddev = z * round_clip_ / std::sqrt(round_clients_);
+  for (FitTask& task : plan.tasks) {
+    if (ClientsClip()) task.config.clip_norm = static_cast<float>(round_clip_);
+    task.config.noise_stddev = static_cast<float>(client_stddev);
+  }
+  return plan;
+}
+
+void DpWrapper::Fold(const FitResult& result, UpdateAccumulator& acc) const {
+  Parameters update = result.update;
+  double norm;
+  if (o_.mode == DpMode::kCentral) {
+    // Re-clipping what honest clients clipped is a no-op; it bounds a dishonest one.
+    norm = dp::ClipL2(update, round_clip_);
+    auto it = result.metrics.find("update_norm");
+    if (o_.clip_on_client && it != result.metrics.end()) norm = it->second;
+  } else {
+    norm = update.L2Norm();  // already noised: clipping it again would only add bias
+  }
+  acc.Add("update", 1.0f, update);
+  acc.AddScalar("weight", 1.0);
+  if (adaptive_) acc.AddScalar("dp.below", norm <= round_clip_ ? 1.0 : 0.0);
+}
+
+StatusOr<dp::GaussianNoise*> DpWrapper::Noise(int round) {
+  if (noise_) return &*noise_;
+  FEDRA_ASSIGN_OR_RETURN(round_noise_,
+                         dp::GaussianNoise::FromSeed(*o_.seed, static_cast<uint64_t>(round)));
+  return &*round_noise_;
+}
+
+StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global,
+                                             const AggregateInput& in) {
+  if (!in.sums->has("update")) return FailedPreconditionError("no update was folded this round");
+  FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
+  FEDRA_ASSIGN_OR_RETURN(dp::GaussianNoise * noise, Noise(round));
+  Parameters sum = in.sums->sum("update");
+  double variance = 0;  // of the noise the server adds per coordinate
+  const double full = z * round_clip_ * z * round_clip_;
+  if (o_.mode == DpMode::kCentral) variance = full;
+  if (o_.mode == DpMode::kDistributed && round_clients_ > static_cast<double>(in.num_results)) {
+    // Dropped clients' shares, so the sum still carries N(0, (z C)^2).
+    variance = full * (round_clients_ - static_cast<double>(in.num_results)) / round_clients_;
+  }
+  noise->AddTo(sum, std::sqrt(variance));
+  FEDRA_RETURN_IF_ERROR(accountant_.Compose(AccountingRate(), o_.noise_multiplier));
+  ++rounds_;
+  FEDRA_ASSIGN_OR_RETURN(epsilon_, accountant_.Epsilon(o_.delta));
+  if (o_.target_epsilon > 0 && epsilon_ > o_.target_epsilon) exhausted_ = true;
+  if (adaptive_) {
+    const double count = in.sums->scalar("dp.below") + CountStddev() * noise->Normal();
+    adaptive_->Update(count, round_clients_);
+  }
+  UpdateAccumulator fixed;  // the fixed-denominator mean, as the inner strategy expects it
+  fixed.Add("update", 1.0f, sum);
+  fixed.AddScalar("weight", round_clients_);
+  AggregateInput inner_in = in;
+  inner_in.sums = &fixed;
+  return inner_->AggregateFit(round, global, inner_in);
+}
+
+StrategyState DpWrapper::ExportState() const {
+  StrategyState s = inner_->ExportState();
+  s.scalars["dp.rounds"] = static_cast<double>(rounds_);
+  s.scalars["dp.clip_norm"] = clip_norm();
+  for (size_t i = 0; i < accountant_.rdp().size(); ++i)
+    s.scalars["dp.rdp." + std::to_string(i)] = accountant_.rdp()[i];
+  return s;
+}
+
+Status DpWrapper::ImportState(const StrategyState& state) {
+  StrategyState inner = state;
+  std::vector<double> rdp(accountant_.orders().size(), -1.0);
+  double rounds = -1, clip = -1;
+  for (auto it = inner.scalars.begin(); it != inner.scalars.end();) {
+    const std::string& key = it->first;
+    if (!key.starts_with(kPrefix)) {
+      ++it;
+      continue;
+    }
+    if (key == "dp.rounds") rounds = it->second;
+    if (key == "dp.clip_norm") clip = it->second;
+    if (key.starts_with("dp.rdp.")) {
+      size_t i = 0;
+      const char* begin = key.data() + 7;
+      const auto [end, ec] = std::from_chars(begin, key.data() + key.size(), i);
+      if (ec != std::errc() || end != key.data() + key.size() || i >= rdp.size())
+        return InvalidArgumentError("DP state: unknown RDP entry '" + key + "'");
+      rdp[i] = it->second;
+    }
+    it = inner.scalars.erase(it);
+  }
+  if (rounds < 0 || !(clip > 0))
+    return InvalidArgumentError("DP state needs dp.rounds >= 0 and dp.clip_norm > 0");
+  FEDRA_RETURN_IF_ERROR(accountant_.SetRdp(std::move(rdp)).WithContext("DP state"));
+  FEDRA_RETURN_IF_ERROR(inner_->ImportState(inner));
+  rounds_ = static_cast<int64_t>(rounds);
+  if (adaptive_) FEDRA_RETURN_IF_ERROR(adaptive_->set_clip_norm(clip));
+  clip_ = adaptive_ ? clip_ : clip;
+  FEDRA_ASSIGN_OR_RETURN(epsilon_, accountant_.Epsilon(o_.delta));
+  exhausted_ = o_.target_epsilon > 0 && epsilon_ > o_.target_epsilon;
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<DpMode> ParseDpMode(const std::string& name) {
+  if (name == "none") return DpMode::kNone;
+  if (name == "central") return DpMode::kCentral;
+  if (name == "local") return DpMode::kLocal;
+  if (name == "distributed") return DpMode::kDistributed;
+  return InvalidArgumentError("unknown DP mode '" + name +
+                              "' (expected none, central, local or distributed)");
+}
+
+StatusOr<DpBudgetAction> ParseDpBudgetAction(const std::string& name) {
+  if (name == "stop") return DpBudgetAction::kStop;
+  if (name == "warn") return DpBudgetAction::kWarn;
+  return InvalidArgumentError("unknown DP budget action '" + name + "' (expected stop or warn)");
+}
+
+Status ValidateDpOptions(const DpOptions& o) {
+  if (!PositiveFinite(o.clip_norm))
+    return InvalidArgumentError("DP clip norm must be > 0, got " + std::to_string(o.clip_norm));
+  if (!PositiveFinite(o.noise_multiplier)) {
+    return InvalidArgumentError("DP noise multiplier must be > 0, got " +
+                                std::to_string(o.noise_multiplier));
+  }
+  FEDRA_RETURN_IF_ERROR(dp::ValidateDelta(o.delta).WithContext("DP"));
+  if (!(o.target_epsilon >= 0) || !std::isfinite(o.target_epsilon))
+    return InvalidArgumentError("DP target epsilon must be >= 0 (0: no budget)");
+  if (o.adaptive_quantile != 0) {
+    if (o.mode != DpMode::kCentral)
+      return InvalidArgumentError("adaptive clipping needs --dp-mode central");
+    FEDRA_RETURN_IF_ERROR(dp::AdaptiveClip::Create({.initial_clip_norm = o.clip_norm,
+                                                    .target_quantile = o.adaptive_quantile,
+                                                    .learning_rate = o.adaptive_learning_rate})
+                              .status());
+    if (!(o.adaptive_count_stddev >= 0))
+      return InvalidArgumentError("adaptive clipping: count stddev must be >= 0");
+    if (o.adaptive_count_stddev > 0) {
+      FEDRA_RETURN_IF_ERROR(
+          dp::AdaptiveUpdateNoiseMultiplier(o.noise_multiplier, o.adaptive_count_stddev).status());
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<DpStrategy>> NewDpStrategy(std::unique_ptr<Strategy> inner,
+                                                    const DpOptions& o) {
+  if (o.mode == DpMode::kNone) return InvalidArgumentError("DP mode is none: nothing to wrap");
+  if (inner == nullptr) return InvalidArgumentError("DP: the wrapped strategy is null");
+  if (inner->mode() != AggregationMode::kWeightedSum) {
+    return InvalidArgumentError(
+        "DP cannot wrap " + inner->Name() +
+        ": it aggregates individual updates (median, trimmed mean, Krum), while DP noise "
+        "protects a sum; use a sum-based strategy (fedavg, fedprox, fedavgm, fedadam, ...)");
+  }
+  FEDRA_RETURN_IF_ERROR(ValidateDpOptions(o));
+  std::optional<dp::AdaptiveClip> adaptive;
+  if (o.adaptive_quantile != 0) {
+    FEDRA_ASSIGN_OR_RETURN(adaptive,
+                           dp::AdaptiveClip::Create({.initial_clip_norm = o.clip_norm,
+                                                     .target_quantile = o.adaptive_quantile,
+                                                     .learning_rate = o.adaptive_learning_rate}));
+  }
+  std::optional<dp::GaussianNoise> noise;
+  if (!o.seed) {
+    FEDRA_ASSIGN_OR_RETURN(noise, dp::GaussianNoise::FromOsEntropy());
+  }
+  return std::unique_ptr<DpStrategy>(
+      std::make_unique<DpWrapper>(std::move(inner), o, std::move(adaptive), std::move(noise)));
+}
+
+}  // namespace fedra

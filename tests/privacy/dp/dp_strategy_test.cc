@@ -1,0 +1,231 @@
+// The DP strategy wrapper: clipping and uniform weights, the fixed denominator, where the
+// noise goes in each mode, accounting, the budget stop and the checkpointed accountant.
+#include "fedra/fl/dp_strategy.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "fedra/fl/fed_avg.h"
+#include "fedra/fl/fed_median.h"
+#include "fedra/privacy/dp/rdp_accountant.h"
+#include "testing/fl_fixtures.h"
+
+namespace fedra {
+namespace {
+
+using testing::MakeFitResult;
+using testing::Values;
+using testing::Vec;
+
+std::unique_ptr<DpStrategy> MakeDp(const DpOptions& o, double fraction_fit = 1.0) {
+  auto inner = NewFedAvg({.sampling = {.fraction_fit = fraction_fit}});
+  auto dp = NewDpStrategy(std::move(inner).value(), o);
+  EXPECT_TRUE(dp.ok()) << dp.status().ToString();
+  return std::move(dp).value();
+}
+
+std::vector<ClientId> Clients(size_t n) {
+  std::vector<ClientId> ids(n);
+  std::iota(ids.begin(), ids.end(), 0);
+  return ids;
+}
+
+// One round: plan among `available`, fold `results` (client ids are rewritten to the
+// planned ones), aggregate.
+StatusOr<Parameters> Round(DpStrategy& s, int round, const Parameters& global,
+                           std::vector<FitResult> results, size_t available,
+                           RoundPlan* plan_out = nullptr) {
+  Rng rng(round);
+  const auto ids = Clients(available);
+  FEDRA_ASSIGN_OR_RETURN(RoundPlan plan, s.ConfigureFit(round, global, ids, rng));
+  UpdateAccumulator acc;
+  for (size_t i = 0; i < results.size(); ++i) {
+    results[i].client = plan.tasks[i].client;
+    s.Fold(results[i], acc);
+  }
+  if (plan_out != nullptr) *plan_out = plan;
+  return s.AggregateFit(round, global, {.sums = &acc, .num_results = results.size()});
+}
+
+TEST(DpStrategyTest, RefusesStrategiesThatAggregateIndividualUpdates) {
+  auto dp = NewDpStrategy(*NewFedMedian({}), {.mode = DpMode::kCentral});
+  ASSERT_FALSE(dp.ok());
+  EXPECT_EQ(dp.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(dp.status().message().find("aggregates individual updates"), std::string::npos);
+  EXPECT_FALSE(NewDpStrategy(*NewFedAvg({}), {.mode = DpMode::kNone}).ok());
+}
+
+TEST(DpStrategyTest, RejectsBadOptionsWithClearMessages) {
+  auto msg = [](const DpOptions& o) { return NewDpStrategy(*NewFedAvg({}), o).status().message(); };
+  EXPECT_NE(msg({.mode = DpMode::kCentral, .noise_multiplier = -1}).find("noise multiplier"),
+            std::string::npos);
+  EXPECT_NE(msg({.mode = DpMode::kCentral, .clip_norm = 0}).find("clip norm"), std::string::npos);
+  EXPECT_NE(msg({.mode = DpMode::kCentral, .delta = 1.0}).find("delta must be in (0, 1)"),
+            std::string::npos);
+  EXPECT_NE(msg({.mode = DpMode::kLocal, .adaptive_quantile = 0.5}).find("central"),
+            std::string::npos);
+  EXPECT_NE(msg({.mode = DpMode::kCentral, .target_epsilon = -1}).find("target epsilon"),
+            std::string::npos);
+  EXPECT_FALSE(ParseDpMode("global").ok());
+  EXPECT_FALSE(ParseDpBudgetAction("ignore").ok());
+}
+
+// Negligible noise: the result is the clipped, uniformly weighted sum over the expected
+// number of clients.
+TEST(DpStrategyTest, CentralClipsWeighsUniformlyAndDividesByTheExpectedCount) {
+  auto dp =
+      MakeDp({.mode = DpMode::kCentral, .clip_norm = 1.0, .noise_multiplier = 1e-7, .seed = 1});
+  // Two clients with very different example counts; (3, 4) has norm 5 -> (0.6, 0.8).
+  std::vector<FitResult> results = {MakeFitResult(0, {3, 4}, 1000), MakeFitResult(1, {0.3f, 0}, 1)};
+  RoundPlan plan;
+  auto next = Round(*dp, 1, Vec({0, 0}), results, 2, &plan);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_NEAR(Values(*next)[0], (0.6 + 0.3) / 2, 1e-5);
+  EXPECT_NEAR(Values(*next)[1], 0.8 / 2, 1e-5);
+  EXPECT_EQ(plan.tasks[0].config.clip_norm, 0.0f);  // server-side clipping
+  EXPECT_EQ(plan.tasks[0].config.noise_stddev, 0.0f);
+  // Only one of two answered: still divided by 2 (fixed denominator).
+  auto half = Round(*dp, 2, Vec({0, 0}), {MakeFitResult(0, {0.3f, 0}, 5)}, 2);
+  EXPECT_NEAR(Values(*half)[0], 0.15, 1e-5);
+}
+
+TEST(DpStrategyTest, CentralNoiseHasStddevZCOverM) {
+  auto dp =
+      MakeDp({.mode = DpMode::kCentral, .clip_norm = 2.0, .noise_multiplier = 1.5, .seed = 9});
+  Parameters zero;
+  zero.Add("w", {50000});
+  std::vector<FitResult> results;
+  for (int i = 0; i < 4; ++i) results.push_back(MakeFitResult(i, zero, 1));
+  auto next = Round(*dp, 1, zero, results, 4);
+  ASSERT_TRUE(next.ok());
+  double sq = 0;
+  for (float v : Values(*next)) sq += double(v) * v;
+  EXPECT_NEAR(std::sqrt(sq / 50000), 1.5 * 2.0 / 4, 0.01);  // z C / m
+}
+
+TEST(DpStrategyTest, DistributedModeSplitsNoiseAcrossClientsAndTopsUpDropouts) {
+  auto dp =
+      MakeDp({.mode = DpMode::kDistributed, .clip_norm = 2.0, .noise_multiplier = 1.5, .seed = 3});
+  Parameters zero;
+  zero.Add("w", {40000});
+  std::vector<FitResult> all;
+  for (int i = 0; i < 4; ++i) all.push_back(MakeFitResult(i, zero, 1));
+  RoundPlan plan;
+  auto next = Round(*dp, 1, zero, all, 4, &plan);
+  ASSERT_TRUE(next.ok());
+  for (const FitTask& t : plan.tasks) {
+    EXPECT_FLOAT_EQ(t.config.clip_norm, 2.0f);
+    EXPECT_FLOAT_EQ(t.config.noise_stddev, 1.5f * 2.0f / 2.0f);  // z C / sqrt(K), K = 4
+  }
+  EXPECT_EQ(Values(*next), std::vector<float>(40000, 0.0f));  // all shares came from clients
+  // One of four answered: the server adds the three missing shares, variance 3/4 (z C)^2.
+  auto dropped = Round(*dp, 2, zero, {all[0]}, 4);
+  double sq = 0;
+  for (float v : Values(*dropped)) sq += double(v) * v;
+  EXPECT_NEAR(std::sqrt(sq / 40000), std::sqrt(0.75) * 3.0 / 4, 0.01);
+}
+
+TEST(DpStrategyTest, LocalModeNoisesOnClientsAndAccountsWithoutSampling) {
+  auto dp = MakeDp({.mode = DpMode::kLocal, .clip_norm = 1.0, .noise_multiplier = 2.0}, 0.1);
+  RoundPlan plan;
+  ASSERT_TRUE(Round(*dp, 1, Vec({0}), {MakeFitResult(0, {0.5f}, 3)}, 100, &plan).ok());
+  ASSERT_EQ(plan.tasks.size(), 10u);
+  EXPECT_FLOAT_EQ(plan.tasks[0].config.noise_stddev, 2.0f);
+  EXPECT_FLOAT_EQ(plan.tasks[0].config.clip_norm, 1.0f);
+  EXPECT_NEAR(dp->epsilon_spent(),
+              *dp::RdpEpsilon({.noise_multiplier = 2.0, .sampling_rate = 1.0, .steps = 1}, 1e-5),
+              1e-12);
+}
+
+TEST(DpStrategyTest, AccountsEachAggregatedRoundAtTheSamplingRate) {
+  auto dp = MakeDp({.mode = DpMode::kCentral, .noise_multiplier = 1.0, .seed = 2}, 0.1);
+  EXPECT_EQ(dp->epsilon_spent(), 0.0);
+  for (int r = 1; r <= 5; ++r)
+    ASSERT_TRUE(Round(*dp, r, Vec({0}), {MakeFitResult(0, {0.1f}, 1)}, 200).ok());
+  EXPECT_EQ(dp->rounds_accounted(), 5);
+  const double expected =
+      *dp::RdpEpsilon({.noise_multiplier = 1.0, .sampling_rate = 20.0 / 200, .steps = 5}, 1e-5);
+  EXPECT_NEAR(dp->epsilon_spent(), expected, 1e-12);
+}
+
+TEST(DpStrategyTest, StopsBeforeARoundThatWouldExceedTheBudget) {
+  const auto per_round = [](int64_t t) {
+    return *dp::RdpEpsilon({.noise_multiplier = 1.0, .sampling_rate = 0.5, .steps = t}, 1e-5);
+  };
+  const double target = 0.5 * (per_round(2) + per_round(3));  // room for two rounds
+  auto dp = MakeDp(
+      {.mode = DpMode::kCentral, .noise_multiplier = 1.0, .target_epsilon = target, .seed = 4},
+      0.5);
+  ASSERT_TRUE(Round(*dp, 1, Vec({0}), {MakeFitResult(0, {0.1f}, 1)}, 10).ok());
+  ASSERT_TRUE(Round(*dp, 2, Vec({0}), {MakeFitResult(0, {0.1f}, 1)}, 10).ok());
+  EXPECT_FALSE(dp->budget_exhausted());
+  auto third = Round(*dp, 3, Vec({0}), {MakeFitResult(0, {0.1f}, 1)}, 10);
+  EXPECT_EQ(third.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(third.status().message().find("privacy budget spent"), std::string::npos);
+  EXPECT_TRUE(dp->budget_exhausted());
+  EXPECT_LE(dp->epsilon_spent(), target);
+  EXPECT_EQ(dp->rounds_accounted(), 2);
+
+  auto warn = MakeDp({.mode = DpMode::kCentral,
+                      .noise_multiplier = 1.0,
+                      .target_epsilon = target,
+                      .budget_action = DpBudgetAction::kWarn,
+                      .seed = 4},
+                     0.5);
+  for (int r = 1; r <= 3; ++r)
+    ASSERT_TRUE(Round(*warn, r, Vec({0}), {MakeFitResult(0, {0.1f}, 1)}, 10).ok());
+  EXPECT_TRUE(warn->budget_exhausted());
+  EXPECT_GT(warn->epsilon_spent(), target);
+}
+
+TEST(DpStrategyTest, ResumedStrategyKeepsCountingFromTheCheckpoint) {
+  const DpOptions o{.mode = DpMode::kCentral,
+                    .clip_norm = 0.5,
+                    .noise_multiplier = 1.1,
+                    .adaptive_quantile = 0.5,
+                    .adaptive_count_stddev = 1.0,
+                    .seed = 8};
+  auto first = MakeDp(o, 0.5);
+  for (int r = 1; r <= 3; ++r)
+    ASSERT_TRUE(Round(*first, r, Vec({0}), {MakeFitResult(0, {2.0f}, 1)}, 8).ok());
+  const StrategyState state = first->ExportState();
+  auto resumed = MakeDp(o, 0.5);
+  ASSERT_TRUE(resumed->ImportState(state).ok());
+  EXPECT_EQ(resumed->rounds_accounted(), 3);
+  EXPECT_DOUBLE_EQ(resumed->epsilon_spent(), first->epsilon_spent());
+  EXPECT_DOUBLE_EQ(resumed->clip_norm(), first->clip_norm());
+  ASSERT_TRUE(Round(*first, 4, Vec({0}), {MakeFitResult(0, {2.0f}, 1)}, 8).ok());
+  ASSERT_TRUE(Round(*resumed, 4, Vec({0}), {MakeFitResult(0, {2.0f}, 1)}, 8).ok());
+  EXPECT_DOUBLE_EQ(resumed->epsilon_spent(), first->epsilon_spent());
+  // A corrupt checkpoint is refused.
+  StrategyState bad = state;
+  bad.scalars["dp.rdp.0"] = -1;
+  EXPECT_FALSE(MakeDp(o, 0.5)->ImportState(bad).ok());
+  bad = state;
+  bad.scalars["dp.rdp.x"] = 1;
+  EXPECT_FALSE(MakeDp(o, 0.5)->ImportState(bad).ok());
+}
+
+TEST(DpStrategyTest, AdaptiveClipNormFollowsTheUnclippedNorms) {
+  auto dp = MakeDp({.mode = DpMode::kCentral,
+                    .clip_norm = 0.1,
+                    .noise_multiplier = 1.0,
+                    .adaptive_quantile = 0.5,
+                    .adaptive_count_stddev = 1.0,
+                    .seed = 5});
+  // Every client's norm is 3 >> C: the clip norm must grow round after round.
+  double prev = dp->clip_norm();
+  for (int r = 1; r <= 5; ++r) {
+    std::vector<FitResult> results;
+    for (int i = 0; i < 20; ++i) results.push_back(MakeFitResult(i, {3.0f}, 1));
+    ASSERT_TRUE(Round(*dp, r, Vec({0}), results, 20).ok());
+    EXPECT_GT(dp->clip_norm(), prev);
+    prev = dp->clip_norm();
+  }
+}
+
+}  // namespace
+}  // namespace fedra
