@@ -15,6 +15,7 @@
 #include "apps/strategy_flags.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/checkpoint.h"
+#include "fedra/fl/dp_strategy.h"
 #include "fedra/fl/metrics_log.h"
 #include "fedra/fl/round_driver.h"
 #include "fedra/fl/strategy_config.h"
@@ -71,7 +72,10 @@ fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("server");
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.min_clients;
+  // Calibration assumes the --min-clients clients are the whole population.
+  FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.min_clients, f.rounds));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
+  const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
 
   // The test split gives the model's input shape and the server-side accuracy.
   fedra::Dataset test;
@@ -163,6 +167,17 @@ fedra::Status Run(Flags f) {
                                      std::to_string(f.wait_seconds) + " s");
     }
     fedra::RoundMetrics m = driver.RunRound(round, global);
+    if (m.stop) {
+      std::printf("the strategy ended the run before round %d: %s\n", round, m.error.c_str());
+      break;
+    }
+    if (dp != nullptr) {
+      m.extras["dp_epsilon"] = dp->epsilon_spent();
+      m.extras["dp_clip_norm"] = dp->clip_norm();
+      std::printf("  privacy: epsilon %.4f at delta %g after %lld rounds, clip norm %.4g\n",
+                  dp->epsilon_spent(), dp->delta(), static_cast<long long>(dp->rounds_accounted()),
+                  dp->clip_norm());
+    }
     history.push_back(m);
     FEDRA_RETURN_IF_ERROR(metrics.Append(m));
     fedra::Checkpoint c{.round = round,

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/dp_strategy.h"
@@ -22,7 +23,6 @@
 #include "fedra/ml/safetensors.h"
 #include "fedra/ml/synthetic.h"
 #include "fedra/ml/trainer.h"
-#include "fedra/privacy/dp/calibration.h"
 
 namespace {
 
@@ -37,6 +37,7 @@ struct Flags {
   double synthetic_alpha = 1.0, synthetic_beta = 1.0;
   fedra::PartitionConfig partition;
   fedra::StrategyConfig strategy;
+  fedra::apps::SecureSumFlags secure_sum;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   uint64_t seed = 1;
   double max_failure_fraction = 0.5;
@@ -81,29 +82,6 @@ fedra::Status LoadData(const Flags& f, Data& d) {
   return fedra::OkStatus();
 }
 
-// --dp-noise-multiplier 0: the smallest z whose epsilon after all rounds stays within
-// --dp-target-epsilon, at the sampling rate the strategy will use (1 in local mode).
-fedra::Status CalibrateDpNoise(Flags& f) {
-  fedra::DpOptions& dp = f.strategy.dp;
-  if (dp.mode == fedra::DpMode::kNone || dp.noise_multiplier != 0) return fedra::OkStatus();
-  if (!(dp.target_epsilon > 0))
-    return fedra::InvalidArgumentError("--dp-noise-multiplier 0 needs --dp-target-epsilon > 0");
-  const double n = static_cast<double>(f.clients);
-  double q = std::max(std::ceil(f.strategy.base.sampling.fraction_fit * n),
-                      static_cast<double>(f.strategy.base.sampling.min_fit_clients)) /
-             n;
-  if (dp.mode == fedra::DpMode::kLocal) q = 1;
-  FEDRA_ASSIGN_OR_RETURN(
-      dp.noise_multiplier,
-      fedra::dp::CalibrateNoiseMultiplier(fedra::dp::AccountantKind::kRdp, dp.target_epsilon,
-                                          dp.delta, std::min(q, 1.0), f.rounds));
-  fedra::Logger("sim")->info(
-      "DP: noise multiplier {:.4f} keeps epsilon <= {} (delta {}) over {} "
-      "rounds at q = {:.4f}",
-      dp.noise_multiplier, dp.target_epsilon, dp.delta, f.rounds, q);
-  return fedra::OkStatus();
-}
-
 std::string FormatRound(const fedra::RoundMetrics& m, int rounds, double elapsed,
                         const fedra::DpStrategy* dp) {
   char buf[512];
@@ -131,9 +109,11 @@ fedra::Status Run(Flags f) {
   auto log = fedra::Logger("sim");
   // Check the strategy flags before the (slow) data loading.
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.clients;
-  FEDRA_RETURN_IF_ERROR(CalibrateDpNoise(f));
+  FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.clients, f.rounds));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
+  FEDRA_ASSIGN_OR_RETURN(auto secure,
+                         fedra::apps::MakeSecureSum(f.secure_sum, *strategy, f.threads, f.seed));
   Data data;
   FEDRA_RETURN_IF_ERROR(LoadData(f, data));
   const fedra::Dataset& shape_src = data.clients.front().train;
@@ -157,7 +137,8 @@ fedra::Status Run(Flags f) {
   fedra::RoundDriverOptions o{.num_rounds = f.rounds,
                               .max_failure_fraction = f.max_failure_fraction,
                               .evaluate_every = f.evaluate_every,
-                              .seed = f.seed};
+                              .seed = f.seed,
+                              .secure_sum = secure->sum.get()};
   auto eval_model = model->Clone();
   auto eval_loss = make_loss();
   if (data.test.size() > 0) {
@@ -170,7 +151,12 @@ fedra::Status Run(Flags f) {
     };
   }
   fedra::Status write_status;
-  o.on_round_end = [&](const fedra::RoundMetrics& m) {
+  o.on_round_end = [&](const fedra::RoundMetrics& round) {
+    fedra::RoundMetrics m = round;
+    if (dp != nullptr) {
+      m.extras["dp_epsilon"] = dp->epsilon_spent();
+      m.extras["dp_clip_norm"] = dp->clip_norm();
+    }
     history.push_back(m);
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -185,18 +171,11 @@ fedra::Status Run(Flags f) {
   log->info("{} clients, strategy {}, model {} ({} parameters), {} threads, {} rounds", clients,
             strategy->Name(), model->Name(), model->parameters().size(), f.threads, f.rounds);
   fedra::RoundDriver driver(*strategy, *sim, o);
-  auto run = driver.Run(model->parameters());
-  if (!run.ok() && dp != nullptr && dp->budget_exhausted()) {
-    // The DP wrapper refused the next round (--dp-budget-action stop): a normal end.
+  FEDRA_ASSIGN_OR_RETURN(const fedra::Parameters final_model, driver.Run(model->parameters()));
+  if (dp != nullptr && dp->budget_exhausted() && static_cast<int>(history.size()) < f.rounds) {
     std::printf("stopped after %lld rounds: privacy budget spent (epsilon %.3f, delta %g)\n",
                 static_cast<long long>(dp->rounds_accounted()), dp->epsilon_spent(), dp->delta());
-    FEDRA_RETURN_IF_ERROR(write_status);
-    if (!f.plot_out.empty()) FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.plot_out, history));
-    if (!f.save.empty()) log->warn("--save skipped: the round driver does not return the model");
-    return fedra::OkStatus();
   }
-  if (!run.ok()) return run.status();
-  const fedra::Parameters final_model = std::move(run).value();
   if (dp != nullptr) {
     std::printf("privacy: epsilon %.4f at delta %g after %lld rounds\n", dp->epsilon_spent(),
                 dp->delta(), static_cast<long long>(dp->rounds_accounted()));
@@ -268,6 +247,7 @@ int main(int argc, char** argv) {
   Flags f;
   AddFlags(app, f);
   fedra::apps::AddStrategyFlags(app, f.strategy);
+  fedra::apps::AddSecureSumFlags(app, f.secure_sum);
   AddRunFlags(app, f);
   CLI11_PARSE(app, argc, argv);
   const fedra::Status s = Run(f);

@@ -1,9 +1,36 @@
 #include "apps/strategy_flags.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 
+#include "fedra/core/logging.h"
+#include "fedra/privacy/dp/calibration.h"
+
 namespace fedra::apps {
+
+// --dp-noise-multiplier 0: the smallest z whose epsilon after all rounds stays within
+// --dp-target-epsilon, at the sampling rate the strategy will use (1 in local mode).
+Status CalibrateDpNoise(StrategyConfig& config, size_t clients, int rounds) {
+  DpOptions& dp = config.dp;
+  if (dp.mode == DpMode::kNone || dp.noise_multiplier != 0) return OkStatus();
+  if (!(dp.target_epsilon > 0))
+    return InvalidArgumentError("--dp-noise-multiplier 0 needs --dp-target-epsilon > 0");
+  const double n = static_cast<double>(clients);
+  double q = std::max(std::ceil(config.base.sampling.fraction_fit * n),
+                      static_cast<double>(config.base.sampling.min_fit_clients)) /
+             n;
+  if (dp.mode == DpMode::kLocal) q = 1;
+  FEDRA_ASSIGN_OR_RETURN(dp.noise_multiplier,
+                         dp::CalibrateNoiseMultiplier(dp::AccountantKind::kRdp, dp.target_epsilon,
+                                                      dp.delta, std::min(q, 1.0), rounds));
+  Logger("dp")->info(
+      "DP: noise multiplier {:.4f} keeps epsilon <= {} (delta {}) over {} "
+      "rounds at q = {:.4f}",
+      dp.noise_multiplier, dp.target_epsilon, dp.delta, rounds, q);
+  return OkStatus();
+}
 
 void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
   app.add_option("--strategy", s.name,

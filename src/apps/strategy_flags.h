@@ -18,6 +18,11 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& config);
 // --dp-budget-action, --dp-seed.
 void AddDpFlags(CLI::App& app, DpOptions& dp);
 
+// With --dp-noise-multiplier 0: sets the smallest noise multiplier whose epsilon after
+// `rounds` rounds stays within --dp-target-epsilon, at the sampling rate the strategy will use
+// with `clients` clients (q = 1 in local mode). Nothing to do otherwise.
+Status CalibrateDpNoise(StrategyConfig& config, size_t clients, int rounds);
+
 }  // namespace fedra::apps
 
 #endif  // FEDRA_APPS_STRATEGY_FLAGS_H_

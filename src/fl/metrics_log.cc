@@ -117,6 +117,19 @@ Status ReadFields(const Json& j, RoundMetrics& m) {
   FEDRA_RETURN_IF_ERROR(Read(j, "seconds", m.seconds));
   FEDRA_RETURN_IF_ERROR(Read(j, "bytes_down", m.bytes_down));
   FEDRA_RETURN_IF_ERROR(Read(j, "bytes_up", m.bytes_up));
+  if (const auto it = j.find("extras"); it != j.end()) {
+    if (!it->is_object()) return InvalidArgumentError("\"extras\" must be an object");
+    for (const auto& [name, value] : it->items()) {
+      if (value.is_null()) {  // written for a non-finite value
+        m.extras[name] = std::numeric_limits<double>::quiet_NaN();
+        continue;
+      }
+      if (!value.is_number()) {
+        return InvalidArgumentError("extras \"" + name + "\" must be a number");
+      }
+      m.extras[name] = value.get<double>();
+    }
+  }
   if (m.fit_failures > m.fit_clients) {
     return InvalidArgumentError("fit_failures (" + std::to_string(m.fit_failures) +
                                 ") exceeds fit_clients (" + std::to_string(m.fit_clients) + ")");
@@ -214,6 +227,11 @@ std::string RoundMetricsToJson(const RoundMetrics& m) {
   j["seconds"] = NumberOrNull(m.seconds);
   j["bytes_down"] = m.bytes_down;
   j["bytes_up"] = m.bytes_up;
+  if (!m.extras.empty()) {
+    Json extras = Json::object();
+    for (const auto& [name, value] : m.extras) extras[name] = NumberOrNull(value);
+    j["extras"] = extras;
+  }
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

@@ -44,6 +44,10 @@ StatusOr<Parameters> RoundDriver::Run(Parameters global, int first_round) {
   FEDRA_RETURN_IF_ERROR(global.CheckFinite().WithContext("initial parameters"));
   for (int round = first_round; round <= options_.num_rounds; ++round) {
     RoundMetrics m = RunRound(round, global);
+    if (m.stop) {
+      Logger("fl")->info("the strategy ended the run before round {}: {}", round, m.error);
+      break;
+    }
     if (!m.aggregated && m.fit_clients == 0) {
       return FailedPreconditionError("round " + std::to_string(round) + ": " + m.error);
     }
@@ -57,6 +61,10 @@ RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
   m.round = round;
   const Status fit = FitRound(round, global, m);
   m.aggregated = fit.ok();
+  if (m.stop) {
+    m.error = fit.ToString();
+    return m;
+  }
   if (!fit.ok()) {
     m.error = fit.ToString();
     Logger("fl")->warn("round {} failed, global model unchanged: {}", round, m.error);
@@ -83,7 +91,12 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   // run samples exactly as an uninterrupted one.
   Rng rng = rng_.Split(static_cast<uint64_t>(round));
   const std::vector<ClientId> available = pool_.AvailableClients();
-  FEDRA_ASSIGN_OR_RETURN(RoundPlan plan, strategy_.ConfigureFit(round, global, available, rng));
+  StatusOr<RoundPlan> planned = strategy_.ConfigureFit(round, global, available, rng);
+  if (!planned.ok()) {
+    m.stop = planned.status().code() == StatusCode::kResourceExhausted;
+    return planned.status();
+  }
+  RoundPlan plan = std::move(planned).value();
   plan.round = round;
   m.fit_clients = plan.tasks.size();
   if (plan.tasks.empty()) return FailedPreconditionError("the strategy selected no clients");

@@ -80,6 +80,22 @@ TEST(MetricsLogTest, FullRecordRoundTrips) {
   ExpectSame(*back, Full(7));
 }
 
+TEST(MetricsLogTest, ExtrasRoundTripAndBadExtrasAreRefused) {
+  RoundMetrics m = Minimal(3);
+  m.extras = {{"dp_epsilon", 1.25}, {"dp_clip", 0.5}, {"undefined", INFINITY}};
+  const std::string json = RoundMetricsToJson(m);
+  EXPECT_TRUE(Contains(json, R"("extras":{"dp_clip":0.5,"dp_epsilon":1.25,"undefined":null})"))
+      << json;
+  StatusOr<RoundMetrics> back = RoundMetricsFromJson(json);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->extras.at("dp_epsilon"), 1.25);
+  EXPECT_EQ(back->extras.at("dp_clip"), 0.5);
+  EXPECT_TRUE(std::isnan(back->extras.at("undefined")));
+  std::string bad = json;
+  bad.replace(bad.find("1.25"), 4, "\"x\"");
+  EXPECT_FALSE(RoundMetricsFromJson(bad).ok());
+}
+
 TEST(MetricsLogTest, MinimalRecordOmitsOptionalKeys) {
   const std::string json = RoundMetricsToJson(Minimal(1));
   EXPECT_EQ(json,

@@ -104,6 +104,49 @@ TEST(RoundDriverTest, RunStopsWhenTooFewClientsAreAvailable) {
       << out.status().ToString();
 }
 
+// FedAvg that ends the run (ResourceExhausted) when asked to plan round `last + 1`.
+class StopAfter final : public Strategy {
+ public:
+  explicit StopAfter(int last) : inner_(FedAvgAll()), last_(last) {}
+  std::string Name() const override { return "stop-after"; }
+  AggregationMode mode() const override { return inner_->mode(); }
+  StatusOr<RoundPlan> ConfigureFit(int round, const Parameters& g, std::span<const ClientId> a,
+                                   Rng& rng) override {
+    if (round > last_) return ResourceExhaustedError("budget spent");
+    return inner_->ConfigureFit(round, g, a, rng);
+  }
+  StatusOr<Parameters> AggregateFit(int round, const Parameters& g,
+                                    const AggregateInput& in) override {
+    return inner_->AggregateFit(round, g, in);
+  }
+  StatusOr<std::vector<EvaluateTask>> ConfigureEvaluate(int round, const Parameters& g,
+                                                        std::span<const ClientId> a,
+                                                        Rng& rng) override {
+    return inner_->ConfigureEvaluate(round, g, a, rng);
+  }
+
+ private:
+  std::unique_ptr<Strategy> inner_;
+  int last_;
+};
+
+TEST(RoundDriverTest, AStrategyThatEndsTheRunEndsItWithTheModelSoFar) {
+  ScriptedPool pool;
+  pool.script.emplace(0, Result(0, Vec({1}), 1));
+  StopAfter strategy(2);
+  int callbacks = 0;
+  RoundDriver driver(strategy, pool,
+                     {.num_rounds = 5, .on_round_end = [&](const RoundMetrics&) { ++callbacks; }});
+  auto out = driver.Run(Vec({0}));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->data()[0], 2.0f);  // two rounds of +1, then the stop
+  EXPECT_EQ(callbacks, 2);
+  Parameters g = Vec({0});
+  RoundMetrics m = driver.RunRound(3, g);
+  EXPECT_TRUE(m.stop);
+  EXPECT_NE(m.error.find("budget spent"), std::string::npos);
+}
+
 TEST(RoundDriverTest, FederatedAndServerEvaluation) {
   ScriptedPool pool;
   for (ClientId c = 0; c < 3; ++c) pool.script.emplace(c, Result(c, Vec({0}), 1));

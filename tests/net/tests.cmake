@@ -16,3 +16,13 @@ if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
   set_tests_properties(net.e2e_tls_kill_and_resume PROPERTIES TIMEOUT 900
                        PASS_REGULAR_EXPRESSION "E2E OK")
 endif()
+
+# DP through real server and client processes: budget stop, epsilon in the metrics, accountant
+# in the checkpoint.
+if(FEDRA_BUILD_APPS)
+  add_test(NAME net.dp_budget_stop_and_resume
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/dp_e2e_test.sh $<TARGET_FILE_DIR:fedra-server>
+                   ${CMAKE_CURRENT_BINARY_DIR}/dp_e2e)
+  set_tests_properties(net.dp_budget_stop_and_resume PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "DP E2E OK")
+endif()

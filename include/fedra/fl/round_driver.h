@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -40,6 +41,11 @@ struct RoundMetrics {
   // Bytes a network run would have moved: parameters (and broadcast) down to each selected
   // client, updates (and extras) up from each successful one, at 4 bytes per float.
   uint64_t bytes_down = 0, bytes_up = 0;
+  // Further per-round figures by name (e.g. "dp_epsilon"), kept in the metrics file.
+  std::map<std::string, double> extras;
+  // The strategy ended the run instead of planning this round (its ConfigureFit returned
+  // ResourceExhausted, e.g. a spent privacy budget): nothing was trained or evaluated.
+  bool stop = false;
 };
 
 struct RoundDriverOptions {
@@ -64,11 +70,13 @@ class RoundDriver {
   RoundDriver(Strategy& strategy, ClientPool& pool, RoundDriverOptions options);
 
   // Runs rounds first_round..options.num_rounds from `global` and returns the final model.
-  // A failed round is reported in its metrics and the run continues; only a problem that
-  // makes progress impossible (e.g. too few available clients) ends it with an error.
+  // A failed round is reported in its metrics and the run continues; a strategy that ends
+  // the run (RoundMetrics::stop) ends it with the model so far; only a problem that makes
+  // progress impossible (e.g. too few available clients) ends it with an error.
   StatusOr<Parameters> Run(Parameters global, int first_round = 1);
 
-  // One round; updates `global` in place only if the round succeeds.
+  // One round; updates `global` in place only if the round succeeds. A stopping round
+  // (RoundMetrics::stop) returns at once, without evaluation or on_round_end.
   RoundMetrics RunRound(int round, Parameters& global);
 
  private:
