@@ -33,7 +33,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr size_t kChunk = size_t{1} << 20;
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 const std::string& ZeroChunk() {
   static const std::string zeros(kChunk, '\0');
@@ -162,7 +164,8 @@ int FedraServer(size_t params, size_t clients, int rounds, const std::string& po
   fedra::Parameters global;
   global.Add("w", {static_cast<int64_t>(params)});
   if ((*server)->WaitForClients(clients, std::chrono::minutes(5)) < clients) return 1;
-  fedra::RoundDriver driver(**strategy, (*server)->pool(), {.num_rounds = rounds, .evaluate_every = 0});
+  fedra::RoundDriver driver(**strategy, (*server)->pool(),
+                            {.num_rounds = rounds, .evaluate_every = 0});
   std::printf("{\"round_seconds\":[");
   for (int r = 1; r <= rounds; ++r) {
     auto m = driver.RunRound(r, global);
@@ -192,8 +195,8 @@ int BareServer(size_t params, const std::string& port_file) {
 
 struct Child {
   pid_t pid = -1;
-  FILE* out = nullptr;   // its stdout
-  FILE* in = nullptr;    // its stdin
+  FILE* out = nullptr;  // its stdout
+  FILE* in = nullptr;   // its stdin
 };
 
 Child Spawn(const std::vector<std::string>& args) {
@@ -285,11 +288,14 @@ void Measure(const std::string& self, size_t clients, size_t params, int rounds)
   const std::string bare_json = ReadAll(bare.out);
   waitpid(bare.pid, nullptr, 0);
   std::remove(port_file.c_str());
-  std::printf("{\"clients\":%zu,\"params\":%zu,\"model_mb\":%.1f,\"fedra\":%s,\"bare_round_seconds\":[",
-              clients, params, params * 4 / 1e6,
-              WIFEXITED(status) && WEXITSTATUS(status) == 0 ? fedra_json.substr(0, fedra_json.size() - 1).c_str()
-                                                          : "{\"error\":true}");
-  for (size_t i = 0; i < bare_rounds.size(); ++i) std::printf("%s%.3f", i ? "," : "", bare_rounds[i]);
+  std::printf(
+      "{\"clients\":%zu,\"params\":%zu,\"model_mb\":%.1f,\"fedra\":%s,\"bare_round_seconds\":[",
+      clients, params, params * 4 / 1e6,
+      WIFEXITED(status) && WEXITSTATUS(status) == 0
+          ? fedra_json.substr(0, fedra_json.size() - 1).c_str()
+          : "{\"error\":true}");
+  for (size_t i = 0; i < bare_rounds.size(); ++i)
+    std::printf("%s%.3f", i ? "," : "", bare_rounds[i]);
   std::printf("],\"bare\":%s}\n", bare_json.substr(0, bare_json.size() - 1).c_str());
   std::fflush(stdout);
 }
@@ -301,11 +307,16 @@ int main(int argc, char** argv) {
   int rounds = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--role") role = v;
-    else if (k == "--clients") clients = v;
-    else if (k == "--params") params = v;
-    else if (k == "--rounds") rounds = std::stoi(v);
-    else if (k == "--port-file") port_file = v;
+    if (k == "--role")
+      role = v;
+    else if (k == "--clients")
+      clients = v;
+    else if (k == "--params")
+      params = v;
+    else if (k == "--rounds")
+      rounds = std::stoi(v);
+    else if (k == "--port-file")
+      port_file = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
