@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/json_config.h"
+#include "apps/round_line.h"
 #include "apps/strategy_flags.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/checkpoint.h"
@@ -51,22 +52,6 @@ struct Flags {
   uint64_t seed = 1;
   std::string log_level = "info";
 };
-
-std::string FormatRound(const fedra::RoundMetrics& m, int rounds) {
-  char buf[512];
-  int n = std::snprintf(buf, sizeof buf, "round %3d/%d  clients %zu (%zu failed)  train loss %.4f",
-                        m.round, rounds, m.fit_clients, m.fit_failures, m.train_loss);
-  if (m.server_eval_accuracy) {
-    n += std::snprintf(buf + n, sizeof buf - n, "  test loss %.4f acc %.4f", *m.server_eval_loss,
-                       *m.server_eval_accuracy);
-  }
-  if (m.eval_clients > 0) {
-    n += std::snprintf(buf + n, sizeof buf - n, "  fed-eval acc %.4f", m.eval_accuracy);
-  }
-  std::snprintf(buf + n, sizeof buf - n, "  %.1f s%s", m.seconds,
-                m.aggregated ? "" : "  [round failed, model unchanged]");
-  return buf;
-}
 
 fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
@@ -149,14 +134,10 @@ fedra::Status Run(Flags f) {
           .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
     };
   }
-  fedra::Status write_status;
-  o.on_round_end = [&](const fedra::RoundMetrics& m) {
-    std::printf("%s\n", FormatRound(m, f.rounds).c_str());
-    std::fflush(stdout);
-  };
   fedra::RoundDriver driver(*strategy, server->pool(), o);
   log->info("strategy {}, model {} ({} parameters), rounds {}..{}, waiting for {} clients",
             strategy->Name(), f.model, global.size(), first_round, f.rounds, f.min_clients);
+  uint64_t late_before = 0;  // late results are counted in the round after they arrive
   for (int round = first_round; round <= f.rounds && !g_stop; ++round) {
     const size_t live = server->WaitForClients(
         f.min_clients, std::chrono::milliseconds(static_cast<int64_t>(f.wait_seconds * 1000)));
@@ -174,10 +155,12 @@ fedra::Status Run(Flags f) {
     if (dp != nullptr) {
       m.extras["dp_epsilon"] = dp->epsilon_spent();
       m.extras["dp_clip_norm"] = dp->clip_norm();
-      std::printf("  privacy: epsilon %.4f at delta %g after %lld rounds, clip norm %.4g\n",
-                  dp->epsilon_spent(), dp->delta(), static_cast<long long>(dp->rounds_accounted()),
-                  dp->clip_norm());
     }
+    const fedra::ServerStats stats = server->stats();
+    m.extras["late_results"] = static_cast<double>(stats.results_late - late_before);
+    late_before = stats.results_late;
+    std::printf("%s\n", fedra::apps::FormatRoundLine(m, f.rounds, std::nullopt).c_str());
+    std::fflush(stdout);
     history.push_back(m);
     FEDRA_RETURN_IF_ERROR(metrics.Append(m));
     fedra::Checkpoint c{.round = round,

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/round_line.h"
 #include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
 #include "fedra/core/logging.h"
@@ -82,28 +83,6 @@ fedra::Status LoadData(const Flags& f, Data& d) {
   return fedra::OkStatus();
 }
 
-std::string FormatRound(const fedra::RoundMetrics& m, int rounds, double elapsed,
-                        const fedra::DpStrategy* dp) {
-  char buf[512];
-  const double eta = elapsed / m.round * (rounds - m.round);
-  int n = std::snprintf(buf, sizeof buf, "round %3d/%d  clients %zu (%zu failed)  train loss %.4f",
-                        m.round, rounds, m.fit_clients, m.fit_failures, m.train_loss);
-  if (m.server_eval_accuracy) {
-    n += std::snprintf(buf + n, sizeof buf - n, "  test loss %.4f acc %.4f", *m.server_eval_loss,
-                       *m.server_eval_accuracy);
-  }
-  if (m.eval_clients > 0) {
-    n += std::snprintf(buf + n, sizeof buf - n, "  fed-eval acc %.4f", m.eval_accuracy);
-  }
-  if (dp != nullptr) {
-    n += std::snprintf(buf + n, sizeof buf - n, "  eps %.3f  clip %.3g", dp->epsilon_spent(),
-                       dp->clip_norm());
-  }
-  std::snprintf(buf + n, sizeof buf - n, "  %.1f s  ETA %.0f s%s", m.seconds, eta,
-                m.aggregated ? "" : "  [round failed, model unchanged]");
-  return buf;
-}
-
 fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("sim");
@@ -160,7 +139,8 @@ fedra::Status Run(Flags f) {
     history.push_back(m);
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%s\n", FormatRound(m, f.rounds, elapsed, dp).c_str());
+    const double eta = elapsed / m.round * (f.rounds - m.round);
+    std::printf("%s\n", fedra::apps::FormatRoundLine(m, f.rounds, eta).c_str());
     if (dp != nullptr && dp->budget_exhausted()) {
       log->warn("DP budget exhausted: epsilon {:.3f} spent of target {} (delta {})",
                 dp->epsilon_spent(), f.strategy.dp.target_epsilon, dp->delta());
