@@ -2,18 +2,18 @@
 # The main job: installs what is missing, builds, and runs a real federated training on
 # Fashion-MNIST over gRPC on 127.0.0.1 — one fedra-server and 5 fedra-client processes, each
 # client holding a Dirichlet(0.5) label-skewed share of the training set, TLS with client
-# certificates and tokens (made by fedra-keygen), the LeNet-style CNN, FedAvg, 12 rounds of one
+# certificates and tokens (made by fedra-keygen), the LeNet-style CNN, FedAvg, 20 rounds of one
 # local epoch. The server prints one line per round (test accuracy on the held-out test set)
 # and the final accuracy, and leaves out/run/metrics.jsonl, out/run/metrics.svg and
 # out/run/model.safetensors; client logs go to out/logs/.
-# Environment: CLIENTS (5), ROUNDS (12), MODEL (cnn). Extra arguments go to fedra-server.
+# Environment: CLIENTS (5), ROUNDS (20), MODEL (cnn). Extra arguments go to fedra-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release -DFEDRA_BUILD_TESTS=OFF -DFEDRA_BUILD_BENCH=OFF
 bin=build/release/src/apps
 clients=${CLIENTS:-5}
-rounds=${ROUNDS:-12}
+rounds=${ROUNDS:-20}
 model=${MODEL:-cnn}
 rm -rf out/run out/logs out/tls out/port
 mkdir -p out/logs
