@@ -85,7 +85,7 @@ class PaillierSum final : public SecureSum {
     return aggregator_->Add(received, options_.pool);
   }
 
-  StatusOr<UpdateAccumulator> Finish() override {
+  StatusOr<Total> Finish() override {
     if (!aggregator_) return FailedPreconditionError("no contribution to decrypt");
     FEDRA_ASSIGN_OR_RETURN(auto total, aggregator_->Result(options_.pool));
     // Key holder: decrypt only the total.
@@ -99,7 +99,7 @@ class PaillierSum final : public SecureSum {
       sums.Add(name, 1.0f, p);
     }
     for (const std::string& name : layout_->scalars) sums.AddScalar(name, plain.weighted_sum[at++]);
-    return sums;
+    return Total{std::move(sums), 0};
   }
 
  private:

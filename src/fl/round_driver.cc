@@ -1,5 +1,6 @@
 #include "fedra/fl/round_driver.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <vector>
@@ -147,11 +148,15 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
                             " clients failed, more than the tolerated fraction " +
                             std::to_string(options_.max_failure_fraction));
   }
+  size_t ok_in_sum = ok;
   if (secure) {
-    FEDRA_ASSIGN_OR_RETURN(sums, secure->Finish());
+    FEDRA_ASSIGN_OR_RETURN(SecureSum::Total total, secure->Finish());
+    sums = std::move(total.sums);
+    m.fit_failures += total.dropped;  // they trained, but the protocol lost them
+    ok_in_sum = ok - std::min(ok, total.dropped);
   }
   AggregateInput input{
-      .sums = &sums, .results = kept, .num_results = ok, .num_failures = m.fit_failures};
+      .sums = &sums, .results = kept, .num_results = ok_in_sum, .num_failures = m.fit_failures};
   FEDRA_ASSIGN_OR_RETURN(Parameters next, strategy_.AggregateFit(round, global, input));
   FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(next).WithContext("aggregated model"));
   FEDRA_RETURN_IF_ERROR(next.CheckFinite().WithContext("aggregated model"));

@@ -46,7 +46,7 @@ class SecAggSum final : public SecureSum {
     return OkStatus();
   }
 
-  StatusOr<UpdateAccumulator> Finish() override {
+  StatusOr<Total> Finish() override {
     if (inputs_.empty()) return FailedPreconditionError("no contribution to aggregate");
     secagg::SecureAggregationOptions o = options_.protocol;
     o.protocol.round = static_cast<uint32_t>(round_);
@@ -54,6 +54,7 @@ class SecAggSum final : public SecureSum {
     o.protocol.vector_length = 0;
     Rng rng = Rng(options_.seed).Split(static_cast<uint64_t>(round_));
     FEDRA_ASSIGN_OR_RETURN(auto result, secagg::RunSecureAggregation(inputs_, o, rng));
+    const size_t dropped = inputs_.size() - result.survivors.size();
     inputs_.clear();
     UpdateAccumulator sums;
     size_t at = 0;
@@ -63,7 +64,7 @@ class SecAggSum final : public SecureSum {
       sums.Add(vector_names_[i], 1.0f, p);
     }
     for (const std::string& name : scalar_names_) sums.AddScalar(name, result.sum[at++]);
-    return sums;
+    return Total{std::move(sums), dropped};
   }
 
  private:

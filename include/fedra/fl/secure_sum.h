@@ -28,8 +28,13 @@ class SecureSum {
   // One client's terms. An error rejects this client's contribution only (it counts as a
   // failed client); the sum stays as it was.
   virtual Status Contribute(ClientId client, const UpdateAccumulator& terms) = 0;
-  // The sums over every accepted contribution. REQUIRES: at least one was accepted.
-  virtual StatusOr<UpdateAccumulator> Finish() = 0;
+  struct Total {
+    UpdateAccumulator sums;
+    size_t dropped = 0;  // accepted contributions the protocol lost (clients that dropped out)
+  };
+  // The sums over every contribution that made it through the protocol. REQUIRES: at least one
+  // was accepted.
+  virtual StatusOr<Total> Finish() = 0;
 };
 
 }  // namespace fedra
