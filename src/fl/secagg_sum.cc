@@ -1,7 +1,10 @@
 #include "fedra/fl/secagg_sum.h"
 
 #include <cmath>
+#include <optional>
 #include <vector>
+
+#include "fl/secure_sum_terms.h"
 
 namespace fedra {
 namespace {
@@ -15,34 +18,17 @@ class SecAggSum final : public SecureSum {
   Status Begin(int round) override {
     round_ = round;
     inputs_.clear();
-    vector_names_.clear();
-    scalar_names_.clear();
-    layouts_.clear();
+    layout_.reset();
     return OkStatus();
   }
 
   Status Contribute(ClientId, const UpdateAccumulator& terms) override {
-    std::vector<float> flat;
-    std::vector<std::string> vectors, scalars;
-    for (const auto& [name, p] : terms.sums()) {
-      vectors.push_back(name);
-      flat.insert(flat.end(), p.data(), p.data() + p.size());
+    if (!layout_) {
+      layout_ = internal::TermsLayout::Of(terms);
+    } else {
+      FEDRA_RETURN_IF_ERROR(layout_->Matches(terms));
     }
-    for (const auto& [name, v] : terms.scalars()) {
-      scalars.push_back(name);
-      flat.push_back(static_cast<float>(v));
-    }
-    if (inputs_.empty()) {
-      vector_names_ = vectors;
-      scalar_names_ = scalars;
-      for (const auto& [name, p] : terms.sums()) layouts_.push_back(Parameters::ZerosLike(p));
-    } else if (vectors != vector_names_ || scalars != scalar_names_ ||
-               flat.size() != inputs_.front().size()) {
-      return InvalidArgumentError(
-          "the client's terms have other names or sizes than the round's "
-          "first contribution");
-    }
-    inputs_.push_back(std::move(flat));
+    inputs_.push_back(layout_->Flatten(terms));
     return OkStatus();
   }
 
@@ -56,23 +42,14 @@ class SecAggSum final : public SecureSum {
     FEDRA_ASSIGN_OR_RETURN(auto result, secagg::RunSecureAggregation(inputs_, o, rng));
     const size_t dropped = inputs_.size() - result.survivors.size();
     inputs_.clear();
-    UpdateAccumulator sums;
-    size_t at = 0;
-    for (size_t i = 0; i < vector_names_.size(); ++i) {
-      Parameters& p = layouts_[i];
-      for (size_t j = 0; j < p.size(); ++j) p.data()[j] = result.sum[at++];
-      sums.Add(vector_names_[i], 1.0f, p);
-    }
-    for (const std::string& name : scalar_names_) sums.AddScalar(name, result.sum[at++]);
-    return Total{std::move(sums), dropped};
+    return Total{layout_->Unflatten<float>(result.sum), dropped};
   }
 
  private:
   SecAggSumOptions options_;
   int round_ = 0;
   std::vector<std::vector<float>> inputs_;
-  std::vector<std::string> vector_names_, scalar_names_;
-  std::vector<Parameters> layouts_;
+  std::optional<internal::TermsLayout> layout_;
 };
 
 }  // namespace
