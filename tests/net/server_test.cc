@@ -230,7 +230,6 @@ TEST_F(ServerTest, SilentAndVanishedClientsDoNotStallTheRound) {
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
   });
-  FedAvgOptions fo;
   const RoundMetrics m = round.get();
   done = true;
   beat.join();
