@@ -28,6 +28,7 @@ void OnSignal(int) {
 struct Flags {
   fedra::ClientOptions client;
   std::string token_file;
+  std::string kill_at_stage;
   std::string model = "cnn";
   std::string data = "fashion-mnist";
   std::string data_dir = fedra::kFashionMnistDir;
@@ -95,6 +96,14 @@ fedra::Status Run(Flags f) {
                                              : fedra::NewMeanSquaredError();
   fedra::Logger("client")->info("{}: {} training and {} test examples, model {}", f.client.name,
                                 mine.train.size(), mine.test.size(), f.model);
+  if (!f.kill_at_stage.empty()) {
+    f.client.on_stage = [at = f.kill_at_stage](const std::string& protocol, uint32_t stage) {
+      if (protocol + "/" + std::to_string(stage) == at) {
+        fedra::Logger("client")->warn("--kill-at-stage {}: killing this process", at);
+        std::raise(SIGKILL);
+      }
+    };
+  }
   fedra::Client client(*model, *loss, mine.train, mine.test, f.client);
   g_client = &client;
   std::signal(SIGINT, OnSignal);
@@ -150,6 +159,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
+  app.add_option("--paillier-secret-key", c.paillier_secret_key_file,
+                 "Paillier secret key (mode 0600) for servers running --secure-sum paillier");
+  app.add_option("--kill-at-stage", f.kill_at_stage,
+                 "fault injection for tests: SIGKILL this process when the given secure-round "
+                 "stage arrives, e.g. secagg/2 or paillier/0");
   CLI11_PARSE(app, argc, argv);
   const fedra::Status s = Run(f);
   if (!s.ok()) {

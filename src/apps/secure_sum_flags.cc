@@ -6,7 +6,7 @@
 
 namespace fedra::apps {
 
-void AddSecureSumFlags(CLI::App& app, SecureSumFlags& f) {
+void AddSecureSumFlags(CLI::App& app, SecureSumFlags& f, bool server) {
   app.add_option("--secure-sum", f.kind,
                  "none, paillier (the server adds ciphertexts) or secagg (pairwise masking); "
                  "needs a sum-based strategy")
@@ -28,10 +28,64 @@ void AddSecureSumFlags(CLI::App& app, SecureSumFlags& f) {
   app.add_option("--secagg-threshold", f.secagg_threshold,
                  "Shamir threshold t (0: n/2+1 classic, k/2+1 SecAgg+)")
       ->capture_default_str();
-  app.add_option("--secagg-dropout", f.secagg_dropout,
-                 "fractions of clients dropping before each of the 4 stages (simulation)")
-      ->expected(4)
+  if (!server) {
+    app.add_option("--secagg-dropout", f.secagg_dropout,
+                   "fractions of clients dropping before each of the 4 stages (simulation)")
+        ->expected(4)
+        ->capture_default_str();
+    return;
+  }
+  app.add_option("--paillier-public-key", f.paillier_public_key,
+                 "Paillier public key (fedra-keygen paillier); the secret key stays with the "
+                 "clients")
+      ->check(CLI::ExistingFile);
+  app.add_option("--paillier-max-clients", f.paillier_max_clients,
+                 "most encrypted updates one round may add (slot headroom)")
       ->capture_default_str();
+  app.add_option("--stage-deadline", f.stage_deadline,
+                 "seconds a client has to answer one secure-aggregation/decryption stage")
+      ->capture_default_str();
+}
+
+StatusOr<SecureRoundOptions> ServerSecureOptions(const SecureSumFlags& f, const StrategyConfig& sc,
+                                                 const Strategy& strategy) {
+  SecureRoundOptions o;
+  if (f.kind == "none") return o;
+  if (f.kind != "paillier" && f.kind != "secagg") {
+    return InvalidArgumentError("unknown --secure-sum '" + f.kind +
+                                "' (expected none, paillier or secagg)");
+  }
+  if (strategy.mode() == AggregationMode::kIndividual) {
+    return FailedPreconditionError("strategy " + strategy.Name() +
+                                   " needs every client's update, but --secure-sum " + f.kind +
+                                   " only reveals their sum; choose a sum-based strategy");
+  }
+  o.protocol = f.kind;
+  o.fold = sc.name;
+  if (sc.dp.mode != DpMode::kNone) {
+    if (sc.dp.adaptive_quantile > 0) {
+      return FailedPreconditionError(
+          "adaptive DP clipping needs each client's clipping bit, which a secure sum hides; use "
+          "a fixed --dp-clip with --secure-sum");
+    }
+    if (sc.dp.mode == DpMode::kCentral && !sc.dp.clip_on_client) {
+      return FailedPreconditionError(
+          "with --secure-sum the server never sees an update to clip: add --dp-clip-on-client");
+    }
+    o.fold = "dp";
+  }
+  o.stage_deadline_seconds = f.stage_deadline;
+  o.secagg_clip = f.secagg_clip;
+  o.secagg_neighbours = f.secagg_neighbours;
+  o.secagg_threshold = f.secagg_threshold;
+  o.paillier_public_key_file = f.paillier_public_key;
+  o.paillier_packing.max_abs_value = f.paillier_max_abs;
+  o.paillier_packing.precision_bits = f.paillier_precision_bits;
+  o.paillier_packing.max_clients = f.paillier_max_clients;
+  if (f.kind == "paillier" && f.paillier_public_key.empty()) {
+    return InvalidArgumentError("--secure-sum paillier needs --paillier-public-key");
+  }
+  return o;
 }
 
 StatusOr<std::unique_ptr<SecureSumSetup>> MakeSecureSum(const SecureSumFlags& f,

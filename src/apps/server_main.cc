@@ -13,6 +13,7 @@
 
 #include "apps/json_config.h"
 #include "apps/round_line.h"
+#include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/checkpoint.h"
@@ -45,6 +46,7 @@ struct Flags {
   std::vector<int64_t> input_shape;
   int num_classes = 10;
   fedra::StrategyConfig strategy;
+  fedra::apps::SecureSumFlags secure;
   size_t min_clients = 2;
   double wait_seconds = 600;
   double max_failure_fraction = 0.5;
@@ -61,6 +63,8 @@ fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.min_clients, f.rounds));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
+  FEDRA_ASSIGN_OR_RETURN(f.server.secure,
+                         fedra::apps::ServerSecureOptions(f.secure, f.strategy, *strategy));
 
   // The test split gives the model's input shape and the server-side accuracy.
   fedra::Dataset test;
@@ -267,6 +271,7 @@ int main(int argc, char** argv) {
   fedra::apps::AddConfigOption(app);
   AddFlags(app, f);
   fedra::apps::AddStrategyFlags(app, f.strategy);
+  fedra::apps::AddSecureSumFlags(app, f.secure, /*server=*/true);
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

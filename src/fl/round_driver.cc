@@ -20,14 +20,8 @@ uint64_t BytesOf(const std::map<std::string, Parameters>& named) {
 
 }  // namespace
 
-Status ValidateFitResult(const FitResult& result, const Parameters& global) {
+Status ValidateFitReport(const FitResult& result) {
   const std::string who = "client " + std::to_string(result.client);
-  FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(result.update).WithContext(who + " update"));
-  FEDRA_RETURN_IF_ERROR(result.update.CheckFinite().WithContext(who + " update"));
-  for (const auto& [name, extra] : result.extras) {
-    FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(extra).WithContext(who + " " + name));
-    FEDRA_RETURN_IF_ERROR(extra.CheckFinite().WithContext(who + " " + name));
-  }
   if (result.num_examples == 0) return InvalidArgumentError(who + " trained on zero examples");
   if (!std::isfinite(result.train_loss))
     return InvalidArgumentError(who + " reported a non-finite loss");
@@ -36,6 +30,17 @@ Status ValidateFitResult(const FitResult& result, const Parameters& global) {
       return InvalidArgumentError(who + " reported a non-finite metric '" + name + "'");
   }
   return OkStatus();
+}
+
+Status ValidateFitResult(const FitResult& result, const Parameters& global) {
+  const std::string who = "client " + std::to_string(result.client);
+  FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(result.update).WithContext(who + " update"));
+  FEDRA_RETURN_IF_ERROR(result.update.CheckFinite().WithContext(who + " update"));
+  for (const auto& [name, extra] : result.extras) {
+    FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(extra).WithContext(who + " " + name));
+    FEDRA_RETURN_IF_ERROR(extra.CheckFinite().WithContext(who + " " + name));
+  }
+  return ValidateFitReport(result);
 }
 
 RoundDriver::RoundDriver(Strategy& strategy, ClientPool& pool, RoundDriverOptions options)
@@ -82,9 +87,15 @@ RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
 Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   const bool individual = strategy_.mode() == AggregationMode::kIndividual;
   SecureSum* secure = options_.secure_sum;
-  if (secure && individual) {
+  const std::string pool_secure = pool_.secure_sum_name();
+  if (secure && !pool_secure.empty()) {
+    return FailedPreconditionError("the client pool already runs " + pool_secure +
+                                   "; do not also set RoundDriverOptions::secure_sum");
+  }
+  if ((secure || !pool_secure.empty()) && individual) {
     return FailedPreconditionError("strategy " + strategy_.Name() +
-                                   " needs every client's update, but " + secure->Name() +
+                                   " needs every client's update, but " +
+                                   (secure ? secure->Name() : pool_secure) +
                                    " only reveals their sum; choose a sum-based strategy "
                                    "(fedavg, fedprox, fedavgm, fedadam, ...)");
   }
@@ -103,6 +114,7 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   if (plan.tasks.empty()) return FailedPreconditionError("the strategy selected no clients");
   m.bytes_down = plan.tasks.size() * (BytesOf(global) + BytesOf(plan.broadcast));
 
+  if (!pool_secure.empty()) return SecurePoolRound(round, global, plan, m);
   if (secure) FEDRA_RETURN_IF_ERROR(secure->Begin(round));
   UpdateAccumulator sums;
   std::vector<FitResult> kept;  // only for kIndividual strategies
@@ -140,14 +152,7 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   });
   const size_t ok = m.fit_clients - m.fit_failures;
   if (examples > 0) m.train_loss = loss_sum / examples;
-  if (ok == 0) return UnavailableError("every selected client failed");
-  if (static_cast<double>(m.fit_failures) >
-      options_.max_failure_fraction * static_cast<double>(m.fit_clients)) {
-    return UnavailableError(std::to_string(m.fit_failures) + " of " +
-                            std::to_string(m.fit_clients) +
-                            " clients failed, more than the tolerated fraction " +
-                            std::to_string(options_.max_failure_fraction));
-  }
+  FEDRA_RETURN_IF_ERROR(CheckFailures(m));
   size_t ok_in_sum = ok;
   if (secure) {
     FEDRA_ASSIGN_OR_RETURN(SecureSum::Total total, secure->Finish());
@@ -157,11 +162,57 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   }
   AggregateInput input{
       .sums = &sums, .results = kept, .num_results = ok_in_sum, .num_failures = m.fit_failures};
+  return Aggregate(round, global, input);
+}
+
+Status RoundDriver::CheckFailures(const RoundMetrics& m) const {
+  if (m.fit_failures >= m.fit_clients) return UnavailableError("every selected client failed");
+  if (static_cast<double>(m.fit_failures) >
+      options_.max_failure_fraction * static_cast<double>(m.fit_clients)) {
+    return UnavailableError(std::to_string(m.fit_failures) + " of " +
+                            std::to_string(m.fit_clients) +
+                            " clients failed, more than the tolerated fraction " +
+                            std::to_string(options_.max_failure_fraction));
+  }
+  return OkStatus();
+}
+
+Status RoundDriver::Aggregate(int round, Parameters& global, const AggregateInput& input) {
   FEDRA_ASSIGN_OR_RETURN(Parameters next, strategy_.AggregateFit(round, global, input));
   FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(next).WithContext("aggregated model"));
   FEDRA_RETURN_IF_ERROR(next.CheckFinite().WithContext("aggregated model"));
   global = std::move(next);
   return OkStatus();
+}
+
+// The pool runs the protocol with its clients; only reports and the protocol's total come here.
+Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPlan& plan,
+                                    RoundMetrics& m) {
+  double loss_sum = 0, examples = 0;
+  auto total = pool_.RunSecureFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
+    Status s = result.ok() ? ValidateFitReport(*result) : result.status();
+    if (s.ok() && result->client != plan.tasks[task].client) {
+      s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
+    }
+    if (!s.ok()) {
+      ++m.fit_failures;
+      Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,
+                         s.ToString());
+      return;
+    }
+    loss_sum += result->train_loss * static_cast<double>(result->num_examples);
+    examples += static_cast<double>(result->num_examples);
+  });
+  if (examples > 0) m.train_loss = loss_sum / examples;
+  if (!total.ok()) return total.status();
+  m.fit_failures += total->dropped;  // they trained, but the protocol lost them
+  m.bytes_up = total->bytes_up;
+  FEDRA_RETURN_IF_ERROR(CheckFailures(m));
+  AggregateInput input{.sums = &total->sums,
+                       .results = {},
+                       .num_results = m.fit_clients - m.fit_failures,
+                       .num_failures = m.fit_failures};
+  return Aggregate(round, global, input);
 }
 
 void RoundDriver::EvaluateRound(int round, const Parameters& global, RoundMetrics& m) {

@@ -13,6 +13,35 @@ TermsLayout TermsLayout::Of(const UpdateAccumulator& terms) {
   return l;
 }
 
+StatusOr<TermsLayout> TermsLayout::FromNames(std::span<const std::string> sums,
+                                             std::span<const std::string> scalars,
+                                             const Parameters& vector_layout) {
+  if (sums.size() + scalars.size() > 16) {
+    return InvalidArgumentError("more than 16 folded sums announced");
+  }
+  UpdateAccumulator zeros;
+  const Parameters zero = Parameters::ZerosLike(vector_layout);
+  for (const std::string& name : sums) {
+    if (name.empty() || zeros.has(name)) {
+      return InvalidArgumentError("an empty or repeated sum name");
+    }
+    zeros.Add(name, 0.0f, zero);
+  }
+  for (const std::string& name : scalars) {
+    if (name.empty() || zeros.scalars().contains(name)) {
+      return InvalidArgumentError("an empty or repeated scalar name");
+    }
+    zeros.AddScalar(name, 0.0);
+  }
+  return Of(zeros);
+}
+
+std::vector<std::string> TermsLayout::sum_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, p] : vectors_) names.push_back(name);
+  return names;
+}
+
 Status TermsLayout::Matches(const UpdateAccumulator& terms) const {
   bool same = terms.sums().size() == vectors_.size() && terms.scalars().size() == scalars_.size();
   size_t i = 0;

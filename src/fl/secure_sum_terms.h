@@ -18,6 +18,13 @@ namespace fedra::internal {
 class TermsLayout {
  public:
   static TermsLayout Of(const UpdateAccumulator& terms);
+  // The layout a remote client announces by name (secure rounds over gRPC): every vector sum
+  // has `vector_layout`. InvalidArgument for more than 16 names, an empty or repeated name.
+  static StatusOr<TermsLayout> FromNames(std::span<const std::string> sums,
+                                         std::span<const std::string> scalars,
+                                         const Parameters& vector_layout);
+  const std::vector<std::string>& scalar_names() const { return scalars_; }
+  std::vector<std::string> sum_names() const;
 
   // InvalidArgument unless `terms` has exactly this layout's names and shapes.
   Status Matches(const UpdateAccumulator& terms) const;

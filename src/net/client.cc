@@ -14,6 +14,7 @@
 #include "fedra/core/rng.h"
 #include "fedra/fl/local_update.h"
 #include "fedra/v1/federation.grpc.pb.h"
+#include "net/client_secure.h"
 #include "net/wire.h"
 
 namespace fedra {
@@ -60,6 +61,7 @@ struct Client::Impl {
   uint64_t chunk_bytes = 1 << 20;
   ClientState state;
   Rng jitter{OsRandomU64()};
+  net::SecureParticipant secure{o};
 
   std::unique_ptr<grpc::ClientContext> Context(double seconds) {
     auto ctx = std::make_unique<grpc::ClientContext>();
@@ -164,8 +166,8 @@ struct Client::Impl {
     std::thread thread_;
   };
 
-  grpc::Status Submit(const v1::ResultHeader& header,
-                      const std::vector<net::PayloadGroup>& groups) {
+  grpc::Status Submit(const v1::ResultHeader& header, const std::vector<net::PayloadGroup>& groups,
+                      const std::string& opaque = {}) {
     v1::SubmitResultResponse resp;
     auto ctx = Context(600);
     auto writer = stub->SubmitResult(ctx.get(), &resp);
@@ -173,10 +175,14 @@ struct Client::Impl {
     *chunk.mutable_header() = header;
     if (writer->Write(chunk)) {
       v1::ResultChunk data;
-      net::ForEachChunk(groups, chunk_bytes, [&](std::string_view bytes) {
+      bool ok = net::ForEachChunk(groups, chunk_bytes, [&](std::string_view bytes) {
         data.set_data(bytes.data(), bytes.size());
         return writer->Write(data);
       });
+      for (size_t at = 0; ok && at < opaque.size(); at += chunk_bytes) {
+        data.set_data(opaque.substr(at, chunk_bytes));
+        ok = writer->Write(data);
+      }
     }
     writer->WritesDone();
     return writer->Finish();
@@ -199,6 +205,7 @@ struct Client::Impl {
     Status status = global_it == groups.end() ? InvalidArgumentError("the task has no global model")
                                               : OkStatus();
     FitResult fit;
+    std::string opaque;
     if (status.ok() && task.kind() == v1::FIT) {
       std::map<std::string, Parameters> broadcast;
       for (auto& [g, p] : groups) {
@@ -224,9 +231,23 @@ struct Client::Impl {
         rep->set_local_steps(fit.local_steps);
         rep->set_train_loss(fit.train_loss);
         rep->mutable_metrics()->insert(fit.metrics.begin(), fit.metrics.end());
-        out.push_back({"update", &fit.update});
-        for (const auto& [n, p] : fit.extras) out.push_back({"extra/" + n, &p});
-        h.set_payload_bytes(net::DescribePayload(out, h.mutable_tensors()));
+        if (task.fit().has_secure()) {
+          // A secure round: only the protocol's upload leaves this client.
+          auto up = secure.PrepareFit(task.fit().secure(), fit, *net::FromProto(task.fit()),
+                                      task.round());
+          if (up.ok()) {
+            for (const auto& n : up->sum_names) rep->add_sum_names(n);
+            for (const auto& n : up->scalar_names) rep->add_scalar_names(n);
+            opaque = std::move(up->payload);
+            h.set_payload_bytes(opaque.size());
+          } else {
+            status = up.status();
+          }
+        } else {
+          out.push_back({"update", &fit.update});
+          for (const auto& [n, p] : fit.extras) out.push_back({"extra/" + n, &p});
+          h.set_payload_bytes(net::DescribePayload(out, h.mutable_tensors()));
+        }
       }
     } else if (status.ok()) {
       if (test.size() == 0) {
@@ -248,10 +269,11 @@ struct Client::Impl {
       log->warn("round {}: cannot do the task: {}", task.round(), status.ToString());
       h.set_error(status.ToString());
       out.clear();
+      opaque.clear();
       h.clear_tensors();
       h.set_payload_bytes(0);
     }
-    grpc::Status s = Submit(h, out);
+    grpc::Status s = Submit(h, out, opaque);
     if (s.ok() && status.ok()) {
       if (task.kind() == v1::FIT) {
         ++fits;
@@ -262,6 +284,49 @@ struct Client::Impl {
       }
     }
     return s;
+  }
+
+  // A protocol stage: the payload is the stage's message; the answer's payload is the reply.
+  grpc::Status DoStage(const v1::TaskHeader& task, grpc::ClientReader<v1::TaskChunk>& reader,
+                       v1::TaskChunk& chunk) {
+    std::string message;
+    Status bad = task.payload_bytes() > o.max_payload_bytes
+                     ? InvalidArgumentError("stage message larger than max_payload_bytes")
+                     : OkStatus();
+    while (reader.Read(&chunk)) {
+      if (!bad.ok()) continue;
+      if (!chunk.has_data() || message.size() + chunk.data().size() > task.payload_bytes()) {
+        bad = InvalidArgumentError("malformed stage message");
+      } else {
+        message += chunk.data();
+      }
+    }
+    grpc::Status s = reader.Finish();
+    if (!s.ok()) return s;
+    if (bad.ok() && message.size() != task.payload_bytes()) {
+      bad = InvalidArgumentError("truncated stage message");
+    }
+    v1::ResultHeader h = HeaderFor(task);
+    h.mutable_stage()->set_stage(task.stage().stage());
+    std::string reply;
+    if (o.on_stage) o.on_stage(task.stage().protocol(), task.stage().stage());
+    if (bad.ok()) {
+      HeartbeatThread heartbeat(*this);
+      auto r = secure.Stage(task.stage(), task.round(), message);
+      if (r.ok()) {
+        reply = std::move(*r);
+      } else {
+        bad = r.status();
+      }
+    }
+    if (!bad.ok()) {
+      log->warn("round {}: {} stage {} refused: {}", task.round(), task.stage().protocol(),
+                task.stage().stage(), bad.ToString());
+      h.set_error(bad.ToString());
+      reply.clear();
+    }
+    h.set_payload_bytes(reply.size());
+    return Submit(h, {}, reply);
   }
 
   // One long poll. Sets *finished when the server says the run is over.
@@ -284,6 +349,7 @@ struct Client::Impl {
       }
       return reader->Finish();
     }
+    if (task.kind() == v1::STAGE) return DoStage(task, *reader, chunk);
     if (task.kind() != v1::FIT && task.kind() != v1::EVALUATE) {
       ctx->TryCancel();
       reader->Finish();

@@ -21,6 +21,7 @@
 #include "fedra/core/logging.h"
 #include "fedra/fl/round_driver.h"
 #include "fedra/v1/federation.grpc.pb.h"
+#include "net/secure_rounds.h"
 #include "net/wire.h"
 
 namespace fedra {
@@ -96,6 +97,7 @@ struct Task {
   size_t index = 0;
   FitConfig fit;
   int eval_batch = 0;
+  std::shared_ptr<const std::string> stage_message;  // STAGE: the payload
   TaskState state = TaskState::kQueued;
 };
 
@@ -105,16 +107,32 @@ struct Outcome {
   Status status;
   FitResult fit;
   EvaluateResult eval;
-  bool holds_slot = false;  // an upload slot to release once the driver is done with it
+  v1::FitReport secure_report;  // secure FIT: the folded sums' names
+  std::string opaque;           // secure FIT upload or STAGE answer
+  bool holds_slot = false;      // an upload slot to release once the driver is done with it
+};
+
+// What one batch of tasks is: its kind and, for secure rounds, the protocol's instructions.
+struct BoardSetup {
+  v1::TaskKind kind = v1::FIT;
+  int round = 0;
+  double deadline_seconds = 0;
+  const v1::SecureFitInstructions* secure = nullptr;  // FIT of a secure round
+  std::string protocol;                               // STAGE
+  uint32_t stage = 0;                                 // STAGE
 };
 
 struct Board {
   int round = 0;
   v1::TaskKind kind = v1::FIT;
+  std::optional<v1::SecureFitInstructions> secure;
+  std::string protocol;
+  uint32_t stage = 0;
   std::shared_ptr<const Parameters> global;
   std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
   std::map<uint64_t, Task> tasks;
   std::map<ClientId, uint64_t> by_client;
+  uint64_t opaque_limit = 0;  // largest opaque answer accepted (secure rounds)
   bool open = true;
   std::deque<Outcome> done;
 };
@@ -149,6 +167,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   bool finished = false;
   bool stopping = false;
   ServerStats stats;
+  std::unique_ptr<net::SecureRoundFactory> secure;
+  uint64_t opaque_limit = 0;  // driver thread only
 
   // ---- authentication ----------------------------------------------------------------
 
@@ -298,6 +318,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     std::vector<net::PayloadGroup> groups;
     std::shared_ptr<const Parameters> global;
     std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
+    std::shared_ptr<const std::string> stage_message;
     uint64_t task_id = 0;
     int round = 0;
     {
@@ -331,6 +352,13 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
             h->set_deadline_seconds(o.round_deadline_seconds);
             if (board->kind == v1::FIT) {
               net::ToProto(task.fit, h->mutable_fit());
+              if (board->secure) *h->mutable_fit()->mutable_secure() = *board->secure;
+            } else if (board->kind == v1::STAGE) {
+              h->mutable_stage()->set_protocol(board->protocol);
+              h->mutable_stage()->set_stage(board->stage);
+              h->set_deadline_seconds(o.secure.stage_deadline_seconds);
+              stage_message = task.stage_message;
+              global.reset();
             } else {
               h->mutable_evaluate()->set_batch_size(task.eval_batch);
             }
@@ -352,13 +380,20 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       for (const auto& [bname, p] : *broadcast) groups.push_back({"broadcast/" + bname, &p});
       h->set_payload_bytes(net::DescribePayload(groups, h->mutable_tensors()));
     }
+    if (stage_message) h->set_payload_bytes(stage_message->size());
     bool ok = writer->Write(chunk);
+    v1::TaskChunk data;
     if (ok && global) {
-      v1::TaskChunk data;
       ok = net::ForEachChunk(groups, o.chunk_bytes, [&](std::string_view bytes) {
         data.set_data(bytes.data(), bytes.size());
         return writer->Write(data);
       });
+    }
+    if (ok && stage_message) {
+      for (size_t at = 0; ok && at < stage_message->size(); at += o.chunk_bytes) {
+        data.set_data(stage_message->substr(at, o.chunk_bytes));
+        ok = writer->Write(data);
+      }
     }
     if (!ok && task_id != 0) {
       std::lock_guard lock(mu);
@@ -402,6 +437,9 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                              std::to_string(header.task_id());
     std::shared_ptr<const Parameters> global;
     ClientId client = 0;
+    v1::TaskKind kind = v1::FIT;
+    bool opaque = false;
+    uint64_t limit = 0;
     {
       std::unique_lock lock(mu);
       ClientRecord* rec = nullptr;
@@ -447,18 +485,30 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         lock.unlock();
         return Reject(grpc::StatusCode::ALREADY_EXISTS, what + ": already answered (duplicate)");
       }
-      const bool want_fit = board->kind == v1::FIT;
+      kind = board->kind;
+      opaque = kind == v1::STAGE || (kind == v1::FIT && board->secure.has_value());
+      limit = board->opaque_limit;
       if (!header.error().empty()) {
         Complete(*task, {.status = UnavailableError("client " + cname + " could not do the task: " +
                                                     header.error().substr(0, 500))});
         return grpc::Status::OK;
       }
-      if (want_fit != header.has_fit() || (!want_fit && !header.has_evaluate())) {
+      const bool matches = kind == v1::FIT ? header.has_fit()
+                           : kind == v1::EVALUATE
+                               ? header.has_evaluate()
+                               : header.has_stage() && header.stage().stage() == board->stage;
+      if (!matches) {
         lock.unlock();
         return Reject(grpc::StatusCode::INVALID_ARGUMENT,
                       what + ": the report does not match the task's kind");
       }
-      if (!want_fit) {
+      if (opaque && header.tensors_size() > 0) {
+        lock.unlock();
+        return Reject(grpc::StatusCode::INVALID_ARGUMENT, what + ": this round is secure (" +
+                                                              o.secure.protocol +
+                                                              "): plaintext tensors are refused");
+      }
+      if (kind == v1::EVALUATE) {
         const v1::EvaluateReport& r = header.evaluate();
         if (r.num_examples() == 0 || !std::isfinite(r.loss()) || !std::isfinite(r.accuracy()) ||
             r.accuracy() < 0 || r.accuracy() > 1 || header.payload_bytes() != 0) {
@@ -505,6 +555,38 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       log->warn("rejected {}: {}", what, why.message());
       return net::ToGrpc(why);
     };
+    if (opaque) {
+      Outcome out{.holds_slot = true};
+      if (header.payload_bytes() > limit) {
+        return fail(InvalidArgumentError(what + ": payload of " +
+                                         std::to_string(header.payload_bytes()) +
+                                         " bytes exceeds the limit of " + std::to_string(limit)));
+      }
+      out.opaque.reserve(header.payload_bytes());
+      while (reader->Read(&chunk)) {
+        if (!chunk.has_data()) return fail(InvalidArgumentError(what + ": a second header"));
+        if (out.opaque.size() + chunk.data().size() > header.payload_bytes()) {
+          return fail(InvalidArgumentError(what + ": more bytes than the header declared"));
+        }
+        out.opaque += chunk.data();
+      }
+      if (ctx->IsCancelled()) return fail(UnavailableError(what + ": upload cancelled"));
+      if (out.opaque.size() != header.payload_bytes()) {
+        return fail(InvalidArgumentError(what + ": truncated payload"));
+      }
+      if (kind == v1::FIT) {
+        const v1::FitReport& r = header.fit();
+        out.fit.client = client;
+        out.fit.num_examples = r.num_examples();
+        out.fit.local_steps = r.local_steps();
+        out.fit.train_loss = r.train_loss();
+        out.fit.metrics.insert(r.metrics().begin(), r.metrics().end());
+        Status st = ValidateFitReport(out.fit);
+        if (!st.ok()) return fail(st.WithContext(what));
+        out.secure_report = r;
+      }
+      return Deliver(header, what, std::move(out));
+    }
     auto reader_or = net::PayloadReader::WithLayout(
         header.tensors(), header.payload_bytes(), *global,
         [](const std::string& g) { return g == "update" || g.rfind("extra/", 0) == 0; }, "update");
@@ -532,6 +614,12 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     result.metrics.insert(r.metrics().begin(), r.metrics().end());
     st = ValidateFitResult(result, *global);
     if (!st.ok()) return fail(st.WithContext(what));
+    return Deliver(header, what, {.fit = std::move(result), .holds_slot = true});
+  }
+
+  // Hands a received result that holds an upload slot to the driver, unless its round closed
+  // during the upload.
+  grpc::Status Deliver(const v1::ResultHeader& header, const std::string& what, Outcome out) {
     std::lock_guard lock(mu);
     Task* task = nullptr;
     if (board && board->open && static_cast<int>(header.round()) == board->round) {
@@ -546,7 +634,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                           what + " is late: the round closed during the upload");
     }
     ++stats.results_accepted;
-    Complete(*task, {.fit = std::move(result), .holds_slot = true});
+    Complete(*task, std::move(out));
     return grpc::Status::OK;
   }
 
@@ -569,17 +657,23 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   }
 
   // Runs one batch of tasks through the board; `deliver` gets each outcome on this thread.
-  void RunTasks(v1::TaskKind kind, int round, const Parameters& global,
+  void RunTasks(const BoardSetup& setup, const Parameters* global,
                 const std::map<std::string, Parameters>& broadcast, const std::vector<Task>& tasks,
                 const std::function<void(Outcome&)>& deliver) {
-    auto shared_global = std::make_shared<const Parameters>(global);
+    const int round = setup.round;
+    std::shared_ptr<const Parameters> shared_global;
+    if (global) shared_global = std::make_shared<const Parameters>(*global);
     auto shared_broadcast = std::make_shared<const std::map<std::string, Parameters>>(broadcast);
     std::unique_lock lock(mu);
     board.emplace();
     board->round = round;
-    board->kind = kind;
+    board->kind = setup.kind;
     board->global = shared_global;
     board->broadcast = shared_broadcast;
+    if (setup.secure) board->secure = *setup.secure;
+    board->protocol = setup.protocol;
+    board->stage = setup.stage;
+    board->opaque_limit = opaque_limit;
     for (Task t : tasks) {
       do {
         t.id = RandomU64();
@@ -589,7 +683,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     }
     cv.notify_all();
     const auto deadline = Clock::now() + std::chrono::milliseconds(
-                                             static_cast<int64_t>(o.round_deadline_seconds * 1000));
+                                             static_cast<int64_t>(setup.deadline_seconds * 1000));
     std::map<ClientId, const ClientRecord*> by_id;
     size_t remaining = tasks.size();
     while (remaining > 0) {
@@ -614,10 +708,10 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         if (now >= deadline || (silent && task.state != TaskState::kReceiving)) {
           ++stats.tasks_timed_out;
           const std::string who = c == by_id.end() ? std::to_string(task.client) : c->second->name;
-          Complete(task, {.status = UnavailableError(
-                              now >= deadline
-                                  ? "client " + who + " did not answer within the round deadline"
-                                  : "client " + who + " stopped responding")});
+          Complete(task,
+                   {.status = UnavailableError(
+                        now >= deadline ? "client " + who + " did not answer within the deadline"
+                                        : "client " + who + " stopped responding")});
         }
       }
       if (board->done.empty())
@@ -643,14 +737,15 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     for (size_t i = 0; i < plan.tasks.size(); ++i) {
       tasks.push_back({.client = plan.tasks[i].client, .index = i, .fit = plan.tasks[i].config});
     }
-    RunTasks(v1::FIT, plan.round, global, plan.broadcast, tasks, [&](Outcome& out) {
-      if (out.status.ok()) {
-        on_result(out.index, std::move(out.fit));
-      } else {
-        on_result(out.index, out.status);
-      }
-      if (out.holds_slot) ReleaseSlot();
-    });
+    RunTasks({.kind = v1::FIT, .round = plan.round, .deadline_seconds = o.round_deadline_seconds},
+             &global, plan.broadcast, tasks, [&](Outcome& out) {
+               if (out.status.ok()) {
+                 on_result(out.index, std::move(out.fit));
+               } else {
+                 on_result(out.index, out.status);
+               }
+               if (out.holds_slot) ReleaseSlot();
+             });
   }
 
   void RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
@@ -665,16 +760,81 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       std::lock_guard lock(mu);
       round = last_round;  // evaluation follows the fit round it scores
     }
-    RunTasks(v1::EVALUATE, round, global, {}, board_tasks, [&](Outcome& out) {
-      if (out.status.ok()) {
-        on_result(out.index, out.eval);
-      } else {
-        on_result(out.index, out.status);
-      }
-    });
+    RunTasks({.kind = v1::EVALUATE, .round = round, .deadline_seconds = o.round_deadline_seconds},
+             &global, {}, board_tasks, [&](Outcome& out) {
+               if (out.status.ok()) {
+                 on_result(out.index, out.eval);
+               } else {
+                 on_result(out.index, out.status);
+               }
+             });
   }
 
   bool deterministic_order() const override { return false; }
+
+  // ---- secure rounds -------------------------------------------------------------------
+
+  std::string secure_sum_name() const override { return secure ? secure->Name() : ""; }
+
+  StatusOr<SecureSum::Total> RunSecureFit(const Parameters& global, const RoundPlan& plan,
+                                          const FitCallback& on_result) override {
+    if (!secure) return ClientPool::RunSecureFit(global, plan, on_result);
+    opaque_limit = 8 * global.num_bytes() + (uint64_t{16} << 20);
+    std::unique_ptr<net::SecureRound> round = secure->NewRound(plan.round, global);
+    std::vector<Task> tasks;
+    for (size_t i = 0; i < plan.tasks.size(); ++i) {
+      tasks.push_back({.client = plan.tasks[i].client, .index = i, .fit = plan.tasks[i].config});
+    }
+    RunTasks({.kind = v1::FIT,
+              .round = plan.round,
+              .deadline_seconds = o.round_deadline_seconds,
+              .secure = &secure->fit_instructions()},
+             &global, plan.broadcast, tasks, [&](Outcome& out) {
+               Status s = out.status;
+               if (s.ok()) {
+                 s = round->AcceptFit(out.index, out.fit.client, out.secure_report,
+                                      std::move(out.opaque));
+                 if (!s.ok()) s = s.WithContext("client " + std::to_string(out.fit.client));
+               }
+               if (out.holds_slot) ReleaseSlot();
+               if (s.ok()) {
+                 on_result(out.index, std::move(out.fit));
+               } else {
+                 on_result(out.index, s);
+               }
+             });
+    StageRunner stages(*this, plan.round);
+    return round->Finish(stages);
+  }
+
+  class StageRunner final : public net::StageTransport {
+   public:
+    StageRunner(Impl& impl, int round) : impl_(impl), round_(round) {}
+    void RunStage(const std::string& protocol, uint32_t stage, std::vector<net::StageTask> tasks,
+                  double deadline_seconds,
+                  const std::function<void(net::StageReply)>& on_reply) override {
+      std::vector<Task> board_tasks;
+      for (auto& t : tasks) {
+        board_tasks.push_back(
+            {.client = t.client,
+             .index = t.index,
+             .stage_message = std::make_shared<const std::string>(std::move(t.message))});
+      }
+      impl_.RunTasks({.kind = v1::STAGE,
+                      .round = round_,
+                      .deadline_seconds = deadline_seconds,
+                      .protocol = protocol,
+                      .stage = stage},
+                     nullptr, {}, board_tasks, [&](Outcome& out) {
+                       if (out.holds_slot) impl_.ReleaseSlot();
+                       on_reply({out.index, out.status, std::move(out.opaque)});
+                     });
+    }
+
+   private:
+    Impl& impl_;
+    int round_;
+  };
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -696,6 +856,9 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   }
   if (!o.tokens_file.empty()) {
     FEDRA_ASSIGN_OR_RETURN(impl->tokens, LoadTokens(o.tokens_file));
+  }
+  if (!o.secure.protocol.empty()) {
+    FEDRA_ASSIGN_OR_RETURN(impl->secure, net::SecureRoundFactory::Create(o.secure));
   }
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (o.insecure) {

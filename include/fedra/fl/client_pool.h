@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "fedra/core/status.h"
+#include "fedra/fl/secure_sum.h"
 #include "fedra/fl/types.h"
 #include "fedra/ml/parameters.h"
 
@@ -35,6 +37,21 @@ class ClientPool {
   using EvaluateCallback = std::function<void(size_t task, StatusOr<EvaluateResult> result)>;
   virtual void RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
                            const EvaluateCallback& on_result) = 0;
+
+  // Secure rounds. A pool whose clients form the round's sums through a protocol between
+  // themselves and the pool (the gRPC server with secure aggregation or Paillier) names it
+  // here; the round driver then calls RunSecureFit instead of RunFit and never sees an
+  // individual update.
+  virtual std::string secure_sum_name() const { return ""; }
+  // Like RunFit, but every client folds its own result into the strategy's sums, and only the
+  // protocol's total over the clients it kept comes back. on_result gets each client's report
+  // (examples, loss, metrics) with an empty update, or its error. Errors: the protocol's abort
+  // (too few clients survived a stage) or Unimplemented for pools without a protocol.
+  virtual StatusOr<SecureSum::Total> RunSecureFit(const Parameters& global, const RoundPlan& plan,
+                                                  const FitCallback& on_result) {
+    (void)global, (void)plan, (void)on_result;
+    return UnimplementedError("this client pool runs no secure-sum protocol");
+  }
 
   // True if results arrive in task order, so aggregation (a floating-point sum) is
   // bit-reproducible.

@@ -82,6 +82,9 @@ class RoundDriver {
  private:
   Status FitRound(int round, Parameters& global, RoundMetrics& m);
   void EvaluateRound(int round, const Parameters& global, RoundMetrics& m);
+  Status SecurePoolRound(int round, Parameters& global, const RoundPlan& plan, RoundMetrics& m);
+  Status CheckFailures(const RoundMetrics& m) const;
+  Status Aggregate(int round, Parameters& global, const AggregateInput& input);
 
   Strategy& strategy_;
   ClientPool& pool_;
@@ -91,6 +94,9 @@ class RoundDriver {
 
 // OK iff `result` may be aggregated against `global` (layouts, finiteness, examples).
 Status ValidateFitResult(const FitResult& result, const Parameters& global);
+// The checks of ValidateFitResult that do not look at the update (examples, loss, metrics):
+// all a secure round can check of one client.
+Status ValidateFitReport(const FitResult& result);
 
 }  // namespace fedra
 

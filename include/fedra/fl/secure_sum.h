@@ -11,6 +11,7 @@
 #ifndef FEDRA_FL_SECURE_SUM_H_
 #define FEDRA_FL_SECURE_SUM_H_
 
+#include <cstdint>
 #include <string>
 
 #include "fedra/core/status.h"
@@ -30,7 +31,8 @@ class SecureSum {
   virtual Status Contribute(ClientId client, const UpdateAccumulator& terms) = 0;
   struct Total {
     UpdateAccumulator sums;
-    size_t dropped = 0;  // accepted contributions the protocol lost (clients that dropped out)
+    size_t dropped = 0;     // accepted contributions the protocol lost (clients that dropped out)
+    uint64_t bytes_up = 0;  // bytes the clients sent for the protocol (0: not measured)
   };
   // The sums over every contribution that made it through the protocol. REQUIRES: at least one
   // was accepted.

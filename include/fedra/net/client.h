@@ -17,10 +17,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "fedra/core/status.h"
+#include "fedra/fl/types.h"
+#include "fedra/fl/update_accumulator.h"
 #include "fedra/ml/dataset.h"
 #include "fedra/ml/loss.h"
 #include "fedra/ml/model.h"
@@ -44,6 +47,17 @@ struct ClientOptions {
   uint64_t seed = 0;             // 0: training randomness from the OS; else reproducible
   size_t max_message_bytes = size_t{4} << 20;
   uint64_t max_payload_bytes = uint64_t{4} << 30;  // refuse larger models
+  // Secure rounds (the server decides which; see fedra/net/server.h). Paillier: this
+  // client's secret key file (mode 0600; it encrypts under the key's public half and decrypts
+  // totals). Secure aggregation needs nothing here.
+  std::string paillier_secret_key_file;
+  // How this client folds its result into the strategy's sums in a secure round; unset: the
+  // built-in strategy the server names ("fedavg", "fednova", "scaffold", ... or "dp" for
+  // DP-FedAvg with clipping on the client). Set it to use a custom strategy's Fold.
+  std::function<void(const FitResult&, UpdateAccumulator&)> fold;
+  // Called when a protocol stage task arrives, before it is answered (monitoring, fault
+  // injection in tests).
+  std::function<void(const std::string& protocol, uint32_t stage)> on_stage;
 };
 
 class Client {

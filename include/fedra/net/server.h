@@ -34,8 +34,31 @@
 
 #include "fedra/core/status.h"
 #include "fedra/fl/client_pool.h"
+#include "fedra/privacy/paillier/packing.h"
 
 namespace fedra {
+
+// Secure rounds (docs/privacy.md): the server forms each round's sums without seeing any
+// single client's update. Clients fold their own results with the strategy named by `fold`
+// (its Fold(); every client must know that strategy) and then:
+//  - "secagg": run secure aggregation (Bonawitz et al. 2017; SecAgg+ with neighbours > 0) as
+//    four STAGE tasks after training, each with `stage_deadline_seconds`; clients that miss a
+//    stage drop out of the sum, and the round aborts (model unchanged) below the threshold.
+//  - "paillier": upload their sums encrypted under the public key; the server adds the
+//    ciphertexts and asks one of the round's clients (a key holder) to decrypt only the total.
+//    The server is given the public key only and refuses a secret key file.
+struct SecureRoundOptions {
+  std::string protocol;  // "" (off), "secagg" or "paillier"
+  std::string fold = "fedavg";
+  double stage_deadline_seconds = 60;
+  uint32_t secagg_threshold = 0;   // 0: the protocol's default (see secagg/config.h)
+  uint32_t secagg_neighbours = 0;  // 0: classic SecAgg; k > 0: SecAgg+ with k neighbours
+  double secagg_clip = 1e4;        // quantizer range for every folded term (weights included)
+  uint64_t secagg_levels = 0;      // quantizer grid; 0: the finest that cannot wrap
+  std::string paillier_public_key_file;
+  paillier::PackingConfig paillier_packing{
+      .max_abs_value = 1e4, .max_weight = 1, .precision_bits = 16, .max_clients = 64};
+};
 
 struct ServerOptions {
   std::string address = "127.0.0.1:50051";  // port 0 picks a free port (see Server::port())
@@ -55,6 +78,7 @@ struct ServerOptions {
   size_t chunk_bytes = size_t{1} << 20;
   size_t max_message_bytes = size_t{4} << 20;  // larger gRPC messages are refused
   size_t max_inflight_results = 2;
+  SecureRoundOptions secure;
 };
 
 // Counters for monitoring and tests.

@@ -1,0 +1,223 @@
+#include "net/client_secure.h"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "fedra/core/logging.h"
+#include "fedra/core/thread_pool.h"
+#include "fedra/fl/strategy_config.h"
+#include "fedra/privacy/paillier/encrypted_update.h"
+#include "fedra/privacy/paillier/key_json.h"
+#include "fedra/privacy/paillier/secret_key.h"
+#include "fedra/privacy/secagg/client.h"
+#include "fedra/privacy/secagg/messages.h"
+#include "fedra/privacy/secagg/quantizer.h"
+#include "fl/secure_sum_terms.h"
+
+namespace fedra::net {
+namespace {
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+std::string String(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
+
+paillier::PackingConfig PackingOf(const v1::SecureFitInstructions& in) {
+  return {.max_abs_value = in.paillier_max_abs_value(),
+          .max_weight = in.paillier_max_weight(),
+          .precision_bits = in.paillier_precision_bits(),
+          .max_clients = in.paillier_max_clients()};
+}
+
+// DP-FedAvg's client-side fold (fixed clip, clipping done by RunLocalFit): the unweighted sum.
+void DpFold(const FitResult& result, UpdateAccumulator& acc) {
+  acc.Add("update", 1.0f, result.update);
+  acc.AddScalar("weight", 1.0);
+}
+
+}  // namespace
+
+struct SecureParticipant::SecAggState {
+  std::unique_ptr<secagg::SecAggClient> client;
+  std::optional<secagg::Quantizer> quantizer;
+  uint32_t next_stage = 0;
+};
+
+struct SecureParticipant::KeyHolder {
+  explicit KeyHolder(paillier::SecretKey k) : key(std::move(k)) {}
+  paillier::SecretKey key;
+  ThreadPool pool{std::max(1u, std::thread::hardware_concurrency())};
+};
+
+SecureParticipant::SecureParticipant(const ClientOptions& options) : o_(options) {}
+SecureParticipant::~SecureParticipant() = default;
+
+Status SecureParticipant::LoadSecretKey() {
+  if (key_) return OkStatus();
+  if (o_.paillier_secret_key_file.empty()) {
+    return FailedPreconditionError(
+        "the server runs Paillier rounds, but this client has no secret key file "
+        "(--paillier-secret-key)");
+  }
+  FEDRA_ASSIGN_OR_RETURN(auto key, paillier::ReadSecretKeyFile(o_.paillier_secret_key_file));
+  key_ = std::make_unique<KeyHolder>(std::move(key));
+  return OkStatus();
+}
+
+StatusOr<SecureParticipant::FitUpload> SecureParticipant::PrepareFit(
+    const v1::SecureFitInstructions& in, const FitResult& result, const FitConfig& config,
+    uint32_t round) {
+  secagg_.reset();
+  flat_.clear();
+  round_ = round;
+  UpdateAccumulator terms;
+  if (o_.fold) {
+    o_.fold(result, terms);
+  } else if (in.fold() == "dp") {
+    DpFold(result, terms);
+  } else {
+    StrategyConfig sc;
+    sc.name = in.fold();
+    sc.base.fit = config;
+    auto strategy = NewStrategy(sc);
+    if (!strategy.ok()) {
+      return strategy.status().WithContext(
+          "cannot fold for the server's strategy (a custom strategy needs ClientOptions::fold)");
+    }
+    (*strategy)->Fold(result, terms);
+  }
+  const auto layout = internal::TermsLayout::Of(terms);
+  if (layout.size() == 0) return InvalidArgumentError("the strategy folded nothing");
+  FitUpload up;
+  up.sum_names = layout.sum_names();
+  up.scalar_names = layout.scalar_names();
+  flat_ = layout.Flatten(terms);
+  if (in.protocol() == "paillier") {
+    FEDRA_RETURN_IF_ERROR(LoadSecretKey());
+    const paillier::PublicKey& pub = key_->key.public_key();
+    if (in.paillier_key_id().size() != pub.key_id().size() ||
+        std::memcmp(in.paillier_key_id().data(), pub.key_id().data(), pub.key_id().size()) != 0) {
+      return FailedPreconditionError("the server aggregates under another Paillier key than " +
+                                     o_.paillier_secret_key_file + "'s (id " +
+                                     paillier::KeyIdHex(pub.key_id()) + ")");
+    }
+    FEDRA_ASSIGN_OR_RETURN(auto encrypted,
+                           paillier::EncryptUpdate(pub, flat_, 1, PackingOf(in), &key_->pool));
+    up.payload = paillier::SerializeEncryptedUpdate(encrypted);
+    flat_.clear();  // nothing more to do with it
+  } else if (in.protocol() == "secagg") {
+    secagg_ = std::make_unique<SecAggState>();
+  } else {
+    return InvalidArgumentError("unknown secure protocol '" + in.protocol() + "'");
+  }
+  return up;
+}
+
+StatusOr<std::string> SecureParticipant::Stage(const v1::StageInstructions& in, uint32_t round,
+                                               const std::string& message) {
+  if (in.protocol() == "paillier" && in.stage() == 0) return Decrypt(message);
+  if (in.protocol() != "secagg") {
+    return InvalidArgumentError("unknown protocol stage " + in.protocol() + "/" +
+                                std::to_string(in.stage()));
+  }
+  auto result = SecAggStage(in.stage(), round, message);
+  if (!result.ok()) secagg_.reset();  // refused: out of this round for good
+  return result;
+}
+
+StatusOr<std::string> SecureParticipant::SecAggStage(uint32_t stage, uint32_t round,
+                                                     const std::string& message) {
+  if (!secagg_ || round != round_) {
+    return FailedPreconditionError("secure aggregation stage " + std::to_string(stage) +
+                                   " of round " + std::to_string(round) +
+                                   ", but this client holds no update of that round (restarted?)");
+  }
+  SecAggState& st = *secagg_;
+  if (stage != st.next_stage) {
+    return FailedPreconditionError("secure aggregation stage " + std::to_string(stage) +
+                                   " out of order (expected " + std::to_string(st.next_stage) +
+                                   ")");
+  }
+  ++st.next_stage;
+  switch (stage) {
+    case 0: {
+      v1::SecAggSetup setup;
+      if (!setup.ParseFromString(message)) return InvalidArgumentError("malformed SecAggSetup");
+      if (setup.round() != round) return InvalidArgumentError("SecAggSetup for another round");
+      if (setup.vector_length() != flat_.size()) {
+        return InvalidArgumentError("SecAggSetup expects " + std::to_string(setup.vector_length()) +
+                                    " values, this client folded " + std::to_string(flat_.size()));
+      }
+      secagg::SecAggConfig config;
+      config.round = setup.round();
+      config.num_clients = setup.num_clients();
+      config.threshold = setup.threshold();
+      config.neighbours = setup.neighbours();
+      config.vector_length = setup.vector_length();
+      config.min_survivors = setup.min_survivors();
+      if (setup.graph_seed().size() != config.graph_seed.size()) {
+        return InvalidArgumentError("SecAggSetup graph seed must be 32 bytes");
+      }
+      std::memcpy(config.graph_seed.data(), setup.graph_seed().data(), config.graph_seed.size());
+      if (setup.client_index() >= setup.num_clients()) {
+        return InvalidArgumentError("SecAggSetup client index out of range");
+      }
+      // ResolveConfig (in Create) refuses thresholds a semi-honest majority would not give.
+      FEDRA_ASSIGN_OR_RETURN(st.client, secagg::SecAggClient::Create(config, setup.client_index()));
+      FEDRA_ASSIGN_OR_RETURN(
+          auto q, secagg::Quantizer::Create({setup.clip(), setup.num_clients(), setup.levels()}));
+      st.quantizer.emplace(std::move(q));
+      FEDRA_ASSIGN_OR_RETURN(auto keys, st.client->Advertise());
+      return String(secagg::Serialize(keys));
+    }
+    case 1: {
+      FEDRA_ASSIGN_OR_RETURN(auto directory, secagg::ParseKeyDirectory(Bytes(message)));
+      FEDRA_ASSIGN_OR_RETURN(auto shares, st.client->Share(directory));
+      return String(secagg::Serialize(shares));
+    }
+    case 2: {
+      FEDRA_ASSIGN_OR_RETURN(auto relayed, secagg::ParseRelayedShares(Bytes(message)));
+      FEDRA_ASSIGN_OR_RETURN(secagg::Prg prg, secagg::Prg::FromSystem());
+      std::vector<uint32_t> q(flat_.size());
+      FEDRA_RETURN_IF_ERROR(st.quantizer->Quantize(flat_, prg, q));
+      FEDRA_ASSIGN_OR_RETURN(auto masked, st.client->Mask(relayed, q));
+      std::fill(flat_.begin(), flat_.end(), 0.0f);
+      return String(secagg::Serialize(masked));
+    }
+    case 3: {
+      FEDRA_ASSIGN_OR_RETURN(auto request, secagg::ParseUnmaskRequest(Bytes(message)));
+      FEDRA_ASSIGN_OR_RETURN(auto response, st.client->Unmask(request));
+      secagg_.reset();
+      return String(secagg::Serialize(response));
+    }
+    default:
+      return InvalidArgumentError("secure aggregation has no stage " + std::to_string(stage));
+  }
+}
+
+StatusOr<std::string> SecureParticipant::Decrypt(const std::string& message) {
+  FEDRA_RETURN_IF_ERROR(LoadSecretKey());
+  v1::PaillierDecryptRequest request;
+  if (!request.ParseFromString(message)) {
+    return InvalidArgumentError("malformed Paillier decryption request");
+  }
+  FEDRA_ASSIGN_OR_RETURN(auto total,
+                         paillier::ParseEncryptedUpdate(key_->key.public_key(), request.total()));
+  // The total of one update is that update: a server asking for it is refused.
+  if (total.num_contributions < 2) {
+    return FailedPreconditionError("refusing to decrypt a total of " +
+                                   std::to_string(total.num_contributions) +
+                                   " update(s): that would reveal one client's update");
+  }
+  FEDRA_ASSIGN_OR_RETURN(
+      auto plain,
+      paillier::DecryptAggregate(key_->key, total, PackingOf(request.packing()), &key_->pool));
+  std::string out(plain.weighted_sum.size() * sizeof(double), '\0');
+  std::memcpy(out.data(), plain.weighted_sum.data(), out.size());
+  Logger("client")->info("decrypted the total of {} encrypted updates", total.num_contributions);
+  return out;
+}
+
+}  // namespace fedra::net

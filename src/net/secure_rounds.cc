@@ -1,0 +1,387 @@
+#include "net/secure_rounds.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include "core/file_util.h"
+#include "fedra/core/logging.h"
+#include "fedra/privacy/paillier/encrypted_aggregator.h"
+#include "fedra/privacy/paillier/encrypted_update.h"
+#include "fedra/privacy/paillier/key_json.h"
+#include "fedra/privacy/secagg/messages.h"
+#include "fedra/privacy/secagg/quantizer.h"
+#include "fedra/privacy/secagg/server.h"
+#include "fl/secure_sum_terms.h"
+
+namespace fedra::net {
+namespace {
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+std::string String(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
+
+// The layout of the round, fixed by the first accepted client; later ones must match it.
+class LayoutKeeper {
+ public:
+  Status Check(const v1::FitReport& report, const Parameters& global) {
+    std::vector<std::string> sums(report.sum_names().begin(), report.sum_names().end());
+    std::vector<std::string> scalars(report.scalar_names().begin(), report.scalar_names().end());
+    FEDRA_ASSIGN_OR_RETURN(auto layout, internal::TermsLayout::FromNames(sums, scalars, global));
+    if (!layout_) {
+      if (layout.size() == 0) return InvalidArgumentError("the client announced no folded sums");
+      layout_.emplace(std::move(layout));
+      return OkStatus();
+    }
+    if (layout.sum_names() != layout_->sum_names() ||
+        layout.scalar_names() != layout_->scalar_names()) {
+      return InvalidArgumentError("the client folded other sums than the round's first client");
+    }
+    return OkStatus();
+  }
+  const internal::TermsLayout& layout() const { return *layout_; }
+  bool has() const { return layout_.has_value(); }
+
+ private:
+  std::optional<internal::TermsLayout> layout_;
+};
+
+// ---- secure aggregation ----------------------------------------------------------------
+
+class SecAggRound final : public SecureRound {
+ public:
+  SecAggRound(const SecureRoundOptions& o, int round, const Parameters& global)
+      : o_(o), round_(round), global_(global) {}
+
+  Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
+                   std::string upload) override {
+    if (!upload.empty()) {
+      return InvalidArgumentError("secure aggregation: a FIT answer must not carry a payload");
+    }
+    FEDRA_RETURN_IF_ERROR(layout_.Check(report, global_));
+    members_.push_back({index, client});
+    return OkStatus();
+  }
+
+  StatusOr<SecureSum::Total> Finish(StageTransport& transport) override {
+    if (!layout_.has()) return UnavailableError("secure aggregation: no client trained");
+    const size_t accepted = members_.size();
+    secagg::SecAggConfig config;
+    config.round = static_cast<uint64_t>(round_);
+    config.num_clients = static_cast<uint32_t>(accepted);
+    config.threshold = o_.secagg_threshold;
+    config.neighbours = o_.secagg_neighbours;
+    config.vector_length = layout_.layout().size();
+    if (RAND_bytes(config.graph_seed.data(), static_cast<int>(config.graph_seed.size())) != 1) {
+      return InternalError("RAND_bytes failed");
+    }
+    if (config.neighbours >= config.num_clients) config.neighbours = 0;  // complete graph
+    auto resolved = secagg::ResolveConfig(config);
+    if (!resolved.ok()) {
+      return FailedPreconditionError("secure aggregation cannot run with the " +
+                                     std::to_string(accepted) +
+                                     " clients that trained: " + resolved.status().message());
+    }
+    config = *resolved;
+    FEDRA_ASSIGN_OR_RETURN(
+        auto quantizer,
+        secagg::Quantizer::Create({o_.secagg_clip, config.num_clients, o_.secagg_levels}));
+    FEDRA_ASSIGN_OR_RETURN(server_, secagg::SecAggServer::Create(config));
+
+    // Stage 0: setup and key advertisement.
+    std::vector<StageTask> tasks;
+    for (uint32_t i = 0; i < config.num_clients; ++i) {
+      v1::SecAggSetup setup;
+      setup.set_round(config.round);
+      setup.set_num_clients(config.num_clients);
+      setup.set_client_index(i);
+      setup.set_threshold(config.threshold);
+      setup.set_neighbours(config.neighbours);
+      setup.set_vector_length(config.vector_length);
+      setup.set_graph_seed(config.graph_seed.data(), config.graph_seed.size());
+      setup.set_min_survivors(config.min_survivors);
+      setup.set_clip(o_.secagg_clip);
+      setup.set_levels(quantizer.levels());
+      tasks.push_back({members_[i].index, members_[i].client, setup.SerializeAsString()});
+    }
+    Stage(transport, 0, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
+      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseAdvertiseKeys(Bytes(msg)));
+      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
+      return server_->ReceiveKeys(m);
+    });
+    FEDRA_ASSIGN_OR_RETURN(auto directories, server_->FinishAdvertise());
+
+    // Stage 1: share keys.
+    tasks = Route(directories);
+    Stage(transport, 1, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
+      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseShareKeys(Bytes(msg)));
+      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
+      return server_->ReceiveShares(m);
+    });
+    FEDRA_ASSIGN_OR_RETURN(auto relayed, server_->FinishShareKeys());
+
+    // Stage 2: masked inputs.
+    tasks = Route(relayed);
+    Stage(transport, 2, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
+      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseMaskedInput(Bytes(msg)));
+      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
+      return server_->ReceiveMaskedInput(m);
+    });
+    FEDRA_ASSIGN_OR_RETURN(auto requests, server_->FinishMaskedInput());
+
+    // Stage 3: unmasking.
+    tasks = Route(requests);
+    Stage(transport, 3, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
+      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseUnmaskResponse(Bytes(msg)));
+      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
+      return server_->ReceiveUnmask(m);
+    });
+    FEDRA_ASSIGN_OR_RETURN(auto raw_sum, server_->FinishUnmask());
+    const auto survivors = static_cast<uint32_t>(server_->survivors().size());
+    std::vector<float> sum(raw_sum.size());
+    FEDRA_RETURN_IF_ERROR(quantizer.Dequantize(raw_sum, survivors, sum));
+    Logger("server")->info(
+        "round {}: secure aggregation summed {} of {} clients (quantization error <= {:.3g} per "
+        "coordinate)",
+        round_, survivors, accepted, quantizer.SumErrorBound(survivors));
+    SecureSum::Total total{layout_.layout().Unflatten<float>(std::span<const float>(sum)),
+                           accepted - survivors, bytes_up_};
+    return total;
+  }
+
+ private:
+  struct Member {
+    size_t index;
+    ClientId client;
+  };
+
+  Status CheckSender(uint32_t sender, uint32_t expected) const {
+    if (sender != expected) {
+      return InvalidArgumentError("the message names sender " + std::to_string(sender) +
+                                  ", but came from client " + std::to_string(expected));
+    }
+    return OkStatus();
+  }
+
+  template <typename Msg>
+  std::vector<StageTask> Route(const std::vector<Msg>& messages) const {
+    std::vector<StageTask> tasks;
+    for (const Msg& m : messages) {
+      const Member& member = members_.at(m.recipient);
+      tasks.push_back({member.index, member.client, String(secagg::Serialize(m))});
+    }
+    return tasks;
+  }
+
+  // Runs one stage; a reply that fails to parse or is refused by the server state machine
+  // drops that client (it is not asked the next stage).
+  void Stage(StageTransport& transport, uint32_t stage, std::vector<StageTask> tasks,
+             const std::function<Status(uint32_t, const std::string&)>& receive) {
+    std::map<size_t, uint32_t> id_of;  // FIT task index -> protocol id
+    for (uint32_t i = 0; i < members_.size(); ++i) id_of[members_[i].index] = i;
+    transport.RunStage(
+        "secagg", stage, std::move(tasks), o_.stage_deadline_seconds, [&](StageReply reply) {
+          Status s = reply.status;
+          if (s.ok()) {
+            bytes_up_ += reply.message.size();
+            s = receive(id_of.at(reply.index), reply.message);
+          }
+          if (!s.ok()) {
+            Logger("server")->warn("round {}: secure aggregation stage {}: client {} dropped: {}",
+                                   round_, stage, members_[id_of.at(reply.index)].client,
+                                   s.ToString());
+          }
+        });
+  }
+
+  const SecureRoundOptions& o_;
+  int round_;
+  const Parameters& global_;
+  LayoutKeeper layout_;
+  std::vector<Member> members_;
+  std::unique_ptr<secagg::SecAggServer> server_;
+  uint64_t bytes_up_ = 0;
+};
+
+// ---- Paillier ------------------------------------------------------------------------
+
+class PaillierRound final : public SecureRound {
+ public:
+  PaillierRound(const SecureRoundOptions& o, const paillier::PublicKey& key,
+                const v1::SecureFitInstructions& fit, int round, const Parameters& global)
+      : o_(o), key_(key), fit_(fit), round_(round), global_(global) {}
+
+  Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
+                   std::string upload) override {
+    FEDRA_RETURN_IF_ERROR(layout_.Check(report, global_));
+    FEDRA_ASSIGN_OR_RETURN(auto update, paillier::ParseEncryptedUpdate(key_, upload));
+    if (update.num_contributions != 1) {
+      return InvalidArgumentError("a client's ciphertexts must hold exactly one contribution");
+    }
+    if (update.num_values != layout_.layout().size()) {
+      return InvalidArgumentError("the ciphertexts hold " + std::to_string(update.num_values) +
+                                  " values, the folded sums " +
+                                  std::to_string(layout_.layout().size()));
+    }
+    if (!aggregator_) {
+      FEDRA_ASSIGN_OR_RETURN(auto agg, paillier::EncryptedAggregator::Create(
+                                           key_, o_.paillier_packing, layout_.layout().size()));
+      aggregator_.emplace(std::move(agg));
+    }
+    FEDRA_RETURN_IF_ERROR(aggregator_->Add(update));
+    bytes_up_ += upload.size();
+    contributors_.push_back({index, client});
+    return OkStatus();
+  }
+
+  StatusOr<SecureSum::Total> Finish(StageTransport& transport) override {
+    // A total of one update is that update: never ask for it to be decrypted.
+    if (contributors_.size() < 2) {
+      return FailedPreconditionError(
+          "Paillier: " + std::to_string(contributors_.size()) +
+          " encrypted update(s) arrived; at least 2 are needed so that decrypting the total "
+          "reveals no single client's update");
+    }
+    FEDRA_ASSIGN_OR_RETURN(auto total, aggregator_->Result());
+    v1::PaillierDecryptRequest request;
+    *request.mutable_packing() = fit_;
+    request.set_total(paillier::SerializeEncryptedUpdate(total));
+    const std::string message = request.SerializeAsString();
+    // Ask contributors in a random order until one decrypts (a client may be gone by now).
+    std::vector<size_t> order(contributors_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    for (size_t i = order.size(); i > 1; --i) {
+      uint32_t r = 0;
+      if (RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r) != 1) {
+        return InternalError("RAND_bytes failed");
+      }
+      std::swap(order[i - 1], order[r % i]);
+    }
+    Status last = UnavailableError("no client decrypted the total");
+    for (size_t attempt = 0; attempt < std::min<size_t>(3, order.size()); ++attempt) {
+      const Member& who = contributors_[order[attempt]];
+      std::optional<StatusOr<std::vector<double>>> plain;
+      transport.RunStage("paillier", 0, {{who.index, who.client, message}},
+                         o_.stage_deadline_seconds, [&](StageReply reply) {
+                           if (!reply.status.ok()) {
+                             plain = reply.status;
+                           } else {
+                             plain = ParsePlain(reply.message);
+                           }
+                         });
+      if (plain && plain->ok()) {
+        Logger("server")->info("round {}: client {} decrypted the total of {} encrypted updates",
+                               round_, who.client, contributors_.size());
+        return SecureSum::Total{
+            layout_.layout().Unflatten<double>(std::span<const double>(**plain)), 0, bytes_up_};
+      }
+      last = plain ? plain->status() : UnavailableError("no answer");
+      Logger("server")->warn("round {}: client {} did not decrypt the total: {}", round_,
+                             who.client, last.ToString());
+    }
+    return UnavailableError("Paillier: no client decrypted the total: " + last.message());
+  }
+
+ private:
+  struct Member {
+    size_t index;
+    ClientId client;
+  };
+
+  StatusOr<std::vector<double>> ParsePlain(const std::string& bytes) const {
+    const size_t n = layout_.layout().size();
+    if (bytes.size() != n * sizeof(double)) {
+      return InvalidArgumentError("the decrypted total has " + std::to_string(bytes.size()) +
+                                  " bytes, expected " + std::to_string(n * sizeof(double)));
+    }
+    std::vector<double> values(n);
+    std::memcpy(values.data(), bytes.data(), bytes.size());
+    for (double v : values) {
+      if (!std::isfinite(v)) return InvalidArgumentError("the decrypted total is not finite");
+    }
+    return values;
+  }
+
+  const SecureRoundOptions& o_;
+  const paillier::PublicKey& key_;
+  const v1::SecureFitInstructions& fit_;
+  int round_;
+  const Parameters& global_;
+  LayoutKeeper layout_;
+  std::optional<paillier::EncryptedAggregator> aggregator_;
+  std::vector<Member> contributors_;
+  uint64_t bytes_up_ = 0;
+};
+
+class Factory final : public SecureRoundFactory {
+ public:
+  Factory(SecureRoundOptions o, std::optional<paillier::PublicKey> key)
+      : o_(std::move(o)), key_(std::move(key)) {
+    fit_.set_protocol(o_.protocol);
+    fit_.set_fold(o_.fold);
+    if (key_) {
+      const auto& id = key_->key_id();
+      fit_.set_paillier_key_id(id.data(), id.size());
+      fit_.set_paillier_max_abs_value(o_.paillier_packing.max_abs_value);
+      fit_.set_paillier_max_weight(o_.paillier_packing.max_weight);
+      fit_.set_paillier_precision_bits(o_.paillier_packing.precision_bits);
+      fit_.set_paillier_max_clients(o_.paillier_packing.max_clients);
+    }
+  }
+  std::string Name() const override {
+    return o_.protocol == "secagg" ? "secure aggregation" : "Paillier encryption";
+  }
+  const v1::SecureFitInstructions& fit_instructions() const override { return fit_; }
+  std::unique_ptr<SecureRound> NewRound(int round, const Parameters& global) override {
+    if (key_) return std::make_unique<PaillierRound>(o_, *key_, fit_, round, global);
+    return std::make_unique<SecAggRound>(o_, round, global);
+  }
+
+ private:
+  SecureRoundOptions o_;
+  std::optional<paillier::PublicKey> key_;
+  v1::SecureFitInstructions fit_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<SecureRoundFactory>> SecureRoundFactory::Create(
+    const SecureRoundOptions& o) {
+  if (o.protocol != "secagg" && o.protocol != "paillier") {
+    return InvalidArgumentError("secure protocol must be 'secagg' or 'paillier', not '" +
+                                o.protocol + "'");
+  }
+  if (o.fold.empty()) return InvalidArgumentError("secure rounds need the strategy's name (fold)");
+  if (!(o.stage_deadline_seconds > 0)) {
+    return InvalidArgumentError("the stage deadline must be positive");
+  }
+  std::optional<paillier::PublicKey> key;
+  if (o.protocol == "secagg") {
+    if (!(o.secagg_clip > 0) || !std::isfinite(o.secagg_clip)) {
+      return InvalidArgumentError("secure aggregation clip must be positive and finite");
+    }
+  } else {
+    if (o.paillier_public_key_file.empty()) {
+      return InvalidArgumentError("Paillier needs the public key file (fedra-keygen paillier)");
+    }
+    FEDRA_ASSIGN_OR_RETURN(std::string text, internal::ReadFile(o.paillier_public_key_file));
+    if (text.find("\"decrypt\"") != std::string::npos ||
+        text.find("\"lambda\"") != std::string::npos) {
+      return InvalidArgumentError(
+          o.paillier_public_key_file +
+          " holds a Paillier SECRET key; the server must only be given the public key "
+          "(fedra-keygen's paillier.pub.json); the secret key stays with the clients");
+    }
+    FEDRA_ASSIGN_OR_RETURN(auto k, paillier::PublicKeyFromJwk(text));
+    FEDRA_RETURN_IF_ERROR(paillier::Packer::Create(o.paillier_packing, k.modulus_bits()).status());
+    key.emplace(std::move(k));
+  }
+  return std::unique_ptr<SecureRoundFactory>(new Factory(o, std::move(key)));
+}
+
+}  // namespace fedra::net
