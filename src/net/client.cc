@@ -188,6 +188,18 @@ struct Client::Impl {
     return writer->Finish();
   }
 
+  // The server refusing one result (late, duplicate, malformed) ends that task, not the
+  // session: log it and go on polling.
+  grpc::Status Refused(const grpc::Status& s, const v1::TaskHeader& task) {
+    const auto code = s.error_code();
+    if (code == grpc::StatusCode::FAILED_PRECONDITION ||
+        code == grpc::StatusCode::ALREADY_EXISTS || code == grpc::StatusCode::INVALID_ARGUMENT) {
+      log->warn("round {}: the server refused the result: {}", task.round(), s.error_message());
+      return grpc::Status(grpc::StatusCode::OK, "");
+    }
+    return s;
+  }
+
   v1::ResultHeader HeaderFor(const v1::TaskHeader& task) {
     v1::ResultHeader h;
     h.set_session_id(session);
@@ -283,7 +295,7 @@ struct Client::Impl {
         ++evals;
       }
     }
-    return s;
+    return Refused(s, task);
   }
 
   // A protocol stage: the payload is the stage's message; the answer's payload is the reply.
@@ -326,7 +338,7 @@ struct Client::Impl {
       reply.clear();
     }
     h.set_payload_bytes(reply.size());
-    return Submit(h, {}, reply);
+    return Refused(Submit(h, {}, reply), task);
   }
 
   // One long poll. Sets *finished when the server says the run is over.

@@ -69,7 +69,14 @@ class SecAggRound final : public SecureRound {
   }
 
   StatusOr<SecureSum::Total> Finish(StageTransport& transport) override {
-    if (!layout_.has()) return UnavailableError("secure aggregation: no client trained");
+    auto total = RunStages(transport);
+    if (!total.ok()) return total.status().WithContext("secure aggregation aborted the round");
+    return total;
+  }
+
+ private:
+  StatusOr<SecureSum::Total> RunStages(StageTransport& transport) {
+    if (!layout_.has()) return UnavailableError("no client trained");
     const size_t accepted = members_.size();
     secagg::SecAggConfig config;
     config.round = static_cast<uint64_t>(round_);
@@ -83,7 +90,7 @@ class SecAggRound final : public SecureRound {
     if (config.neighbours >= config.num_clients) config.neighbours = 0;  // complete graph
     auto resolved = secagg::ResolveConfig(config);
     if (!resolved.ok()) {
-      return FailedPreconditionError("secure aggregation cannot run with the " +
+      return FailedPreconditionError("cannot run with the " +
                                      std::to_string(accepted) +
                                      " clients that trained: " + resolved.status().message());
     }
@@ -154,7 +161,6 @@ class SecAggRound final : public SecureRound {
     return total;
   }
 
- private:
   struct Member {
     size_t index;
     ClientId client;

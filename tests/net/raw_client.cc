@@ -41,6 +41,11 @@ grpc::Status RawClient::Poll(v1::TaskHeader* header, std::map<std::string, Param
   groups->clear();
   if (!reader->Read(&chunk)) return reader->Finish();
   *header = chunk.header();
+  opaque_.clear();
+  if (header->kind() == v1::STAGE) {  // the payload is the stage's message
+    while (reader->Read(&chunk)) opaque_ += chunk.data();
+    return reader->Finish();
+  }
   auto payload =
       net::PayloadReader::FromSpecs(header->tensors(), header->payload_bytes(), uint64_t{1} << 33);
   if (!payload.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, payload.status().ToString());

@@ -20,7 +20,8 @@ class RawClient {
   explicit RawClient(int port, std::string token = "");
 
   grpc::Status Register(const std::string& name);
-  // One long poll: the header (kind WAIT, FINISHED, FIT, ...) and the payload's groups.
+  // One long poll: the header (kind WAIT, FINISHED, FIT, ...) and the payload's groups; a
+  // STAGE task's message (opaque bytes) goes to opaque().
   grpc::Status Poll(v1::TaskHeader* header, std::map<std::string, Parameters>* groups);
   // Polls until a FIT/EVALUATE task arrives (fails the test after `max_polls`).
   grpc::Status NextTask(v1::TaskHeader* header, std::map<std::string, Parameters>* groups,
@@ -34,6 +35,7 @@ class RawClient {
   static std::string Bytes(const Parameters& p);
 
   const std::string& session() const { return session_; }
+  const std::string& opaque() const { return opaque_; }
   void set_session(std::string s) { session_ = std::move(s); }
 
  private:
@@ -41,6 +43,7 @@ class RawClient {
   std::unique_ptr<v1::Federation::Stub> stub_;
   std::string token_;
   std::string session_;
+  std::string opaque_;
 };
 
 }  // namespace fedra::testing

@@ -1,0 +1,366 @@
+// Secure rounds over gRPC on 127.0.0.1: real fedra::Clients (threads of this test) run secure
+// aggregation's four STAGE tasks or Paillier with a real server. The protocol's total must
+// equal the plain sum of the terms the clients folded (within the quantization/packing bound),
+// a client that misses a stage's deadline must drop out of the sum, too few survivors must
+// abort the round, and hostile answers must be refused without harming the round.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "fedra/fl/fed_avg.h"
+#include "fedra/fl/round_driver.h"
+#include "fedra/fl/strategy_config.h"
+#include "fedra/ml/model_zoo.h"
+#include "fedra/ml/synthetic.h"
+#include "fedra/net/client.h"
+#include "fedra/net/server.h"
+#include "fedra/privacy/paillier/encrypted_update.h"
+#include "fedra/privacy/paillier/key_json.h"
+#include "fedra/privacy/paillier/secret_key.h"
+#include "fedra/privacy/secagg/quantizer.h"
+#include "net/client_secure.h"
+#include "net/raw_client.h"
+
+namespace fedra {
+namespace {
+
+constexpr int kClients = 5;
+
+class SecureRoundTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Rng rng(11);
+    auto parts = MakeFedProxSynthetic({.num_clients = kClients}, rng);
+    ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+    for (auto& p : *parts) data_.push_back(std::move(p));
+    auto m = NewModelByName("logreg", data_[0].example_shape, 10, 1);
+    ASSERT_TRUE(m.ok());
+    prototype_ = std::move(*m);
+    terms_.resize(kClients);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(std::chrono::milliseconds(300));
+    for (auto& r : runs_) r.wait();
+  }
+
+  void StartServer(SecureRoundOptions secure) {
+    secure.stage_deadline_seconds = 1.5;
+    auto s = Server::Start({.address = "127.0.0.1:0",
+                            .insecure = true,
+                            .round_deadline_seconds = 30,
+                            .poll_seconds = 0.2,
+                            .heartbeat_seconds = 1,
+                            .secure = secure});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+  }
+
+  // Client i folds like FedAvg and records its terms; `slow_stage` >= 0 makes it answer that
+  // secure-aggregation stage only after the stage deadline.
+  void StartClient(int i, int slow_stage = -1, std::string key_file = "") {
+    models_.push_back(prototype_->Clone());
+    losses_.push_back(NewSoftmaxCrossEntropy());
+    ClientOptions o{.server = "127.0.0.1:" + std::to_string(server_->port()),
+                    .name = "client-" + std::to_string(i),
+                    .insecure = true,
+                    .initial_backoff_seconds = 0.1,
+                    .max_backoff_seconds = 0.5,
+                    .give_up_seconds = 60,
+                    .seed = static_cast<uint64_t>(i + 1)};
+    o.paillier_secret_key_file = std::move(key_file);
+    o.fold = [this, i](const FitResult& r, UpdateAccumulator& acc) {
+      acc.Add("update", static_cast<float>(r.num_examples), r.update);
+      acc.AddScalar("weight", static_cast<double>(r.num_examples));
+      std::lock_guard lock(mu_);
+      terms_[i] = acc;
+    };
+    if (slow_stage >= 0) {
+      auto once = std::make_shared<std::atomic<bool>>(false);
+      o.on_stage = [slow_stage, once](const std::string&, uint32_t stage) {
+        if (static_cast<int>(stage) == slow_stage && !once->exchange(true)) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        }
+      };
+    }
+    clients_.push_back(std::make_unique<Client>(*models_.back(), *losses_.back(), data_[i],
+                                                empty_, std::move(o)));
+    Client* c = clients_.back().get();
+    runs_.push_back(std::async(std::launch::async, [c] { return c->Run(); }));
+  }
+
+  RoundPlan PlanForAll(int round) {
+    RoundPlan plan;
+    plan.round = round;
+    for (ClientId id : server_->pool().AvailableClients()) {
+      plan.tasks.push_back({.client = id, .config = {.epochs = 1, .batch_size = 8}});
+    }
+    return plan;
+  }
+
+  struct Outcome {
+    StatusOr<SecureSum::Total> total = InternalError("not run");
+    size_t reports = 0, failures = 0;
+  };
+  Outcome RunRound(int round) {
+    Outcome out;
+    RoundPlan plan = PlanForAll(round);
+    out.total = server_->pool().RunSecureFit(
+        prototype_->parameters(), plan, [&](size_t, StatusOr<FitResult> r) {
+          ++(r.ok() ? out.reports : out.failures);
+          if (r.ok()) {
+            EXPECT_EQ(r->update.size(), 0u) << "an update reached the server";
+          }
+        });
+    return out;
+  }
+
+  // The plain sum of the recorded terms of `members`, compared with `total` within `bound`.
+  void ExpectSumOf(const std::vector<int>& members, const UpdateAccumulator& total,
+                   double bound) {
+    std::lock_guard lock(mu_);
+    UpdateAccumulator plain;
+    for (int i : members) {
+      plain.Add("update", 1.0f, terms_[i].sum("update"));
+      plain.AddScalar("weight", terms_[i].scalar("weight"));
+    }
+    ASSERT_TRUE(total.has("update"));
+    const Parameters& got = total.sum("update");
+    const Parameters& want = plain.sum("update");
+    ASSERT_EQ(got.size(), want.size());
+    double worst = 0;
+    for (size_t j = 0; j < got.size(); ++j) {
+      worst = std::max(worst, std::abs(double{got.data()[j]} - want.data()[j]));
+    }
+    EXPECT_LE(worst, bound);
+    EXPECT_GT(want.L2Norm(), 0.1);  // a real training update, not zeros
+    EXPECT_NEAR(total.scalar("weight"), plain.scalar("weight"), bound);
+  }
+
+  std::unique_ptr<Server> server_;
+  std::vector<Dataset> data_;
+  const Dataset empty_;
+  std::unique_ptr<Model> prototype_;
+  std::vector<std::unique_ptr<Model>> models_;
+  std::vector<std::unique_ptr<Loss>> losses_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<std::future<Status>> runs_;
+  std::mutex mu_;
+  std::vector<UpdateAccumulator> terms_;
+};
+
+double SecAggBound(uint32_t n, uint32_t summed) {
+  auto q = secagg::Quantizer::Create({.clip = 1e4, .num_clients = n});
+  return q->SumErrorBound(summed) + 1e-3;  // + float rounding of the reference sum
+}
+
+TEST_F(SecureRoundTest, SecAggTotalEqualsThePlainSumOfTheFoldedTerms) {
+  StartServer({.protocol = "secagg"});
+  for (int i = 0; i < kClients; ++i) StartClient(i);
+  ASSERT_EQ(server_->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
+  EXPECT_EQ(server_->pool().secure_sum_name(), "secure aggregation");
+  Outcome out = RunRound(1);
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  EXPECT_EQ(out.reports, size_t{kClients});
+  EXPECT_EQ(out.total->dropped, 0u);
+  ExpectSumOf({0, 1, 2, 3, 4}, out.total->sums, SecAggBound(kClients, kClients));
+}
+
+class SecAggDropTest : public SecureRoundTest, public ::testing::WithParamInterface<int> {};
+
+// A client that misses stage s's deadline: before the masked input (s < 3) its update is not
+// in the sum; at unmasking (s = 3) it is, and the others' shares remove its masks.
+TEST_P(SecAggDropTest, AClientLateForAStageLeavesOrStaysInTheSumAsTheProtocolSays) {
+  const int stage = GetParam();
+  StartServer({.protocol = "secagg"});
+  for (int i = 0; i < kClients; ++i) StartClient(i, i == 2 ? stage : -1);
+  ASSERT_EQ(server_->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
+  Outcome out = RunRound(1);
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  if (stage < 3) {
+    EXPECT_EQ(out.total->dropped, 1u);
+    ExpectSumOf({0, 1, 3, 4}, out.total->sums, SecAggBound(kClients, kClients - 1));
+  } else {
+    EXPECT_EQ(out.total->dropped, 0u);
+    ExpectSumOf({0, 1, 2, 3, 4}, out.total->sums, SecAggBound(kClients, kClients));
+  }
+  // The late client is back for the next round.
+  Outcome next = RunRound(2);
+  ASSERT_TRUE(next.total.ok()) << next.total.status().ToString();
+  EXPECT_EQ(next.total->dropped, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryStage, SecAggDropTest, ::testing::Values(0, 1, 2, 3));
+
+TEST_F(SecureRoundTest, SecAggBelowThresholdAbortsAndTheModelStaysUnchanged) {
+  StartServer({.protocol = "secagg"});  // 4 clients: threshold 3
+  for (int i = 0; i < 4; ++i) StartClient(i, i < 2 ? 2 : -1);
+  ASSERT_EQ(server_->WaitForClients(4, std::chrono::seconds(20)), 4u);
+  FedAvgOptions fo;
+  fo.sampling.min_fit_clients = 4;
+  fo.sampling.min_available_clients = 4;
+  fo.fit = {.epochs = 1, .batch_size = 8};
+  auto strategy = NewFedAvg(fo);
+  ASSERT_TRUE(strategy.ok());
+  RoundDriver driver(**strategy, server_->pool(), {.num_rounds = 1});
+  Parameters global = prototype_->parameters();
+  const Parameters before = global;
+  RoundMetrics m = driver.RunRound(1, global);
+  EXPECT_FALSE(m.aggregated);
+  EXPECT_NE(m.error.find("secure aggregation"), std::string::npos) << m.error;
+  EXPECT_TRUE(std::equal(global.data(), global.data() + global.size(), before.data()));
+}
+
+TEST_F(SecureRoundTest, IndividualStrategiesAreRefusedBeforeAnyClientIsAsked) {
+  StartServer({.protocol = "secagg"});
+  auto median = NewStrategy({.name = "fedmedian"});
+  ASSERT_TRUE(median.ok());
+  RoundDriver driver(**median, server_->pool(), {.num_rounds = 1});
+  Parameters global = prototype_->parameters();
+  RoundMetrics m = driver.RunRound(1, global);
+  EXPECT_FALSE(m.aggregated);
+  EXPECT_NE(m.error.find("only reveals their sum"), std::string::npos) << m.error;
+  EXPECT_EQ(m.fit_clients, 0u);
+}
+
+TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
+  StartServer({.protocol = "secagg"});
+  for (int i = 0; i < 4; ++i) StartClient(i);
+  testing::RawClient raw(server_->port());
+  ASSERT_TRUE(raw.Register("raw").ok());
+  ASSERT_EQ(server_->WaitForClients(5, std::chrono::seconds(20)), 5u);
+  auto hostile = std::async(std::launch::async, [&] {
+    v1::TaskHeader task;
+    std::map<std::string, Parameters> groups;
+    EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
+    EXPECT_EQ(task.kind(), v1::FIT);
+    EXPECT_EQ(task.fit().secure().protocol(), "secagg");
+    // A plaintext update in a secure round.
+    grpc::Status s = raw.Submit(raw.FitHeader(task, groups.at("global"), 10),
+                                {testing::RawClient::Bytes(groups.at("global"))});
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("plaintext tensors are refused"), std::string::npos);
+    // A proper secure FIT answer, then garbage for stage 0.
+    v1::ResultHeader h;
+    h.set_session_id(raw.session());
+    h.set_run_id(task.run_id());
+    h.set_round(task.round());
+    h.set_task_id(task.task_id());
+    h.mutable_fit()->set_num_examples(10);
+    h.mutable_fit()->add_sum_names("update");
+    h.mutable_fit()->add_scalar_names("weight");
+    EXPECT_TRUE(raw.Submit(h, {}).ok());
+    EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
+    EXPECT_EQ(task.kind(), v1::STAGE);
+    v1::SecAggSetup setup;
+    EXPECT_TRUE(setup.ParseFromString(raw.opaque()));
+    EXPECT_EQ(setup.num_clients(), 5u);
+    v1::ResultHeader r;
+    r.set_session_id(raw.session());
+    r.set_run_id(task.run_id());
+    r.set_round(task.round());
+    r.set_task_id(task.task_id());
+    r.mutable_stage()->set_stage(0);
+    r.set_payload_bytes(7);
+    EXPECT_TRUE(raw.Submit(r, {"garbage"}).ok());
+    // Answering the same stage task twice is refused.
+    EXPECT_EQ(raw.Submit(r, {"garbage"}).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  });
+  Outcome out = RunRound(1);
+  hostile.get();
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  EXPECT_EQ(out.reports, 5u);
+  EXPECT_EQ(out.total->dropped, 1u);  // the raw client: accepted after FIT, dropped at stage 0
+  ExpectSumOf({0, 1, 2, 3}, out.total->sums, SecAggBound(5, 4));
+}
+
+class PaillierRoundTest : public SecureRoundTest {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::filesystem::path(::testing::TempDir()) / "fedra_paillier_round";
+    std::filesystem::create_directories(dir_);
+    for (const char* name : {"a", "b"}) {
+      auto key = paillier::GenerateKeyPair({.modulus_bits = 2048});
+      ASSERT_TRUE(key.ok()) << key.status().ToString();
+      const auto base = dir_ / name;
+      ASSERT_TRUE(paillier::WriteSecretKeyFile(base.string() + ".key.json", *key).ok());
+      ASSERT_TRUE(
+          paillier::WritePublicKeyFile(base.string() + ".pub.json", key->public_key()).ok());
+    }
+  }
+  static std::string File(const char* name) { return (dir_ / name).string(); }
+  static double Bound(int clients) {
+    return clients * (std::ldexp(1.0, -17) + 1e4 * std::ldexp(1.0, -52)) + 1e-3;
+  }
+  static inline std::filesystem::path dir_;
+};
+
+TEST_F(PaillierRoundTest, ServerAddsCiphertextsAndAClientDecryptsOnlyTheTotal) {
+  StartServer({.protocol = "paillier", .paillier_public_key_file = File("a.pub.json")});
+  for (int i = 0; i < 3; ++i) StartClient(i, -1, File("a.key.json"));
+  ASSERT_EQ(server_->WaitForClients(3, std::chrono::seconds(20)), 3u);
+  Outcome out = RunRound(1);
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  EXPECT_EQ(out.reports, 3u);
+  ExpectSumOf({0, 1, 2}, out.total->sums, Bound(3));
+}
+
+TEST_F(PaillierRoundTest, AClientWithAnotherKeyFailsItsTaskAndTheOthersGoOn) {
+  StartServer({.protocol = "paillier", .paillier_public_key_file = File("a.pub.json")});
+  for (int i = 0; i < 3; ++i) StartClient(i, -1, File("a.key.json"));
+  StartClient(3, -1, File("b.key.json"));
+  ASSERT_EQ(server_->WaitForClients(4, std::chrono::seconds(20)), 4u);
+  Outcome out = RunRound(1);
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  EXPECT_EQ(out.reports, 3u);
+  EXPECT_EQ(out.failures, 1u);
+  ExpectSumOf({0, 1, 2}, out.total->sums, Bound(3));
+}
+
+TEST_F(PaillierRoundTest, ATotalOfOneUpdateIsNeverDecrypted) {
+  StartServer({.protocol = "paillier", .paillier_public_key_file = File("a.pub.json")});
+  StartClient(0, -1, File("a.key.json"));
+  ASSERT_EQ(server_->WaitForClients(1, std::chrono::seconds(20)), 1u);
+  Outcome out = RunRound(1);
+  ASSERT_FALSE(out.total.ok());
+  EXPECT_NE(out.total.status().message().find("at least 2"), std::string::npos);
+
+  // And a client asked to decrypt a single update by a dishonest server refuses.
+  auto key = paillier::ReadSecretKeyFile(File("a.key.json"));
+  ASSERT_TRUE(key.ok());
+  const paillier::PackingConfig packing{.max_abs_value = 10, .max_weight = 1, .max_clients = 4};
+  const std::vector<float> secret = {0.5f, -1.25f, 3.0f};
+  auto one = paillier::EncryptUpdate(key->public_key(), secret, 1, packing);
+  ASSERT_TRUE(one.ok());
+  v1::PaillierDecryptRequest request;
+  request.mutable_packing()->set_paillier_max_abs_value(10);
+  request.mutable_packing()->set_paillier_max_weight(1);
+  request.mutable_packing()->set_paillier_precision_bits(16);
+  request.mutable_packing()->set_paillier_max_clients(4);
+  request.set_total(paillier::SerializeEncryptedUpdate(*one));
+  ClientOptions o{.paillier_secret_key_file = File("a.key.json")};
+  net::SecureParticipant participant(o);
+  v1::StageInstructions stage;
+  stage.set_protocol("paillier");
+  auto reply = participant.Stage(stage, 1, request.SerializeAsString());
+  ASSERT_FALSE(reply.ok());
+  EXPECT_NE(reply.status().message().find("reveal one client's update"), std::string::npos);
+}
+
+TEST_F(PaillierRoundTest, TheServerRefusesASecretKeyFile) {
+  auto s = Server::Start({.address = "127.0.0.1:0",
+                          .insecure = true,
+                          .secure = {.protocol = "paillier",
+                                     .paillier_public_key_file = File("a.key.json")}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("SECRET key"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fedra
