@@ -45,4 +45,15 @@ grep -q "resuming run" server2.log || fail "did not resume"
 grep -q "the strategy ended the run before round $((rounds + 1))" server2.log ||
   fail "the resumed run did not stop at once"
 [[ $(wc -l < run/metrics.jsonl) -eq $rounds ]] || fail "the resumed run trained more rounds"
-echo "DP E2E OK: stopped after $rounds rounds at epsilon $last_eps, resumed run stopped at once"
+# DP composed with secure aggregation: clients clip and add their share of the noise
+# (distributed DP), the server only ever sees the masked sum.
+rm -rf run
+server_args=(--insecure --data none --input-shape 60 --classes 10 --model logreg --rounds 2
+  --min-clients 3 --run-dir run --poll-seconds 1 --dp-mode distributed --dp-clip 0.5
+  --dp-noise-multiplier 1.0 --dp-delta 1e-5 --secure-sum secagg)
+run_once server3.log
+[[ $(grep -c "secure aggregation summed 3 of 3 clients" server3.log) -eq 2 ]] ||
+  fail "DP + secure aggregation did not sum every round"
+[[ $(grep -c '"aggregated":true' run/metrics.jsonl) -eq 2 ]] || fail "DP + SecAgg rounds failed"
+grep -q '"dp_epsilon"' run/metrics.jsonl || fail "no epsilon with DP + SecAgg"
+echo "DP E2E OK: stopped after $rounds rounds at epsilon $last_eps, resumed run stopped at once; DP + SecAgg rounds summed"
