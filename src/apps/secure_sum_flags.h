@@ -23,9 +23,9 @@ namespace fedra::apps {
 struct SecureSumFlags {
   std::string kind = "none";  // none, paillier, secagg
   int paillier_bits = 2048;
-  double paillier_max_abs = 1e4;
+  double paillier_max_abs = 1e5;
   int paillier_precision_bits = 16;
-  double secagg_clip = 1e4;
+  double secagg_clip = 1e5;
   uint32_t secagg_neighbours = 0;
   uint32_t secagg_threshold = 0;
   std::vector<double> secagg_dropout = {0, 0, 0, 0};

@@ -1,6 +1,7 @@
 #include "net/client_secure.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <thread>
 
@@ -94,6 +95,7 @@ StatusOr<SecureParticipant::FitUpload> SecureParticipant::PrepareFit(
   up.sum_names = layout.sum_names();
   up.scalar_names = layout.scalar_names();
   flat_ = layout.Flatten(terms);
+  num_scalars_ = layout.scalar_names().size();
   if (in.protocol() == "paillier") {
     FEDRA_RETURN_IF_ERROR(LoadSecretKey());
     const paillier::PublicKey& pub = key_->key.public_key();

@@ -42,7 +42,8 @@ class SecureParticipant {
 
   const ClientOptions& o_;
   uint32_t round_ = 0;
-  std::vector<float> flat_;  // this round's folded sums, flattened
+  std::vector<float> flat_;  // this round's folded sums, flattened (scalars last)
+  size_t num_scalars_ = 0;
   std::unique_ptr<SecAggState> secagg_;
   struct KeyHolder;
   std::unique_ptr<KeyHolder> key_;

@@ -156,7 +156,7 @@ class SecureRoundTest : public ::testing::Test {
 };
 
 double SecAggBound(uint32_t n, uint32_t summed) {
-  auto q = secagg::Quantizer::Create({.clip = 1e4, .num_clients = n});
+  auto q = secagg::Quantizer::Create({.clip = 1e5, .num_clients = n});
   return q->SumErrorBound(summed) + 1e-3;  // + float rounding of the reference sum
 }
 
@@ -296,7 +296,7 @@ class PaillierRoundTest : public SecureRoundTest {
   }
   static std::string File(const char* name) { return (dir_ / name).string(); }
   static double Bound(int clients) {
-    return clients * (std::ldexp(1.0, -17) + 1e4 * std::ldexp(1.0, -52)) + 1e-3;
+    return clients * (std::ldexp(1.0, -17) + 1e5 * std::ldexp(1.0, -52)) + 1e-3;
   }
   static inline std::filesystem::path dir_;
 };

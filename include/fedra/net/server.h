@@ -53,11 +53,11 @@ struct SecureRoundOptions {
   double stage_deadline_seconds = 60;
   uint32_t secagg_threshold = 0;   // 0: the protocol's default (see secagg/config.h)
   uint32_t secagg_neighbours = 0;  // 0: classic SecAgg; k > 0: SecAgg+ with k neighbours
-  double secagg_clip = 1e4;        // quantizer range for every folded term (weights included)
+  double secagg_clip = 1e5;        // quantizer range of every folded term (weights included)
   uint64_t secagg_levels = 0;      // quantizer grid; 0: the finest that cannot wrap
   std::string paillier_public_key_file;
   paillier::PackingConfig paillier_packing{
-      .max_abs_value = 1e4, .max_weight = 1, .precision_bits = 16, .max_clients = 64};
+      .max_abs_value = 1e5, .max_weight = 1, .precision_bits = 16, .max_clients = 1024};
 };
 
 struct ServerOptions {
