@@ -6,7 +6,8 @@
 // (their weight neither), so FedAvg's weighted mean stays right. Every term must lie in
 // [-clip, clip] (weighted terms are num_examples x value); larger ones are clipped by the
 // quantizer. A round with fewer survivors than the threshold fails with the protocol's message
-// and leaves the model unchanged. Over gRPC the stages become STAGE tasks (not built yet).
+// and leaves the model unchanged. Over gRPC the same protocol runs between fedra::Server and its
+// clients as STAGE tasks (ServerOptions::secure).
 #ifndef FEDRA_FL_SECAGG_SUM_H_
 #define FEDRA_FL_SECAGG_SUM_H_
 

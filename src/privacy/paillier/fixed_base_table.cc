@@ -34,9 +34,9 @@ FixedBaseTable::FixedBaseTable(const BIGNUM* base, const BIGNUM* modulus, BN_MON
   entries_.assign(static_cast<size_t>(rows_) * per_row * words_, 0);
   const int width = static_cast<int>(words_ * 8);
 
-  Bn one_mont = NewBn();  // R mod m: Montgomery form of 1
-  Bn b = NewBn();         // Montgomery form of base^(2^(w i)) for the current row
-  Bn e = NewBn();
+  Bn one_mont = NewSecretBn();  // R mod m: Montgomery form of 1
+  Bn b = NewSecretBn();         // Montgomery form of base^(2^(w i)) for the current row
+  Bn e = NewSecretBn();
   FEDRA_CHECK(BN_to_montgomery(one_mont.get(), BN_value_one(), mont, ctx) == 1);
   FEDRA_CHECK(BN_to_montgomery(b.get(), base, mont, ctx) == 1);
   for (int row = 0; row < rows_; ++row) {
@@ -50,6 +50,10 @@ FixedBaseTable::FixedBaseTable(const BIGNUM* base, const BIGNUM* modulus, BN_MON
     // After the loop e = b^(2^w): the base of the next row.
     std::swap(b, e);
   }
+}
+
+FixedBaseTable::~FixedBaseTable() {
+  OPENSSL_cleanse(entries_.data(), entries_.size() * sizeof(uint64_t));
 }
 
 void FixedBaseTable::Lookup(int row, uint32_t digit, uint64_t* out) const {

@@ -6,7 +6,10 @@
 // by reading every entry of the row and keeping the wanted one with a mask, so which memory is
 // read does not depend on e (a cache-timing attacker learns nothing of the digits).
 //
-// Thread-safety: immutable after construction; Pow() may be called concurrently.
+// The modulus may be secret (the key holder's tables modulo p^2 and q^2): `mont` should then be
+// built from a BN_FLG_CONSTTIME modulus; nothing here branches on the modulus or the entries.
+//
+// Thread-safety: immutable after construction; PowMont() may be called concurrently.
 #ifndef FEDRA_SRC_PRIVACY_PAILLIER_FIXED_BASE_TABLE_H_
 #define FEDRA_SRC_PRIVACY_PAILLIER_FIXED_BASE_TABLE_H_
 
@@ -24,6 +27,10 @@ class FixedBaseTable {
   // 1 <= window <= 8.
   FixedBaseTable(const BIGNUM* base, const BIGNUM* modulus, BN_MONT_CTX* mont, int exp_bits,
                  int window, BN_CTX* ctx);
+  // Wipes the entries: a table modulo a secret prime power is itself secret.
+  ~FixedBaseTable();
+  FixedBaseTable(const FixedBaseTable&) = delete;
+  FixedBaseTable& operator=(const FixedBaseTable&) = delete;
 
   // out = base^e * R mod m (Montgomery form), so a caller can multiply it with a plain value
   // by one BN_mod_mul_montgomery and get a plain result. REQUIRES: 0 <= e < 2^exp_bits.

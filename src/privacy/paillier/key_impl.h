@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "fedra/privacy/paillier/public_key.h"
 #include "fedra/privacy/paillier/secret_key.h"
@@ -42,12 +43,25 @@ struct SecretKeyImpl {
   Bn q2_inv_p2;                   // (q^2)^-1 mod p^2
   Bn n_mod_phi_p2, n_mod_phi_q2;  // n mod p(p-1), n mod q(q-1): r^n modulo p^2, q^2
   Mont mont_p2, mont_q2, mont_p, mont_q;
+  // CRT-DJN: (q^2)^-1 R mod p^2 (Montgomery form, so one multiplication gives a plain result),
+  // and fixed-base tables of h_s mod p^2 and mod q^2 (the public key's h_s, window and
+  // alpha_bits). Secret: their entries with the public h_s^k mod n^2 would reveal p^2.
+  Bn q2_inv_p2_mont;
+  std::unique_ptr<FixedBaseTable> table_p2, table_q2;
 };
 
+// m as a BIGNUM; InvalidArgument unless m < n.
+StatusOr<Bn> PlaintextToBn(const PublicKeyImpl& key, std::span<const uint8_t> m);
+// alpha = the DJN exponent: uniform in [0, 2^alpha_bits) from RAND_priv. Every DJN encryption,
+// public or CRT, draws it here so both produce the same ciphertext distribution.
+void RandomAlpha(const PublicKeyImpl& key, BIGNUM* alpha, BN_CTX* ctx);
 // c (plain, < n^2) = E(m) with the DJN obfuscator. REQUIRES: m < n.
 void EncryptBn(const PublicKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* ctx);
 // c = c * h_s^alpha mod n^2 for a fresh alpha.
 void ObfuscateBn(const PublicKeyImpl& key, BIGNUM* c, BN_CTX* ctx);
+// The same ciphertext distribution as EncryptBn (same alpha, same h_s), computed modulo p^2 and
+// q^2 and recombined. REQUIRES: m < n.
+void EncryptCrtBn(const SecretKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* ctx);
 // m = D(c). REQUIRES: 0 < c < n^2.
 void DecryptBn(const SecretKeyImpl& key, const BIGNUM* c, BIGNUM* m, BN_CTX* ctx);
 

@@ -36,16 +36,6 @@ Bn SignedModN(const PublicKeyImpl& key, int64_t m, BN_CTX* ctx) {
   return r;
 }
 
-StatusOr<Bn> PlaintextToBn(const PublicKeyImpl& key, std::span<const uint8_t> m) {
-  Bn b = FromBytes(m);
-  if (BN_cmp(b.get(), key.n.get()) >= 0) {
-    return InvalidArgumentError("Paillier plaintext of " + std::to_string(BN_num_bits(b.get())) +
-                                " bits is not below the " + std::to_string(key.bits) +
-                                "-bit modulus n");
-  }
-  return b;
-}
-
 // Montgomery multiplication a * b * R^-1 mod n^2; with a in Montgomery form the result is the
 // plain product.
 void MontMul(const PublicKeyImpl& key, BIGNUM* out, const BIGNUM* a, const BIGNUM* b, BN_CTX* ctx) {
@@ -62,15 +52,29 @@ void MulOnePlusMn(const PublicKeyImpl& key, BIGNUM* c, const BIGNUM* m, BN_CTX* 
 
 }  // namespace
 
+StatusOr<Bn> PlaintextToBn(const PublicKeyImpl& key, std::span<const uint8_t> m) {
+  Bn b = FromBytes(m);
+  if (BN_cmp(b.get(), key.n.get()) >= 0) {
+    return InvalidArgumentError("Paillier plaintext of " + std::to_string(BN_num_bits(b.get())) +
+                                " bits is not below the " + std::to_string(key.bits) +
+                                "-bit modulus n");
+  }
+  return b;
+}
+
+void RandomAlpha(const PublicKeyImpl& key, BIGNUM* alpha, BN_CTX* ctx) {
+  FEDRA_CHECK_MSG(BN_priv_rand_ex(alpha, key.options.alpha_bits, BN_RAND_TOP_ANY,
+                                  BN_RAND_BOTTOM_ANY, 0, ctx) == 1,
+                  "RAND_priv failed");
+}
+
 void EncryptBn(const PublicKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* ctx) {
   // (1 + m n) needs no exponentiation; it is < n^2 because m < n.
   Bn x = NewBn();
   FEDRA_CHECK(BN_mul(x.get(), m, key.n.get(), ctx) == 1);
   FEDRA_CHECK(BN_add_word(x.get(), 1) == 1);
   Bn alpha = NewSecretBn();
-  FEDRA_CHECK_MSG(BN_priv_rand_ex(alpha.get(), key.options.alpha_bits, BN_RAND_TOP_ANY,
-                                  BN_RAND_BOTTOM_ANY, 0, ctx) == 1,
-                  "RAND_priv failed");
+  RandomAlpha(key, alpha.get(), ctx);
   Bn t = NewSecretBn();
   key.table->PowMont(alpha.get(), t.get(), ctx);
   MontMul(key, c, t.get(), x.get(), ctx);
@@ -78,9 +82,7 @@ void EncryptBn(const PublicKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* ctx
 
 void ObfuscateBn(const PublicKeyImpl& key, BIGNUM* c, BN_CTX* ctx) {
   Bn alpha = NewSecretBn();
-  FEDRA_CHECK_MSG(BN_priv_rand_ex(alpha.get(), key.options.alpha_bits, BN_RAND_TOP_ANY,
-                                  BN_RAND_BOTTOM_ANY, 0, ctx) == 1,
-                  "RAND_priv failed");
+  RandomAlpha(key, alpha.get(), ctx);
   Bn t = NewSecretBn();
   key.table->PowMont(alpha.get(), t.get(), ctx);
   MontMul(key, c, t.get(), c, ctx);
