@@ -5,10 +5,15 @@
 //   BM_RawCrtHalves            two BN_mod_exp_mont_consttime mod p^2, q^2 with 1024-bit
 //                              exponents (a CRT decryption's exponentiations)  vs BM_Decrypt
 //   BM_RawMontMul              one BN_mod_mul_montgomery mod n^2             vs BM_Add, BM_Fold
-// and a 100,000-parameter update from 10 clients (encrypt one client, aggregate 10, decrypt)
-// on 1 and 2 threads.
+//   BM_RawModExpHalf           BN_mod_exp_mont_consttime mod p^2 (2048 bits), 1024-bit
+//                              exponent: one of the two halves of a CRT encryption  vs
+//                              BM_EncryptDjnCrt (SecretKey::Encrypt, key holders only)
+//   BM_RawMontMulHalf          one BN_mod_mul_montgomery mod p^2             vs BM_TablePowHalf
+// and a 100,000-parameter update from 10 clients (encrypt one client, public and CRT; aggregate
+// 10; decrypt) on 1 and 2 threads.
 //
 //   build/paillier/bench/paillier_bench --benchmark_min_time=2
+//   ... --benchmark_filter='Crt|Half|RawModExp|EncryptDjn/|Packed'   (the CRT rows alone)
 #include <benchmark/benchmark.h>
 
 #include <openssl/bn.h>
@@ -111,6 +116,79 @@ void BM_EncryptCrt(benchmark::State& state) {
 }
 BENCHMARK(BM_EncryptCrt)->ThreadRange(1, 2)->UseRealTime();
 
+// Key-holder DJN encryption: h_s^alpha modulo p^2 and q^2 from two tables, CRT recombination.
+void BM_EncryptDjnCrt(benchmark::State& state) {
+  const SecretKey& key = KeyWithWindow(static_cast<int>(state.range(0)));
+  const BigBytes m = RandomPlain(key.public_key(), 1);
+  for (auto _ : state) benchmark::DoNotOptimize(key.Encrypt(m));
+  state.SetItemsProcessed(state.iterations());
+  state.counters["tables_MiB"] =
+      static_cast<double>(key.impl().table_p2->size_bytes() + key.impl().table_q2->size_bytes()) /
+      (1024.0 * 1024.0);
+}
+BENCHMARK(BM_EncryptDjnCrt)
+    ->ArgName("window")
+    ->Arg(4)
+    ->Arg(5)
+    ->Arg(6)
+    ->ThreadRange(1, 2)
+    ->UseRealTime();
+
+// Loading a secret key from its primes: prime checks, the public table, the two CRT tables.
+void BM_SecretKeyFromPrimes(benchmark::State& state) {
+  const BigBytes p = Key().p();
+  const BigBytes q = Key().q();
+  for (auto _ : state) benchmark::DoNotOptimize(SecretKey::FromPrimes(p, q));
+}
+BENCHMARK(BM_SecretKeyFromPrimes)->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// One CRT half without a table: a 1024-bit secret exponent modulo the 2048-bit p^2.
+void BM_RawModExpHalf(benchmark::State& state) {
+  const internal::SecretKeyImpl& s = Key().impl();
+  internal::BnCtx ctx = internal::NewCtx();
+  internal::Bn base = internal::NewBn();
+  internal::Bn e = internal::NewSecretBn();
+  internal::Bn out = internal::NewBn();
+  BN_nnmod(base.get(), Key().public_key().impl().hs.get(), s.p2.get(), ctx.get());
+  BN_rand(e.get(), 1024, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY);
+  for (auto _ : state) {
+    BN_mod_exp_mont_consttime(out.get(), base.get(), e.get(), s.p2.get(), ctx.get(),
+                              s.mont_p2.get());
+    benchmark::DoNotOptimize(out.get());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RawModExpHalf)->ThreadRange(1, 2)->UseRealTime();
+
+void BM_RawMontMulHalf(benchmark::State& state) {
+  const internal::SecretKeyImpl& s = Key().impl();
+  internal::BnCtx ctx = internal::NewCtx();
+  internal::Bn b = internal::NewBn();
+  BN_nnmod(b.get(), Key().public_key().impl().hs.get(), s.p2.get(), ctx.get());
+  internal::Bn a = internal::CopyBn(b.get());
+  for (auto _ : state) {
+    BN_mod_mul_montgomery(a.get(), a.get(), b.get(), s.mont_p2.get(), ctx.get());
+    benchmark::DoNotOptimize(a.get());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RawMontMulHalf)->UseRealTime();
+
+// One table exponentiation modulo p^2 (half of BM_EncryptDjnCrt's work).
+void BM_TablePowHalf(benchmark::State& state) {
+  const internal::SecretKeyImpl& s = Key().impl();
+  internal::BnCtx ctx = internal::NewCtx();
+  internal::Bn e = internal::NewBn();
+  internal::Bn out = internal::NewBn();
+  BN_rand(e.get(), 1024, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
+  for (auto _ : state) {
+    s.table_p2->PowMont(e.get(), out.get(), ctx.get());
+    benchmark::DoNotOptimize(out.get());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TablePowHalf)->UseRealTime();
+
 void BM_RawCrtHalves(benchmark::State& state) {
   const internal::SecretKeyImpl& s = Key().impl();
   internal::BnCtx ctx = internal::NewCtx();
@@ -190,6 +268,23 @@ BENCHMARK(BM_PackedEncrypt)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// The same with the key holder's CRT encryption (EncryptUpdate with a SecretKey).
+void BM_PackedEncryptCrt(benchmark::State& state) {
+  const std::vector<float> v = RandomUpdate(6000, 5);
+  fedra::ThreadPool pool(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(fedra::paillier::EncryptUpdate(Key(), v, 100, kConfig, &pool));
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(v.size()));
+}
+BENCHMARK(BM_PackedEncryptCrt)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 constexpr size_t kParams = 100000;
 constexpr int kClients = 10;
 
@@ -215,6 +310,25 @@ void BM_Fl100kEncryptOneClient(benchmark::State& state) {
   state.counters["ciphertexts"] = static_cast<double>(ciphertexts);
 }
 BENCHMARK(BM_Fl100kEncryptOneClient)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(2)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_Fl100kEncryptOneClientCrt(benchmark::State& state) {
+  const std::vector<float> v = RandomUpdate(kParams, 7);
+  fedra::ThreadPool pool(static_cast<size_t>(state.range(0)));
+  size_t ciphertexts = 0;
+  for (auto _ : state) {
+    auto u = fedra::paillier::EncryptUpdate(Key(), v, 500, kConfig, &pool);
+    ciphertexts = u->ciphertexts.size();
+  }
+  state.counters["ciphertexts"] = static_cast<double>(ciphertexts);
+}
+BENCHMARK(BM_Fl100kEncryptOneClientCrt)
     ->ArgName("threads")
     ->Arg(1)
     ->Arg(2)

@@ -51,7 +51,7 @@ class SecureRoundTest : public ::testing::Test {
   }
 
   void StartServer(SecureRoundOptions secure) {
-    secure.stage_deadline_seconds = 1.5;
+    secure.stage_deadline_seconds = 3;  // slow clients sleep past it; others have ample time
     auto s = Server::Start({.address = "127.0.0.1:0",
                             .insecure = true,
                             .round_deadline_seconds = 30,
@@ -85,12 +85,12 @@ class SecureRoundTest : public ::testing::Test {
       auto once = std::make_shared<std::atomic<bool>>(false);
       o.on_stage = [slow_stage, once](const std::string&, uint32_t stage) {
         if (static_cast<int>(stage) == slow_stage && !once->exchange(true)) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+          std::this_thread::sleep_for(std::chrono::milliseconds(4500));
         }
       };
     }
-    clients_.push_back(std::make_unique<Client>(*models_.back(), *losses_.back(), data_[i],
-                                                empty_, std::move(o)));
+    clients_.push_back(
+        std::make_unique<Client>(*models_.back(), *losses_.back(), data_[i], empty_, std::move(o)));
     Client* c = clients_.back().get();
     runs_.push_back(std::async(std::launch::async, [c] { return c->Run(); }));
   }
@@ -122,8 +122,7 @@ class SecureRoundTest : public ::testing::Test {
   }
 
   // The plain sum of the recorded terms of `members`, compared with `total` within `bound`.
-  void ExpectSumOf(const std::vector<int>& members, const UpdateAccumulator& total,
-                   double bound) {
+  void ExpectSumOf(const std::vector<int>& members, const UpdateAccumulator& total, double bound) {
     std::lock_guard lock(mu_);
     UpdateAccumulator plain;
     for (int i : members) {
@@ -354,10 +353,10 @@ TEST_F(PaillierRoundTest, ATotalOfOneUpdateIsNeverDecrypted) {
 }
 
 TEST_F(PaillierRoundTest, TheServerRefusesASecretKeyFile) {
-  auto s = Server::Start({.address = "127.0.0.1:0",
-                          .insecure = true,
-                          .secure = {.protocol = "paillier",
-                                     .paillier_public_key_file = File("a.key.json")}});
+  auto s = Server::Start(
+      {.address = "127.0.0.1:0",
+       .insecure = true,
+       .secure = {.protocol = "paillier", .paillier_public_key_file = File("a.key.json")}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("SECRET key"), std::string::npos);
 }

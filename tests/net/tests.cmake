@@ -26,3 +26,16 @@ if(FEDRA_BUILD_APPS)
   set_tests_properties(net.dp_budget_stop_and_resume PROPERTIES TIMEOUT 300
                        PASS_REGULAR_EXPRESSION "DP E2E OK")
 endif()
+
+# Secure rounds through real server and client processes: SecAgg with a client killed at each
+# stage and below its threshold, Paillier (the server never opens the secret key: watch_opens
+# counts opens of the file with inotify), and both compared with the same run in plaintext.
+if(FEDRA_BUILD_APPS)
+  add_executable(watch_opens net/watch_opens.cc)
+  target_link_libraries(watch_opens PRIVATE fedra_warnings)
+  add_test(NAME net.secure_rounds_e2e
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/secure_e2e_test.sh $<TARGET_FILE_DIR:fedra-server>
+                   ${CMAKE_CURRENT_BINARY_DIR}/secure_e2e $<TARGET_FILE:watch_opens>)
+  set_tests_properties(net.secure_rounds_e2e PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "SECURE E2E OK")
+endif()

@@ -28,11 +28,11 @@ T GetLe(std::string_view bytes, size_t& pos) {
   return v;
 }
 
-}  // namespace
-
-StatusOr<EncryptedUpdate> EncryptUpdate(const PublicKey& key, std::span<const float> update,
-                                        uint32_t weight, const PackingConfig& config,
-                                        ThreadPool* pool) {
+// Packs per `config` and encrypts with `encrypt_batch` (public or CRT: same output format).
+template <typename EncryptBatchFn>
+StatusOr<EncryptedUpdate> EncryptUpdateWith(const PublicKey& key, std::span<const float> update,
+                                            uint32_t weight, const PackingConfig& config,
+                                            const EncryptBatchFn& encrypt_batch) {
   FEDRA_ASSIGN_OR_RETURN(const Packer packer, Packer::Create(config, key.modulus_bits()));
   FEDRA_ASSIGN_OR_RETURN(std::vector<BigBytes> plaintexts,
                          packer.Pack(update, weight, key.modulus_bytes()));
@@ -41,8 +41,26 @@ StatusOr<EncryptedUpdate> EncryptUpdate(const PublicKey& key, std::span<const fl
   out.packing_fingerprint = packer.fingerprint();
   out.num_contributions = 1;
   out.num_values = update.size();
-  FEDRA_ASSIGN_OR_RETURN(out.ciphertexts, key.EncryptBatch(plaintexts, pool));
+  FEDRA_ASSIGN_OR_RETURN(out.ciphertexts, encrypt_batch(std::span<const BigBytes>(plaintexts)));
   return out;
+}
+
+}  // namespace
+
+StatusOr<EncryptedUpdate> EncryptUpdate(const PublicKey& key, std::span<const float> update,
+                                        uint32_t weight, const PackingConfig& config,
+                                        ThreadPool* pool) {
+  return EncryptUpdateWith(key, update, weight, config, [&](std::span<const BigBytes> plain) {
+    return key.EncryptBatch(plain, pool);
+  });
+}
+
+StatusOr<EncryptedUpdate> EncryptUpdate(const SecretKey& key, std::span<const float> update,
+                                        uint32_t weight, const PackingConfig& config,
+                                        ThreadPool* pool) {
+  return EncryptUpdateWith(
+      key.public_key(), update, weight, config,
+      [&](std::span<const BigBytes> plain) { return key.EncryptBatch(plain, pool); });
 }
 
 std::string SerializeEncryptedUpdate(const EncryptedUpdate& update) {

@@ -20,6 +20,9 @@ inline uint64_t EqMask(uint64_t a, uint64_t b) {
   return 0 - ((x - 1) >> 63);
 }
 
+// Two 64-bit lanes (SSE2 on x86-64, NEON on ARM; plain words elsewhere).
+using U64x2 = uint64_t __attribute__((vector_size(16)));
+
 }  // namespace
 
 FixedBaseTable::FixedBaseTable(const BIGNUM* base, const BIGNUM* modulus, BN_MONT_CTX* mont,
@@ -59,11 +62,29 @@ FixedBaseTable::~FixedBaseTable() {
 void FixedBaseTable::Lookup(int row, uint32_t digit, uint64_t* out) const {
   const size_t per_row = size_t{1} << window_;
   const uint64_t* src = &entries_[static_cast<size_t>(row) * per_row * words_];
-  std::memset(out, 0, words_ * sizeof(uint64_t));
-  for (size_t j = 0; j < per_row; ++j) {
-    const uint64_t mask = EqMask(j, digit);
-    const uint64_t* entry = src + j * words_;
-    for (size_t k = 0; k < words_; ++k) out[k] |= entry[k] & mask;
+  uint64_t mask[size_t{1} << 8];
+  for (size_t j = 0; j < per_row; ++j) mask[j] = EqMask(j, digit);
+  // Eight words at a time in four 128-bit accumulators that stay in registers: the scan is most
+  // of a table exponentiation's cost beside the multiplications, and a plain word loop through
+  // `out` (which may alias the table for all the compiler knows) is about twice as slow.
+  size_t k = 0;
+  for (; k + 8 <= words_; k += 8) {
+    U64x2 acc[4] = {};
+    const uint64_t* e = src + k;
+    for (size_t j = 0; j < per_row; ++j, e += words_) {
+      const U64x2 m = {mask[j], mask[j]};
+      for (int v = 0; v < 4; ++v) {
+        U64x2 x;
+        std::memcpy(&x, e + 2 * v, sizeof(x));
+        acc[v] |= x & m;
+      }
+    }
+    std::memcpy(out + k, acc, sizeof(acc));
+  }
+  for (; k < words_; ++k) {
+    uint64_t acc = 0;
+    for (size_t j = 0; j < per_row; ++j) acc |= src[j * words_ + k] & mask[j];
+    out[k] = acc;
   }
 }
 

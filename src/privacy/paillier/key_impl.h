@@ -62,6 +62,10 @@ void ObfuscateBn(const PublicKeyImpl& key, BIGNUM* c, BN_CTX* ctx);
 // The same ciphertext distribution as EncryptBn (same alpha, same h_s), computed modulo p^2 and
 // q^2 and recombined. REQUIRES: m < n.
 void EncryptCrtBn(const SecretKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* ctx);
+// c = (1 + m n) h_s^alpha mod n^2 via CRT for a given alpha (EncryptCrtBn's core; tests compare
+// it with the public formula). REQUIRES: m < n, 0 <= alpha < 2^alpha_bits.
+void DjnCrtBn(const SecretKeyImpl& key, const BIGNUM* m, const BIGNUM* alpha, BIGNUM* c,
+              BN_CTX* ctx);
 // m = D(c). REQUIRES: 0 < c < n^2.
 void DecryptBn(const SecretKeyImpl& key, const BIGNUM* c, BIGNUM* m, BN_CTX* ctx);
 

@@ -1,6 +1,7 @@
 #include "fedra/privacy/paillier/secret_key.h"
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -83,7 +84,48 @@ Bn GeneratePrime(int bits, BN_GENCB* cb, BN_CTX* ctx) {
   return p;
 }
 
+// out = h_s^alpha y mod x^2 (plain) from the table of h_s mod x^2.
+void HalfDjn(const FixedBaseTable& table, const BIGNUM* alpha, const BIGNUM* y, const BIGNUM* x2,
+             BN_MONT_CTX* mont_x2, BIGNUM* out, BN_CTX* ctx) {
+  Bn t = NewSecretBn();
+  table.PowMont(alpha, t.get(), ctx);
+  Bn yx = NewSecretBn();
+  FEDRA_CHECK(BN_nnmod(yx.get(), y, x2, ctx) == 1);
+  // t is in Montgomery form, so the product comes out plain.
+  FEDRA_CHECK(BN_mod_mul_montgomery(out, t.get(), yx.get(), mont_x2, ctx) == 1);
+}
+
 }  // namespace
+
+void EncryptCrtBn(const SecretKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* ctx) {
+  Bn alpha = NewSecretBn();
+  RandomAlpha(key.pub->impl(), alpha.get(), ctx);
+  DjnCrtBn(key, m, alpha.get(), c, ctx);
+}
+
+void DjnCrtBn(const SecretKeyImpl& key, const BIGNUM* m, const BIGNUM* alpha, BIGNUM* c,
+              BN_CTX* ctx) {
+  const PublicKeyImpl& pub = key.pub->impl();
+  // y = 1 + m n < n^2. It is multiplied into each half, so no product modulo n^2 is formed.
+  Bn y = NewSecretBn();
+  FEDRA_CHECK(BN_mul(y.get(), m, pub.n.get(), ctx) == 1);
+  FEDRA_CHECK(BN_add_word(y.get(), 1) == 1);
+  Bn cp = NewSecretBn();
+  Bn cq = NewSecretBn();
+  HalfDjn(*key.table_p2, alpha, y.get(), key.p2.get(), key.mont_p2.get(), cp.get(), ctx);
+  HalfDjn(*key.table_q2, alpha, y.get(), key.q2.get(), key.mont_q2.get(), cq.get(), ctx);
+  // Garner: c = c_q + q^2 ((c_p - c_q) (q^2)^-1 mod p^2). The difference is taken as
+  // c_p + (p^2 - (c_q mod p^2)) with BN_mod_add_quick, which selects without branching on
+  // which of c_p, c_q mod p^2 is larger.
+  Bn t = NewSecretBn();
+  FEDRA_CHECK(BN_nnmod(t.get(), cq.get(), key.p2.get(), ctx) == 1);
+  FEDRA_CHECK(BN_sub(t.get(), key.p2.get(), t.get()) == 1);
+  FEDRA_CHECK(BN_mod_add_quick(t.get(), t.get(), cp.get(), key.p2.get()) == 1);
+  FEDRA_CHECK(BN_mod_mul_montgomery(t.get(), t.get(), key.q2_inv_p2_mont.get(), key.mont_p2.get(),
+                                    ctx) == 1);
+  FEDRA_CHECK(BN_mul(c, t.get(), key.q2.get(), ctx) == 1);
+  FEDRA_CHECK(BN_add(c, c, cq.get()) == 1);
+}
 
 void DecryptBn(const SecretKeyImpl& key, const BIGNUM* c, BIGNUM* m, BN_CTX* ctx) {
   Bn mp = NewSecretBn();
@@ -177,6 +219,23 @@ StatusOr<SecretKey> SecretKey::FromPrimes(std::span<const uint8_t> p_bytes,
   FEDRA_CHECK(BN_mod_inverse(impl->q_inv_p.get(), impl->q.get(), impl->p.get(), ctx.get()));
   impl->q2_inv_p2 = NewSecretBn();
   FEDRA_CHECK(BN_mod_inverse(impl->q2_inv_p2.get(), impl->q2.get(), impl->p2.get(), ctx.get()));
+  impl->q2_inv_p2_mont = NewSecretBn();
+  FEDRA_CHECK(BN_to_montgomery(impl->q2_inv_p2_mont.get(), impl->q2_inv_p2.get(),
+                               impl->mont_p2.get(), ctx.get()) == 1);
+  {
+    // Tables of the public key's own h_s, so CRT and public encryptions are the same function
+    // of alpha.
+    const internal::PublicKeyImpl& pk = pub.impl();
+    Bn hx = NewSecretBn();
+    for (bool is_p : {true, false}) {
+      const BIGNUM* x2 = is_p ? impl->p2.get() : impl->q2.get();
+      BN_MONT_CTX* mont = is_p ? impl->mont_p2.get() : impl->mont_q2.get();
+      FEDRA_CHECK(BN_nnmod(hx.get(), pk.hs.get(), x2, ctx.get()) == 1);
+      auto table = std::make_unique<internal::FixedBaseTable>(
+          hx.get(), x2, mont, options.alpha_bits, options.window_bits, ctx.get());
+      (is_p ? impl->table_p2 : impl->table_q2) = std::move(table);
+    }
+  }
   impl->n_mod_phi_p2 = NewSecretBn();
   impl->n_mod_phi_q2 = NewSecretBn();
   {
@@ -212,6 +271,35 @@ StatusOr<std::vector<BigBytes>> SecretKey::DecryptBatch(std::span<const Cipherte
       Bn cb = internal::FromBytes(cs[i].bytes);
       internal::DecryptBn(*impl_, cb.get(), m.get(), ctx);
       out[i] = internal::ToBytes(m.get(), pub.n_bytes);
+    }
+  });
+  return out;
+}
+
+StatusOr<Ciphertext> SecretKey::Encrypt(std::span<const uint8_t> m) const {
+  const internal::PublicKeyImpl& pub = public_key().impl();
+  FEDRA_ASSIGN_OR_RETURN(Bn mb, internal::PlaintextToBn(pub, m));
+  BnCtx ctx = NewCtx();
+  Bn c = internal::NewBn();
+  internal::EncryptCrtBn(*impl_, mb.get(), c.get(), ctx.get());
+  return internal::BnToCiphertext(pub, c.get());
+}
+
+StatusOr<std::vector<Ciphertext>> SecretKey::EncryptBatch(std::span<const BigBytes> plaintexts,
+                                                          ThreadPool* pool) const {
+  const internal::PublicKeyImpl& pub = public_key().impl();
+  std::vector<Bn> ms;
+  ms.reserve(plaintexts.size());
+  for (const BigBytes& p : plaintexts) {
+    FEDRA_ASSIGN_OR_RETURN(Bn b, internal::PlaintextToBn(pub, p));
+    ms.push_back(std::move(b));
+  }
+  std::vector<Ciphertext> out(plaintexts.size());
+  internal::ParallelFor(ms.size(), pool, [&](size_t begin, size_t end, BN_CTX* ctx) {
+    Bn c = internal::NewBn();
+    for (size_t i = begin; i < end; ++i) {
+      internal::EncryptCrtBn(*impl_, ms[i].get(), c.get(), ctx);
+      out[i] = internal::BnToCiphertext(pub, c.get());
     }
   });
   return out;

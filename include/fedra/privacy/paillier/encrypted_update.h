@@ -40,6 +40,11 @@ struct EncryptedUpdate {
 StatusOr<EncryptedUpdate> EncryptUpdate(const PublicKey& key, std::span<const float> update,
                                         uint32_t weight, const PackingConfig& config,
                                         ThreadPool* pool = nullptr);
+// The same for a client holding the secret key: the same wire output and ciphertext
+// distribution, encrypted with SecretKey::Encrypt (about twice as fast).
+StatusOr<EncryptedUpdate> EncryptUpdate(const SecretKey& key, std::span<const float> update,
+                                        uint32_t weight, const PackingConfig& config,
+                                        ThreadPool* pool = nullptr);
 
 // Wire form: "FPAU", version, key id, packing fingerprint, contributions, values, ciphertext
 // width and count (little-endian), then the fixed-width big-endian ciphertexts.

@@ -1,6 +1,7 @@
 // Paillier secret key: the primes p, q with the CRT precomputation used to decrypt
 // (p^2, q^2, h_p = L_p(g^(p-1) mod p^2)^-1 mod p, h_q likewise, q^-1 mod p) and to encrypt
-// faster than the public path. Also key generation.
+// faster than the public path (fixed-base tables of the public key's h_s modulo p^2 and q^2,
+// about as large as the public key's table). Also key generation.
 //
 // Decryption computes m_p = L_p(c^(p-1) mod p^2) h_p mod p and m_q likewise, with
 // BN_mod_exp_mont_consttime and one cached Montgomery context per modulus, then recombines
@@ -48,6 +49,14 @@ class SecretKey {
   StatusOr<BigBytes> Decrypt(const Ciphertext& c) const;
   StatusOr<std::vector<BigBytes>> DecryptBatch(std::span<const Ciphertext> cs,
                                                ThreadPool* pool = nullptr) const;
+  // DJN encryption of plaintext m < n (InvalidArgument otherwise) for a client that holds the
+  // secret key: the same function of the same random alpha as public_key().Encrypt(), so the
+  // ciphertexts are indistinguishable from public ones and mix with them freely, at about half
+  // the cost (computed modulo p^2 and q^2; constant time in alpha, p and q).
+  StatusOr<Ciphertext> Encrypt(std::span<const uint8_t> m) const;
+  // Encrypt() of each plaintext, in parallel over `pool` when given.
+  StatusOr<std::vector<Ciphertext>> EncryptBatch(std::span<const BigBytes> plaintexts,
+                                                 ThreadPool* pool = nullptr) const;
   // Classic (1 + m n) r^n encryption computed modulo p^2 and q^2 and recombined: the same
   // distribution as EncryptTextbook(), faster, for a client that holds the secret key.
   StatusOr<Ciphertext> EncryptCrt(std::span<const uint8_t> m) const;
