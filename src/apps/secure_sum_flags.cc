@@ -6,6 +6,24 @@
 
 namespace fedra::apps {
 
+namespace {
+
+// REQUIRES: f.kind != "none".
+Status CheckChoice(const SecureSumFlags& f, const Strategy& strategy) {
+  if (f.kind != "paillier" && f.kind != "secagg") {
+    return InvalidArgumentError("unknown --secure-sum '" + f.kind +
+                                "' (expected none, paillier or secagg)");
+  }
+  if (strategy.mode() == AggregationMode::kIndividual) {
+    return FailedPreconditionError("strategy " + strategy.Name() +
+                                   " needs every client's update, but --secure-sum " + f.kind +
+                                   " only reveals their sum; choose a sum-based strategy");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 void AddSecureSumFlags(CLI::App& app, SecureSumFlags& f, bool server) {
   app.add_option("--secure-sum", f.kind,
                  "none, paillier (the server adds ciphertexts) or secagg (pairwise masking); "
@@ -51,15 +69,7 @@ StatusOr<SecureRoundOptions> ServerSecureOptions(const SecureSumFlags& f, const 
                                                  const Strategy& strategy) {
   SecureRoundOptions o;
   if (f.kind == "none") return o;
-  if (f.kind != "paillier" && f.kind != "secagg") {
-    return InvalidArgumentError("unknown --secure-sum '" + f.kind +
-                                "' (expected none, paillier or secagg)");
-  }
-  if (strategy.mode() == AggregationMode::kIndividual) {
-    return FailedPreconditionError("strategy " + strategy.Name() +
-                                   " needs every client's update, but --secure-sum " + f.kind +
-                                   " only reveals their sum; choose a sum-based strategy");
-  }
+  FEDRA_RETURN_IF_ERROR(CheckChoice(f, strategy));
   o.protocol = f.kind;
   o.fold = sc.name;
   if (sc.dp.mode != DpMode::kNone) {
@@ -93,15 +103,7 @@ StatusOr<std::unique_ptr<SecureSumSetup>> MakeSecureSum(const SecureSumFlags& f,
                                                         uint64_t seed) {
   auto setup = std::make_unique<SecureSumSetup>();
   if (f.kind == "none") return setup;
-  if (f.kind != "paillier" && f.kind != "secagg") {
-    return InvalidArgumentError("unknown --secure-sum '" + f.kind +
-                                "' (expected none, paillier or secagg)");
-  }
-  if (strategy.mode() == AggregationMode::kIndividual) {
-    return FailedPreconditionError("strategy " + strategy.Name() +
-                                   " needs every client's update, but --secure-sum " + f.kind +
-                                   " only reveals their sum; choose a sum-based strategy");
-  }
+  FEDRA_RETURN_IF_ERROR(CheckChoice(f, strategy));
   if (f.kind == "paillier") {
     Logger("sim")->info("generating a {}-bit Paillier key pair", f.paillier_bits);
     FEDRA_ASSIGN_OR_RETURN(auto key, paillier::GenerateKeyPair({.modulus_bits = f.paillier_bits}));

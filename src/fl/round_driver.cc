@@ -120,20 +120,11 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   std::vector<FitResult> kept;  // only for kIndividual strategies
   double loss_sum = 0, examples = 0;
   pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
-    Status s = result.ok() ? ValidateFitResult(*result, global) : result.status();
-    if (s.ok() && result->client != plan.tasks[task].client) {
-      s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
-    }
-    if (!s.ok()) {
-      ++m.fit_failures;
-      Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,
-                         s.ToString());
-      return;
-    }
+    if (!Accept(round, plan, task, result, &global, m)) return;
     if (secure) {
       UpdateAccumulator mine;  // the client's own terms, formed where the client is
       strategy_.Fold(*result, mine);
-      s = secure->Contribute(result->client, mine);
+      const Status s = secure->Contribute(result->client, mine);
       if (!s.ok()) {
         ++m.fit_failures;
         Logger("fl")->warn("round {}: client {} contribution refused: {}", round,
@@ -165,6 +156,24 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   return Aggregate(round, global, input);
 }
 
+// Validates one client's result (its update too when `global` is given, else only its report)
+// and counts a failure with the reason in the log.
+bool RoundDriver::Accept(int round, const RoundPlan& plan, size_t task,
+                         const StatusOr<FitResult>& result, const Parameters* global,
+                         RoundMetrics& m) const {
+  Status s = !result.ok() ? result.status()
+             : global     ? ValidateFitResult(*result, *global)
+                          : ValidateFitReport(*result);
+  if (s.ok() && result->client != plan.tasks[task].client) {
+    s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
+  }
+  if (s.ok()) return true;
+  ++m.fit_failures;
+  Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,
+                     s.ToString());
+  return false;
+}
+
 Status RoundDriver::CheckFailures(const RoundMetrics& m) const {
   if (m.fit_failures >= m.fit_clients) return UnavailableError("every selected client failed");
   if (static_cast<double>(m.fit_failures) >
@@ -190,16 +199,7 @@ Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPl
                                     RoundMetrics& m) {
   double loss_sum = 0, examples = 0;
   auto total = pool_.RunSecureFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
-    Status s = result.ok() ? ValidateFitReport(*result) : result.status();
-    if (s.ok() && result->client != plan.tasks[task].client) {
-      s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
-    }
-    if (!s.ok()) {
-      ++m.fit_failures;
-      Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,
-                         s.ToString());
-      return;
-    }
+    if (!Accept(round, plan, task, result, nullptr, m)) return;
     loss_sum += result->train_loss * static_cast<double>(result->num_examples);
     examples += static_cast<double>(result->num_examples);
   });

@@ -90,8 +90,7 @@ class SecAggRound final : public SecureRound {
     if (config.neighbours >= config.num_clients) config.neighbours = 0;  // complete graph
     auto resolved = secagg::ResolveConfig(config);
     if (!resolved.ok()) {
-      return FailedPreconditionError("cannot run with the " +
-                                     std::to_string(accepted) +
+      return FailedPreconditionError("cannot run with the " + std::to_string(accepted) +
                                      " clients that trained: " + resolved.status().message());
     }
     config = *resolved;
@@ -116,38 +115,26 @@ class SecAggRound final : public SecureRound {
       setup.set_levels(quantizer.levels());
       tasks.push_back({members_[i].index, members_[i].client, setup.SerializeAsString()});
     }
-    Stage(transport, 0, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
-      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseAdvertiseKeys(Bytes(msg)));
-      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
-      return server_->ReceiveKeys(m);
-    });
+    Exchange(transport, 0, std::move(tasks), secagg::ParseAdvertiseKeys,
+             [&](const auto& m) { return server_->ReceiveKeys(m); });
     FEDRA_ASSIGN_OR_RETURN(auto directories, server_->FinishAdvertise());
 
     // Stage 1: share keys.
     tasks = Route(directories);
-    Stage(transport, 1, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
-      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseShareKeys(Bytes(msg)));
-      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
-      return server_->ReceiveShares(m);
-    });
+    Exchange(transport, 1, std::move(tasks), secagg::ParseShareKeys,
+             [&](const auto& m) { return server_->ReceiveShares(m); });
     FEDRA_ASSIGN_OR_RETURN(auto relayed, server_->FinishShareKeys());
 
     // Stage 2: masked inputs.
     tasks = Route(relayed);
-    Stage(transport, 2, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
-      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseMaskedInput(Bytes(msg)));
-      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
-      return server_->ReceiveMaskedInput(m);
-    });
+    Exchange(transport, 2, std::move(tasks), secagg::ParseMaskedInput,
+             [&](const auto& m) { return server_->ReceiveMaskedInput(m); });
     FEDRA_ASSIGN_OR_RETURN(auto requests, server_->FinishMaskedInput());
 
     // Stage 3: unmasking.
     tasks = Route(requests);
-    Stage(transport, 3, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
-      FEDRA_ASSIGN_OR_RETURN(auto m, secagg::ParseUnmaskResponse(Bytes(msg)));
-      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
-      return server_->ReceiveUnmask(m);
-    });
+    Exchange(transport, 3, std::move(tasks), secagg::ParseUnmaskResponse,
+             [&](const auto& m) { return server_->ReceiveUnmask(m); });
     FEDRA_ASSIGN_OR_RETURN(auto raw_sum, server_->FinishUnmask());
     const auto survivors = static_cast<uint32_t>(server_->survivors().size());
     std::vector<float> sum(raw_sum.size());
@@ -182,6 +169,18 @@ class SecAggRound final : public SecureRound {
       tasks.push_back({member.index, member.client, String(secagg::Serialize(m))});
     }
     return tasks;
+  }
+
+  // One stage whose replies are parsed with `parse`, checked to come from the client they name
+  // and handed to `receive` (the server state machine).
+  template <typename Parse, typename Receive>
+  void Exchange(StageTransport& transport, uint32_t stage, std::vector<StageTask> tasks,
+                Parse parse, Receive receive) {
+    Stage(transport, stage, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
+      FEDRA_ASSIGN_OR_RETURN(auto m, parse(Bytes(msg)));
+      FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
+      return receive(m);
+    });
   }
 
   // Runs one stage; a reply that fails to parse or is refused by the server state machine

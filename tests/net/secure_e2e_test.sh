@@ -54,11 +54,14 @@ cat > tools.py << 'EOF'
 import json, struct, sys
 
 def metrics(path, *expected):
-    """expected: ROUND:AGGREGATED:FIT_CLIENTS:FIT_FAILURES, one per line of the file, in order."""
+    """expected: ROUND:AGGREGATED:FIT_CLIENTS:FIT_FAILURES, one per line of the file, in order;
+    a field given as * is not checked."""
     lines = [json.loads(l) for l in open(path) if l.strip()]
     got = ["%d:%s:%d:%d" % (m["round"], str(m["aggregated"]).lower(), m["fit_clients"],
                             m["fit_failures"]) for m in lines]
-    if got != list(expected):
+    def match(g, e):
+        return all(y in ("*", x) for x, y in zip(g.split(":"), e.split(":")))
+    if len(got) != len(expected) or not all(map(match, got, expected)):
         sys.exit("%s: rounds (round:aggregated:fit_clients:fit_failures) %s, expected %s"
                  % (path, " ".join(got), " ".join(expected)))
 
@@ -169,10 +172,13 @@ kill -9 "$server"
 wait "$server" 2>/dev/null || true
 grep -q "round 1: secure aggregation summed 7 of 10 clients" run.log ||
   fail "round 1 did not sum 7 of 10 clients"
+# Partition index s+1 (client-(s+2)) dies at stage s, and no other client drops.
 for s in 0 1 2 3; do
-  grep -q "round 1: secure aggregation stage $s: client [0-9]* dropped" run.log ||
-    fail "no client dropped at stage $s of round 1"
+  grep -q "round 1: secure aggregation stage $s: client [0-9]* dropped: .*client-$((s + 2)) " \
+    run.log || fail "client-$((s + 2)) was not dropped at stage $s of round 1"
 done
+(($(grep -c "secure aggregation stage [0-9]: client [0-9]* dropped" run.log) == 4)) ||
+  fail "other clients than the 4 killed ones dropped"
 for k in 0 1 2 3; do
   rc=0
   wait_exit "${victims[$k]}" 5 || rc=$?
@@ -222,7 +228,8 @@ for stage in 2 0; do
     wait_exit "$v" 5 || rc=$?
     ((rc == 137)) || fail "a client killed at secagg/$stage ended with status $rc, not SIGKILL"
   done
-  python3 ../tools.py metrics "run$stage/metrics.jsonl" 1:false:4:0 || fail "unexpected metrics"
+  # fit_failures unchecked: the round failed as a whole (today it reports 0, not the 2 dropped).
+  python3 ../tools.py metrics "run$stage/metrics.jsonl" '1:false:4:*' || fail "unexpected metrics"
   [[ -s run$stage/model.safetensors ]] || fail "no model saved after the aborted round"
 done
 failed="round 1 failed, global model unchanged: .*secagg round aborted"

@@ -84,6 +84,8 @@ class RoundDriver {
   void EvaluateRound(int round, const Parameters& global, RoundMetrics& m);
   Status SecurePoolRound(int round, Parameters& global, const RoundPlan& plan, RoundMetrics& m);
   Status CheckFailures(const RoundMetrics& m) const;
+  bool Accept(int round, const RoundPlan& plan, size_t task, const StatusOr<FitResult>& result,
+              const Parameters* global, RoundMetrics& m) const;
   Status Aggregate(int round, Parameters& global, const AggregateInput& input);
 
   Strategy& strategy_;
