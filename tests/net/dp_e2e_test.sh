@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# DP-FedAvg through fedra-server and fedra-client processes on 127.0.0.1: central noise with a
+# DP-FedAvg through fedra-server and fedra-client processes on 127.0.0.1 (and, last, composed
+# with secure aggregation and with Paillier): central noise with a
 # privacy budget that runs out before the last round. The server must stop before a round
 # that would exceed the budget,
 # record epsilon per round in the metrics file, keep the accountant in its checkpoint, and —
@@ -13,6 +14,7 @@ rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 fail() { echo "DP E2E FAILED: $*" >&2; tail -20 server*.log >&2; exit 1; }
 export GRPC_VERBOSITY=NONE
+client_args=()
 server_args=(--insecure --data none --input-shape 60 --classes 10 --model logreg --rounds 10
   --min-clients 3 --run-dir run --poll-seconds 1 --dp-mode central --dp-clip 0.5
   --dp-noise-multiplier 1.0 --dp-target-epsilon 8 --dp-delta 1e-5 --dp-budget-action stop)
@@ -25,7 +27,7 @@ run_once() {  # run_once LOG
   for i in 0 1 2; do
     "$bin/fedra-client" --insecure --server "127.0.0.1:$(cat port)" --data synthetic \
       --num-partitions 3 --partition-index $i --model logreg --give-up-seconds 20 \
-      > "client$i.log" 2>&1 &
+      ${client_args[@]+"${client_args[@]}"} > "client$i.log" 2>&1 &
     pids+=($!)
   done
   wait "$server" || fail "server exited with an error"
@@ -56,4 +58,16 @@ run_once server3.log
   fail "DP + secure aggregation did not sum every round"
 [[ $(grep -c '"aggregated":true' run/metrics.jsonl) -eq 2 ]] || fail "DP + SecAgg rounds failed"
 grep -q '"dp_epsilon"' run/metrics.jsonl || fail "no epsilon with DP + SecAgg"
-echo "DP E2E OK: stopped after $rounds rounds at epsilon $last_eps, resumed run stopped at once; DP + SecAgg rounds summed"
+# DP with clipping on the clients and central noise, the sums under Paillier encryption.
+rm -rf run keys && mkdir -p keys
+"$bin/fedra-keygen" paillier --public-out keys/p.pub.json --secret-out keys/p.key.json > /dev/null
+server_args=(--insecure --data none --input-shape 60 --classes 10 --model logreg --rounds 2
+  --min-clients 3 --run-dir run --poll-seconds 1 --dp-mode central --dp-clip-on-client
+  --dp-clip 0.5 --dp-noise-multiplier 1.0 --dp-delta 1e-5 --secure-sum paillier
+  --paillier-public-key keys/p.pub.json)
+client_args=(--paillier-secret-key keys/p.key.json)
+run_once server4.log
+[[ $(grep -c "decrypted the total of 3 encrypted updates" server4.log) -eq 2 ]] ||
+  fail "DP + Paillier did not decrypt a total every round"
+[[ $(grep -c '"aggregated":true' run/metrics.jsonl) -eq 2 ]] || fail "DP + Paillier rounds failed"
+echo "DP E2E OK: stopped after $rounds rounds at epsilon $last_eps, resumed run stopped at once; DP + SecAgg and DP + Paillier rounds aggregated"
