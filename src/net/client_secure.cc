@@ -105,8 +105,8 @@ StatusOr<SecureParticipant::FitUpload> SecureParticipant::PrepareFit(
                                      o_.paillier_secret_key_file + "'s (id " +
                                      paillier::KeyIdHex(pub.key_id()) + ")");
     }
-    FEDRA_ASSIGN_OR_RETURN(auto encrypted,
-                           paillier::EncryptUpdate(pub, flat_, 1, PackingOf(in), &key_->pool));
+    FEDRA_ASSIGN_OR_RETURN(
+        auto encrypted, paillier::EncryptUpdate(key_->key, flat_, 1, PackingOf(in), &key_->pool));
     up.payload = paillier::SerializeEncryptedUpdate(encrypted);
     flat_.clear();  // nothing more to do with it
   } else if (in.protocol() == "secagg") {

@@ -64,9 +64,9 @@ void FixedBaseTable::Lookup(int row, uint32_t digit, uint64_t* out) const {
   const uint64_t* src = &entries_[static_cast<size_t>(row) * per_row * words_];
   uint64_t mask[size_t{1} << 8];
   for (size_t j = 0; j < per_row; ++j) mask[j] = EqMask(j, digit);
-  // Eight words at a time in four 128-bit accumulators that stay in registers: the scan is most
-  // of a table exponentiation's cost beside the multiplications, and a plain word loop through
-  // `out` (which may alias the table for all the compiler knows) is about twice as slow.
+  // Eight words at a time in four 128-bit accumulators that stay in registers. The scan is a
+  // table exponentiation's largest cost after the multiplications, and a word loop that ORs
+  // into `out` (which may alias the table for all the compiler knows) measured twice as slow.
   size_t k = 0;
   for (; k + 8 <= words_; k += 8) {
     U64x2 acc[4] = {};
@@ -86,6 +86,7 @@ void FixedBaseTable::Lookup(int row, uint32_t digit, uint64_t* out) const {
     for (size_t j = 0; j < per_row; ++j) acc |= src[j * words_ + k] & mask[j];
     out[k] = acc;
   }
+  OPENSSL_cleanse(mask, per_row * sizeof(uint64_t));  // it encodes the digit
 }
 
 void FixedBaseTable::PowMont(const BIGNUM* e, BIGNUM* out, BN_CTX* ctx) const {

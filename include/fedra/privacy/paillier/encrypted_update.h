@@ -41,7 +41,7 @@ StatusOr<EncryptedUpdate> EncryptUpdate(const PublicKey& key, std::span<const fl
                                         uint32_t weight, const PackingConfig& config,
                                         ThreadPool* pool = nullptr);
 // The same for a client holding the secret key: the same wire output and ciphertext
-// distribution, encrypted with SecretKey::Encrypt (about twice as fast).
+// distribution, encrypted with SecretKey::Encrypt (about 1.6x as fast).
 StatusOr<EncryptedUpdate> EncryptUpdate(const SecretKey& key, std::span<const float> update,
                                         uint32_t weight, const PackingConfig& config,
                                         ThreadPool* pool = nullptr);

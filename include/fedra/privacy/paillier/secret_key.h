@@ -51,8 +51,8 @@ class SecretKey {
                                                ThreadPool* pool = nullptr) const;
   // DJN encryption of plaintext m < n (InvalidArgument otherwise) for a client that holds the
   // secret key: the same function of the same random alpha as public_key().Encrypt(), so the
-  // ciphertexts are indistinguishable from public ones and mix with them freely, at about half
-  // the cost (computed modulo p^2 and q^2; constant time in alpha, p and q).
+  // ciphertexts are indistinguishable from public ones and mix with them freely, at about 60 %
+  // of the cost (computed modulo p^2 and q^2; constant time in alpha, p and q).
   StatusOr<Ciphertext> Encrypt(std::span<const uint8_t> m) const;
   // Encrypt() of each plaintext, in parallel over `pool` when given.
   StatusOr<std::vector<Ciphertext>> EncryptBatch(std::span<const BigBytes> plaintexts,
