@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "fedra/privacy/paillier/key_json.h"
@@ -34,6 +35,13 @@ StatusOr<std::string> WritePaillierKeyFiles(const PaillierKeygenOptions& options
       if (Exists(path))
         return FailedPreconditionError(path + " exists (use --force to replace it)");
     }
+  }
+  for (const std::string& path : {options.public_out, options.secret_out}) {
+    const auto dir = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec)
+      return InvalidArgumentError("cannot create directory " + dir.string() + ": " + ec.message());
   }
   FEDRA_ASSIGN_OR_RETURN(const paillier::SecretKey key,
                          paillier::GenerateKeyPair({.modulus_bits = options.bits}));
