@@ -192,8 +192,8 @@ struct Client::Impl {
   // session: log it and go on polling.
   grpc::Status Refused(const grpc::Status& s, const v1::TaskHeader& task) {
     const auto code = s.error_code();
-    if (code == grpc::StatusCode::FAILED_PRECONDITION ||
-        code == grpc::StatusCode::ALREADY_EXISTS || code == grpc::StatusCode::INVALID_ARGUMENT) {
+    if (code == grpc::StatusCode::FAILED_PRECONDITION || code == grpc::StatusCode::ALREADY_EXISTS ||
+        code == grpc::StatusCode::INVALID_ARGUMENT) {
       log->warn("round {}: the server refused the result: {}", task.round(), s.error_message());
       return grpc::Status(grpc::StatusCode::OK, "");
     }
