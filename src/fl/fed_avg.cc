@@ -22,6 +22,7 @@ class FedAvg final : public Strategy {
                                     const AggregateInput& in) override {
     const double weight = in.sums->scalar("weight");
     if (!(weight > 0)) return FailedPreconditionError("no examples were trained on this round");
+    if (!in.sums->has("update")) return FailedPreconditionError("no update was folded this round");
     Parameters delta = in.sums->sum("update");
     delta.Scale(static_cast<float>(1.0 / weight));
     Parameters next = global;

@@ -197,16 +197,17 @@ Status RoundDriver::Aggregate(int round, Parameters& global, const AggregateInpu
 // The pool runs the protocol with its clients; only reports and the protocol's total come here.
 Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPlan& plan,
                                     RoundMetrics& m) {
-  double loss_sum = 0, examples = 0;
-  auto total = pool_.RunSecureFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
-    if (!Accept(round, plan, task, result, nullptr, m)) return;
-    loss_sum += result->train_loss * static_cast<double>(result->num_examples);
-    examples += static_cast<double>(result->num_examples);
-  });
-  if (examples > 0) m.train_loss = loss_sum / examples;
+  const auto max_losses = static_cast<size_t>(
+      std::floor(options_.max_failure_fraction * static_cast<double>(m.fit_clients)));
+  auto total = pool_.RunSecureFit(global, plan, std::min(max_losses, m.fit_clients - 1),
+                                  [&](size_t task, StatusOr<FitResult> result) {
+                                    Accept(round, plan, task, result, nullptr, m);
+                                  });
   if (!total.ok()) return total.status();
   m.fit_failures += total->dropped;  // they trained, but the protocol lost them
   m.bytes_up = total->bytes_up;
+  const double examples = total->sums.scalar(kSecureExamplesScalar);
+  if (examples > 0) m.train_loss = total->sums.scalar(kSecureLossScalar) / examples;
   FEDRA_RETURN_IF_ERROR(CheckFailures(m));
   AggregateInput input{.sums = &total->sums,
                        .results = {},

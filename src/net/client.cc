@@ -239,12 +239,10 @@ struct Client::Impl {
       }
       if (status.ok()) {
         v1::FitReport* rep = h.mutable_fit();
-        rep->set_num_examples(fit.num_examples);
-        rep->set_local_steps(fit.local_steps);
-        rep->set_train_loss(fit.train_loss);
-        rep->mutable_metrics()->insert(fit.metrics.begin(), fit.metrics.end());
         if (task.fit().has_secure()) {
-          // A secure round: only the protocol's upload leaves this client.
+          // A secure round: only the protocol's upload leaves this client; the report says
+          // nothing of it (one "example" marks it trained).
+          rep->set_num_examples(1);
           auto up = secure.PrepareFit(task.fit().secure(), fit, *net::FromProto(task.fit()),
                                       task.round());
           if (up.ok()) {
@@ -256,6 +254,10 @@ struct Client::Impl {
             status = up.status();
           }
         } else {
+          rep->set_num_examples(fit.num_examples);
+          rep->set_local_steps(fit.local_steps);
+          rep->set_train_loss(fit.train_loss);
+          rep->mutable_metrics()->insert(fit.metrics.begin(), fit.metrics.end());
           out.push_back({"update", &fit.update});
           for (const auto& [n, p] : fit.extras) out.push_back({"extra/" + n, &p});
           h.set_payload_bytes(net::DescribePayload(out, h.mutable_tensors()));

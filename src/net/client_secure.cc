@@ -7,6 +7,7 @@
 
 #include "fedra/core/logging.h"
 #include "fedra/core/thread_pool.h"
+#include "fedra/fl/secure_sum.h"
 #include "fedra/fl/strategy_config.h"
 #include "fedra/privacy/paillier/encrypted_update.h"
 #include "fedra/privacy/paillier/key_json.h"
@@ -89,8 +90,11 @@ StatusOr<SecureParticipant::FitUpload> SecureParticipant::PrepareFit(
     }
     (*strategy)->Fold(result, terms);
   }
+  if (terms.sums().empty()) return InvalidArgumentError("the strategy folded no vector");
+  const auto n = static_cast<double>(result.num_examples);
+  terms.AddScalar(kSecureLossScalar, result.train_loss * n);
+  terms.AddScalar(kSecureExamplesScalar, n);
   const auto layout = internal::TermsLayout::Of(terms);
-  if (layout.size() == 0) return InvalidArgumentError("the strategy folded nothing");
   FitUpload up;
   up.sum_names = layout.sum_names();
   up.scalar_names = layout.scalar_names();
@@ -167,10 +171,31 @@ StatusOr<std::string> SecureParticipant::SecAggStage(uint32_t stage, uint32_t ro
         return InvalidArgumentError("SecAggSetup client index out of range");
       }
       // ResolveConfig (in Create) refuses thresholds a semi-honest majority would not give.
+      // The server's parameters are checked as strictly as the server checks its own: a
+      // threshold at most half the holders, or a handful of clients, would let a server that
+      // also plays some clients learn one update.
+      if (setup.num_clients() < o_.secagg_min_clients) {
+        return FailedPreconditionError("secure aggregation among " +
+                                       std::to_string(setup.num_clients()) +
+                                       " clients refused: this client requires at least " +
+                                       std::to_string(o_.secagg_min_clients));
+      }
+      FEDRA_RETURN_IF_ERROR(secagg::ResolveConfig(config).status());
       FEDRA_ASSIGN_OR_RETURN(st.client, secagg::SecAggClient::Create(config, setup.client_index()));
       FEDRA_ASSIGN_OR_RETURN(
           auto q, secagg::Quantizer::Create({setup.clip(), setup.num_clients(), setup.levels()}));
       st.quantizer.emplace(std::move(q));
+      // Update coordinates are clipped to the range by design; a scalar (the example count)
+      // clipped would silently skew every mean, so refuse instead.
+      for (size_t i = flat_.size() - num_scalars_; i < flat_.size(); ++i) {
+        if (!(std::abs(flat_[i]) <= setup.clip())) {
+          return InvalidArgumentError("a folded scalar (" + std::to_string(flat_[i]) +
+                                      ", e.g. the example count) lies outside the secure "
+                                      "aggregation range +-" +
+                                      std::to_string(setup.clip()) +
+                                      "; raise the server's --secagg-clip");
+        }
+      }
       FEDRA_ASSIGN_OR_RETURN(auto keys, st.client->Advertise());
       return String(secagg::Serialize(keys));
     }

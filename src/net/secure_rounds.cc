@@ -68,14 +68,14 @@ class SecAggRound final : public SecureRound {
     return OkStatus();
   }
 
-  StatusOr<SecureSum::Total> Finish(StageTransport& transport) override {
-    auto total = RunStages(transport);
+  StatusOr<SecureSum::Total> Finish(StageTransport& transport, size_t max_dropped) override {
+    auto total = RunStages(transport, max_dropped);
     if (!total.ok()) return total.status().WithContext("secure aggregation aborted the round");
     return total;
   }
 
  private:
-  StatusOr<SecureSum::Total> RunStages(StageTransport& transport) {
+  StatusOr<SecureSum::Total> RunStages(StageTransport& transport, size_t max_dropped) {
     if (!layout_.has()) return UnavailableError("no client trained");
     const size_t accepted = members_.size();
     secagg::SecAggConfig config;
@@ -130,6 +130,11 @@ class SecAggRound final : public SecureRound {
     Exchange(transport, 2, std::move(tasks), secagg::ParseMaskedInput,
              [&](const auto& m) { return server_->ReceiveMaskedInput(m); });
     FEDRA_ASSIGN_OR_RETURN(auto requests, server_->FinishMaskedInput());
+    if (accepted - server_->survivors().size() > max_dropped) {
+      return UnavailableError(std::to_string(accepted - server_->survivors().size()) +
+                              " clients dropped out, more than the " + std::to_string(max_dropped) +
+                              " tolerated; the sum is not unmasked");
+    }
 
     // Stage 3: unmasking.
     tasks = Route(requests);
@@ -223,28 +228,32 @@ class PaillierRound final : public SecureRound {
 
   Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
                    std::string upload) override {
-    FEDRA_RETURN_IF_ERROR(layout_.Check(report, global_));
+    // Checked in full before anything is kept, so a refused client cannot fix the round's
+    // layout for the others.
+    LayoutKeeper layout = layout_;
+    FEDRA_RETURN_IF_ERROR(layout.Check(report, global_));
     FEDRA_ASSIGN_OR_RETURN(auto update, paillier::ParseEncryptedUpdate(key_, upload));
     if (update.num_contributions != 1) {
       return InvalidArgumentError("a client's ciphertexts must hold exactly one contribution");
     }
-    if (update.num_values != layout_.layout().size()) {
+    if (update.num_values != layout.layout().size()) {
       return InvalidArgumentError("the ciphertexts hold " + std::to_string(update.num_values) +
                                   " values, the folded sums " +
-                                  std::to_string(layout_.layout().size()));
+                                  std::to_string(layout.layout().size()));
     }
     if (!aggregator_) {
       FEDRA_ASSIGN_OR_RETURN(auto agg, paillier::EncryptedAggregator::Create(
-                                           key_, o_.paillier_packing, layout_.layout().size()));
+                                           key_, o_.paillier_packing, layout.layout().size()));
       aggregator_.emplace(std::move(agg));
     }
     FEDRA_RETURN_IF_ERROR(aggregator_->Add(update));
+    layout_ = std::move(layout);
     bytes_up_ += upload.size();
     contributors_.push_back({index, client});
     return OkStatus();
   }
 
-  StatusOr<SecureSum::Total> Finish(StageTransport& transport) override {
+  StatusOr<SecureSum::Total> Finish(StageTransport& transport, size_t) override {
     // A total of one update is that update: never ask for it to be decrypted.
     if (contributors_.size() < 2) {
       return FailedPreconditionError(
@@ -369,6 +378,12 @@ StatusOr<std::unique_ptr<SecureRoundFactory>> SecureRoundFactory::Create(
   if (o.protocol == "secagg") {
     if (!(o.secagg_clip > 0) || !std::isfinite(o.secagg_clip)) {
       return InvalidArgumentError("secure aggregation clip must be positive and finite");
+    }
+    if (o.secagg_neighbours % 2 != 0) {
+      return InvalidArgumentError("SecAgg+ neighbours must be even (0: classic SecAgg)");
+    }
+    if (o.secagg_threshold == 1) {
+      return InvalidArgumentError("a secure aggregation threshold of 1 protects nothing");
     }
   } else {
     if (o.paillier_public_key_file.empty()) {

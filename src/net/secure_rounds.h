@@ -53,8 +53,9 @@ class SecureRound {
   // this client from the round (it counts as failed); the round goes on.
   virtual Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
                            std::string upload) = 0;
-  // Runs the remaining stages. Total::dropped counts accepted clients the protocol lost.
-  virtual StatusOr<SecureSum::Total> Finish(StageTransport& transport) = 0;
+  // Runs the remaining stages. Total::dropped counts accepted clients the protocol lost; when
+  // more than `max_dropped` are lost, it stops before revealing the total.
+  virtual StatusOr<SecureSum::Total> Finish(StageTransport& transport, size_t max_dropped) = 0;
 };
 
 // Checks `options` and loads what the protocol needs once per run (the Paillier public key —

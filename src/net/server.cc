@@ -497,16 +497,18 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                            : kind == v1::EVALUATE
                                ? header.has_evaluate()
                                : header.has_stage() && header.stage().stage() == board->stage;
-      if (!matches) {
-        lock.unlock();
-        return Reject(grpc::StatusCode::INVALID_ARGUMENT,
-                      what + ": the report does not match the task's kind");
+      // The caller owns the task: a wrong answer ends it at once (no waiting for the
+      // deadline), and the client is told why.
+      std::string refusal;
+      if (!matches) refusal = what + ": the report does not match the task's kind";
+      if (matches && opaque && header.tensors_size() > 0) {
+        refusal = what + ": this round is secure (" + o.secure.protocol +
+                  "): plaintext tensors are refused";
       }
-      if (opaque && header.tensors_size() > 0) {
+      if (!refusal.empty()) {
+        Complete(*task, {.status = InvalidArgumentError(refusal)});
         lock.unlock();
-        return Reject(grpc::StatusCode::INVALID_ARGUMENT, what + ": this round is secure (" +
-                                                              o.secure.protocol +
-                                                              "): plaintext tensors are refused");
+        return Reject(grpc::StatusCode::INVALID_ARGUMENT, refusal);
       }
       if (kind == v1::EVALUATE) {
         const v1::EvaluateReport& r = header.evaluate();
@@ -777,8 +779,10 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   std::string secure_sum_name() const override { return secure ? secure->Name() : ""; }
 
   StatusOr<SecureSum::Total> RunSecureFit(const Parameters& global, const RoundPlan& plan,
+                                          size_t max_losses,
                                           const FitCallback& on_result) override {
-    if (!secure) return ClientPool::RunSecureFit(global, plan, on_result);
+    if (!secure) return ClientPool::RunSecureFit(global, plan, max_losses, on_result);
+    size_t failed = 0;
     opaque_limit = 8 * global.num_bytes() + (uint64_t{16} << 20);
     std::unique_ptr<net::SecureRound> round = secure->NewRound(plan.round, global);
     std::vector<Task> tasks;
@@ -800,11 +804,17 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                if (s.ok()) {
                  on_result(out.index, std::move(out.fit));
                } else {
+                 ++failed;
                  on_result(out.index, s);
                }
              });
+    if (failed > max_losses) {
+      return UnavailableError(std::to_string(failed) + " of " + std::to_string(plan.tasks.size()) +
+                              " clients failed, more than the " + std::to_string(max_losses) +
+                              " tolerated; the protocol was not run");
+    }
     StageRunner stages(*this, plan.round);
-    return round->Finish(stages);
+    return round->Finish(stages, max_losses - failed);
   }
 
   class StageRunner final : public net::StageTransport {

@@ -46,6 +46,7 @@ class SecureRoundTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    for (auto& c : clients_) c->Stop();  // also those still sleeping in a stage hook
     if (server_) server_->Shutdown(std::chrono::milliseconds(300));
     for (auto& r : runs_) r.wait();
   }
@@ -108,14 +109,16 @@ class SecureRoundTest : public ::testing::Test {
     StatusOr<SecureSum::Total> total = InternalError("not run");
     size_t reports = 0, failures = 0;
   };
-  Outcome RunRound(int round) {
+  Outcome RunRound(int round, size_t max_losses = kClients) {
     Outcome out;
     RoundPlan plan = PlanForAll(round);
     out.total = server_->pool().RunSecureFit(
-        prototype_->parameters(), plan, [&](size_t, StatusOr<FitResult> r) {
+        prototype_->parameters(), plan, max_losses, [&](size_t, StatusOr<FitResult> r) {
           ++(r.ok() ? out.reports : out.failures);
           if (r.ok()) {
             EXPECT_EQ(r->update.size(), 0u) << "an update reached the server";
+            EXPECT_EQ(r->num_examples, 1u) << "the example count (the weight) was revealed";
+            EXPECT_TRUE(r->metrics.empty()) << "per-client metrics were revealed";
           }
         });
     return out;
@@ -197,6 +200,30 @@ TEST_P(SecAggDropTest, AClientLateForAStageLeavesOrStaysInTheSumAsTheProtocolSay
 
 INSTANTIATE_TEST_SUITE_P(EveryStage, SecAggDropTest, ::testing::Values(0, 1, 2, 3));
 
+// A round the driver will discard (more losses than it tolerates) must not reveal its sum.
+TEST_F(SecureRoundTest, TooManyLossesStopBeforeTheSumIsUnmasked) {
+  StartServer({.protocol = "secagg"});
+  for (int i = 0; i < kClients; ++i) StartClient(i, i == 1 ? 2 : -1);
+  ASSERT_EQ(server_->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
+  Outcome out = RunRound(1, /*max_losses=*/0);
+  ASSERT_FALSE(out.total.ok());
+  EXPECT_NE(out.total.status().message().find("the sum is not unmasked"), std::string::npos)
+      << out.total.status().ToString();
+}
+
+TEST_F(SecureRoundTest, TheMeanTrainingLossComesOutOfTheProtectedTotal) {
+  StartServer({.protocol = "secagg"});
+  for (int i = 0; i < 3; ++i) StartClient(i);
+  ASSERT_EQ(server_->WaitForClients(3, std::chrono::seconds(20)), 3u);
+  Outcome out = RunRound(1);
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  const double examples = out.total->sums.scalar(kSecureExamplesScalar);
+  EXPECT_NEAR(examples, out.total->sums.scalar("weight"), 1e-2);
+  const double loss = out.total->sums.scalar(kSecureLossScalar) / examples;
+  EXPECT_GT(loss, 0.0);
+  EXPECT_LT(loss, 10.0);
+}
+
 TEST_F(SecureRoundTest, SecAggBelowThresholdAbortsAndTheModelStaysUnchanged) {
   StartServer({.protocol = "secagg"});  // 4 clients: threshold 3
   for (int i = 0; i < 4; ++i) StartClient(i, i < 2 ? 2 : -1);
@@ -231,55 +258,71 @@ TEST_F(SecureRoundTest, IndividualStrategiesAreRefusedBeforeAnyClientIsAsked) {
 TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
   StartServer({.protocol = "secagg"});
   for (int i = 0; i < 4; ++i) StartClient(i);
-  testing::RawClient raw(server_->port());
-  ASSERT_TRUE(raw.Register("raw").ok());
-  ASSERT_EQ(server_->WaitForClients(5, std::chrono::seconds(20)), 5u);
-  auto hostile = std::async(std::launch::async, [&] {
-    v1::TaskHeader task;
-    std::map<std::string, Parameters> groups;
-    EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
-    EXPECT_EQ(task.kind(), v1::FIT);
-    EXPECT_EQ(task.fit().secure().protocol(), "secagg");
-    // A plaintext update in a secure round.
-    grpc::Status s = raw.Submit(raw.FitHeader(task, groups.at("global"), 10),
-                                {testing::RawClient::Bytes(groups.at("global"))});
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(s.error_message().find("plaintext tensors are refused"), std::string::npos);
-    // A proper secure FIT answer, then garbage for stage 0.
+  testing::RawClient plaintext(server_->port()), garbage(server_->port());
+  ASSERT_TRUE(plaintext.Register("plaintext").ok());
+  ASSERT_TRUE(garbage.Register("garbage").ok());
+  ASSERT_EQ(server_->WaitForClients(6, std::chrono::seconds(20)), 6u);
+  auto header_for = [](const testing::RawClient& raw, const v1::TaskHeader& task) {
     v1::ResultHeader h;
     h.set_session_id(raw.session());
     h.set_run_id(task.run_id());
     h.set_round(task.round());
     h.set_task_id(task.task_id());
-    h.mutable_fit()->set_num_examples(10);
+    return h;
+  };
+  // A plaintext update in a secure round: refused with the reason, and the task is over.
+  auto hostile1 = std::async(std::launch::async, [&] {
+    v1::TaskHeader task;
+    std::map<std::string, Parameters> groups;
+    EXPECT_TRUE(plaintext.NextTask(&task, &groups).ok());
+    EXPECT_EQ(task.fit().secure().protocol(), "secagg");
+    grpc::Status s = plaintext.Submit(plaintext.FitHeader(task, groups.at("global"), 10),
+                                      {testing::RawClient::Bytes(groups.at("global"))});
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("plaintext tensors are refused"), std::string::npos);
+    v1::ResultHeader h = header_for(plaintext, task);
+    h.mutable_fit()->set_num_examples(1);
+    h.mutable_fit()->add_sum_names("update");
+    const auto again = plaintext.Submit(h, {}).error_code();  // duplicate, or late
+    EXPECT_TRUE(again == grpc::StatusCode::ALREADY_EXISTS ||
+                again == grpc::StatusCode::FAILED_PRECONDITION)
+        << again;
+  });
+  // A proper secure FIT answer, then garbage at stage 0, then the same answer again.
+  auto hostile2 = std::async(std::launch::async, [&] {
+    v1::TaskHeader task;
+    std::map<std::string, Parameters> groups;
+    EXPECT_TRUE(garbage.NextTask(&task, &groups).ok());
+    v1::ResultHeader h = header_for(garbage, task);
+    h.mutable_fit()->set_num_examples(1);
     h.mutable_fit()->add_sum_names("update");
     h.mutable_fit()->add_scalar_names("weight");
-    EXPECT_TRUE(raw.Submit(h, {}).ok());
-    EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
+    h.mutable_fit()->add_scalar_names(kSecureExamplesScalar);
+    h.mutable_fit()->add_scalar_names(kSecureLossScalar);
+    EXPECT_TRUE(garbage.Submit(h, {}).ok());
+    EXPECT_TRUE(garbage.NextTask(&task, &groups).ok());
     EXPECT_EQ(task.kind(), v1::STAGE);
     v1::SecAggSetup setup;
-    EXPECT_TRUE(setup.ParseFromString(raw.opaque()));
+    EXPECT_TRUE(setup.ParseFromString(garbage.opaque()));
     EXPECT_EQ(setup.num_clients(), 5u);
-    v1::ResultHeader r;
-    r.set_session_id(raw.session());
-    r.set_run_id(task.run_id());
-    r.set_round(task.round());
-    r.set_task_id(task.task_id());
+    v1::ResultHeader r = header_for(garbage, task);
     r.mutable_stage()->set_stage(0);
     r.set_payload_bytes(7);
-    EXPECT_TRUE(raw.Submit(r, {"garbage"}).ok());
+    EXPECT_TRUE(garbage.Submit(r, {"garbage"}).ok());
     // Answering the same stage task twice is refused: as a duplicate, or as late if the
     // stage has closed meanwhile.
-    const auto again = raw.Submit(r, {"garbage"}).error_code();
+    const auto again = garbage.Submit(r, {"garbage"}).error_code();
     EXPECT_TRUE(again == grpc::StatusCode::ALREADY_EXISTS ||
                 again == grpc::StatusCode::FAILED_PRECONDITION)
         << again;
   });
   Outcome out = RunRound(1);
-  hostile.get();
+  hostile1.get();
+  hostile2.get();
   ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
   EXPECT_EQ(out.reports, 5u);
-  EXPECT_EQ(out.total->dropped, 1u);  // the raw client: accepted after FIT, dropped at stage 0
+  EXPECT_EQ(out.failures, 1u);        // the plaintext client
+  EXPECT_EQ(out.total->dropped, 1u);  // the garbage client: accepted after FIT, dropped at stage 0
   ExpectSumOf({0, 1, 2, 3}, out.total->sums, SecAggBound(5, 4));
 }
 

@@ -45,11 +45,13 @@ class ClientPool {
   virtual std::string secure_sum_name() const { return ""; }
   // Like RunFit, but every client folds its own result into the strategy's sums, and only the
   // protocol's total over the clients it kept comes back. on_result gets each client's report
-  // (examples, loss, metrics) with an empty update, or its error. Errors: the protocol's abort
-  // (too few clients survived a stage) or Unimplemented for pools without a protocol.
+  // (nothing of its update: see kSecureLossScalar) or its error. When more than `max_losses`
+  // of the plan's clients have failed or dropped out, the protocol stops before the total is
+  // revealed (a round that will be discarded must not leak its sum). Errors: the protocol's
+  // abort (too few survivors, too many losses) or Unimplemented for pools without a protocol.
   virtual StatusOr<SecureSum::Total> RunSecureFit(const Parameters& global, const RoundPlan& plan,
-                                                  const FitCallback& on_result) {
-    (void)global, (void)plan, (void)on_result;
+                                                  size_t max_losses, const FitCallback& on_result) {
+    (void)global, (void)plan, (void)max_losses, (void)on_result;
     return UnimplementedError("this client pool runs no secure-sum protocol");
   }
 

@@ -20,6 +20,14 @@
 
 namespace fedra {
 
+// In secure rounds over gRPC the clients report no per-client statistics in the clear (their
+// example count would give away the weight, their loss and update norm something of the
+// update); each adds its loss x examples and its examples as these two scalars to its folded
+// terms, so the round's mean training loss comes out of the protected total. Strategies
+// ignore scalars they do not read.
+inline constexpr char kSecureLossScalar[] = "fedra.loss_x_examples";
+inline constexpr char kSecureExamplesScalar[] = "fedra.examples";
+
 class SecureSum {
  public:
   virtual ~SecureSum() = default;

@@ -51,6 +51,9 @@ struct ClientOptions {
   // client's secret key file (mode 0600; it encrypts under the key's public half and decrypts
   // totals). Secure aggregation needs nothing here.
   std::string paillier_secret_key_file;
+  // Secure aggregation among fewer clients than this is refused (the others could be the
+  // server's own). The threshold the server announces must also be a majority of holders.
+  uint32_t secagg_min_clients = 3;
   // How this client folds its result into the strategy's sums in a secure round; unset: the
   // built-in strategy the server names ("fedavg", "fednova", "scaffold", ... or "dp" for
   // DP-FedAvg with clipping on the client). Set it to use a custom strategy's Fold.
