@@ -99,6 +99,9 @@ struct Task {
   int eval_batch = 0;
   std::shared_ptr<const std::string> stage_message;  // STAGE: the payload
   TaskState state = TaskState::kQueued;
+  // The upload in progress (kReceiving), cancelled if the task ends first; cleared by the
+  // handler before it returns.
+  grpc::ServerContext* upload = nullptr;
 };
 
 // What a finished task hands back to the driver thread.
@@ -133,6 +136,7 @@ struct Board {
   std::map<uint64_t, Task> tasks;
   std::map<ClientId, uint64_t> by_client;
   uint64_t opaque_limit = 0;  // largest opaque answer accepted (secure rounds)
+  uint64_t generation = 0;    // tells apart the boards of one round (FIT, stages, EVALUATE)
   bool open = true;
   std::deque<Outcome> done;
 };
@@ -169,6 +173,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   ServerStats stats;
   std::unique_ptr<net::SecureRoundFactory> secure;
   uint64_t opaque_limit = 0;  // driver thread only
+  uint64_t generations = 0;   // boards opened so far
 
   // ---- authentication ----------------------------------------------------------------
 
@@ -438,8 +443,21 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     std::shared_ptr<const Parameters> global;
     ClientId client = 0;
     v1::TaskKind kind = v1::FIT;
+    // Whatever path this handler leaves by, its task must not point at its context any more.
+    struct ForgetUpload {
+      Impl& impl;
+      grpc::ServerContext* ctx;
+      uint64_t task_id;
+      ~ForgetUpload() {
+        std::lock_guard lock(impl.mu);
+        if (!impl.board) return;
+        auto t = impl.board->tasks.find(task_id);
+        if (t != impl.board->tasks.end() && t->second.upload == ctx) t->second.upload = nullptr;
+      }
+    } forget_upload{*this, ctx, header.task_id()};
     bool opaque = false;
     uint64_t limit = 0;
+    uint64_t generation = 0;
     {
       std::unique_lock lock(mu);
       ClientRecord* rec = nullptr;
@@ -529,12 +547,13 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       }
       // A fit result: wait for an upload slot so that memory stays bounded.
       task->state = TaskState::kReceiving;
-      const int round = board->round;
-      while (inflight >= o.max_inflight_results && board && board->open && board->round == round &&
-             !ctx->IsCancelled()) {
+      task->upload = ctx;
+      generation = board->generation;
+      while (inflight >= o.max_inflight_results && board && board->open &&
+             board->generation == generation && !ctx->IsCancelled()) {
         cv.wait_for(lock, std::chrono::milliseconds(200));
       }
-      if (!board || !board->open || board->round != round || ctx->IsCancelled()) {
+      if (!board || !board->open || board->generation != generation || ctx->IsCancelled()) {
         lock.unlock();
         return Reject(grpc::StatusCode::FAILED_PRECONDITION,
                       what + " is late: the round closed during the upload", true);
@@ -557,6 +576,16 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       log->warn("rejected {}: {}", what, why.message());
       return net::ToGrpc(why);
     };
+    // An upload whose task ended meanwhile (deadline, its board closed) stops at the next
+    // chunk and gives its slot back, so a slow sender cannot hold one past its round.
+    auto still_receiving = [&] {
+      std::lock_guard lock(mu);
+      if (!board || !board->open || board->generation != generation) return false;
+      auto t = board->tasks.find(header.task_id());
+      return t != board->tasks.end() && t->second.state == TaskState::kReceiving;
+    };
+    const Status ended =
+        FailedPreconditionError(what + " is late: its task ended during the upload");
     if (opaque) {
       Outcome out{.holds_slot = true};
       if (header.payload_bytes() > limit) {
@@ -567,6 +596,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       out.opaque.reserve(header.payload_bytes());
       while (reader->Read(&chunk)) {
         if (!chunk.has_data()) return fail(InvalidArgumentError(what + ": a second header"));
+        if (!still_receiving()) return fail(ended);
         if (out.opaque.size() + chunk.data().size() > header.payload_bytes()) {
           return fail(InvalidArgumentError(what + ": more bytes than the header declared"));
         }
@@ -596,6 +626,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     net::PayloadReader payload = std::move(*reader_or);
     while (reader->Read(&chunk)) {
       if (!chunk.has_data()) return fail(InvalidArgumentError(what + ": a second header"));
+      if (!still_receiving()) return fail(ended);
       Status st = payload.Append(chunk.data());
       if (!st.ok()) return fail(st.WithContext(what));
     }
@@ -668,6 +699,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     auto shared_broadcast = std::make_shared<const std::map<std::string, Parameters>>(broadcast);
     std::unique_lock lock(mu);
     board.emplace();
+    board->generation = ++generations;
     board->round = round;
     board->kind = setup.kind;
     board->global = shared_global;
@@ -709,6 +741,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                             Seconds(now - c->second->last_seen) >= o.liveness_seconds;
         if (now >= deadline || (silent && task.state != TaskState::kReceiving)) {
           ++stats.tasks_timed_out;
+          // A stalled upload would hold its slot for ever: end it.
+          if (task.state == TaskState::kReceiving && task.upload) task.upload->TryCancel();
           const std::string who = c == by_id.end() ? std::to_string(task.client) : c->second->name;
           Complete(task,
                    {.status = UnavailableError(

@@ -96,6 +96,20 @@ grpc::Status RawClient::Submit(const v1::ResultHeader& header,
   return writer->Finish();
 }
 
+std::unique_ptr<RawClient::OpenUpload> RawClient::StartSubmit(const v1::ResultHeader& header,
+                                                              const std::string& first_chunk) {
+  auto up = std::make_unique<OpenUpload>();
+  up->ctx = Context();
+  up->writer = stub_->SubmitResult(up->ctx.get(), &up->response);
+  v1::ResultChunk chunk;
+  *chunk.mutable_header() = header;
+  up->writer->Write(chunk);
+  v1::ResultChunk data;
+  data.set_data(first_chunk);
+  up->writer->Write(data);
+  return up;
+}
+
 v1::ResultHeader RawClient::FitHeader(const v1::TaskHeader& task, const Parameters& update,
                                       uint64_t num_examples) const {
   v1::ResultHeader h;

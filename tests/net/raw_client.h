@@ -29,6 +29,14 @@ class RawClient {
   grpc::Status Heartbeat();
   // Sends `header` and then `chunks` as data messages, verbatim.
   grpc::Status Submit(const v1::ResultHeader& header, const std::vector<std::string>& chunks);
+  // An upload left open after `header` and `first_chunk`, so a test can stall it.
+  struct OpenUpload {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    v1::SubmitResultResponse response;
+    std::unique_ptr<grpc::ClientWriter<v1::ResultChunk>> writer;
+  };
+  std::unique_ptr<OpenUpload> StartSubmit(const v1::ResultHeader& header,
+                                          const std::string& first_chunk);
   // A well-formed fit result for `task`: `update` in one group "update".
   v1::ResultHeader FitHeader(const v1::TaskHeader& task, const Parameters& update,
                              uint64_t num_examples) const;

@@ -246,6 +246,36 @@ TEST_F(ServerTest, SilentAndVanishedClientsDoNotStallTheRound) {
   EXPECT_EQ(server_->stats().results_late, 1u);
 }
 
+// An upload that stalls mid-stream while holding the only upload slot: the deadline ends its
+// task and cancels the stream, so the slot is free for the next round.
+TEST_F(ServerTest, AStalledUploadLosesItsSlotWhenItsTaskEnds) {
+  clients_ = 2;
+  Start({.round_deadline_seconds = 2, .max_inflight_results = 1});
+  auto c = Connect(2);
+  auto round = StartRound(1);
+  v1::TaskHeader t0, t1;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
+  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  const std::string bytes = RawClient::Bytes(u);
+  auto stalled = c[0]->StartSubmit(c[0]->FitHeader(t0, u, 5), bytes.substr(0, 8));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it takes the slot
+  // This one waits for the slot until the deadline ends its task (and its upload).
+  EXPECT_FALSE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
+  const RoundMetrics m1 = round.get();
+  EXPECT_FALSE(m1.aggregated);
+  EXPECT_FALSE(stalled->writer->Finish().ok());  // the server cancelled it
+  // Round 2: one upload slot, and it is free.
+  auto round2 = StartRound(2);
+  ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
+  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
+  EXPECT_TRUE(c[0]->Submit(c[0]->FitHeader(t0, u, 5), {bytes}).ok());
+  EXPECT_TRUE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
+  const RoundMetrics m2 = round2.get();
+  EXPECT_TRUE(m2.aggregated) << m2.error;
+}
+
 TEST_F(ServerTest, OversizedMessagesAndGarbageBytesLeaveTheServerServing) {
   clients_ = 1;
   Start();
