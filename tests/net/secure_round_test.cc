@@ -4,6 +4,7 @@
 // a client that misses a stage's deadline must drop out of the sum, too few survivors must
 // abort the round, and hostile answers must be refused without harming the round.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -329,7 +330,9 @@ TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
 class PaillierRoundTest : public SecureRoundTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::path(::testing::TempDir()) / "fedra_paillier_round";
+    // One directory per process: ctest runs each test in its own process, in parallel.
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("fedra_paillier_round_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     for (const char* name : {"a", "b"}) {
       auto key = paillier::GenerateKeyPair({.modulus_bits = 2048});
@@ -340,6 +343,7 @@ class PaillierRoundTest : public SecureRoundTest {
           paillier::WritePublicKeyFile(base.string() + ".pub.json", key->public_key()).ok());
     }
   }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
   static std::string File(const char* name) { return (dir_ / name).string(); }
   static double Bound(int clients) {
     return clients * (std::ldexp(1.0, -17) + 1e5 * std::ldexp(1.0, -52)) + 1e-3;
