@@ -24,11 +24,7 @@ class PaillierSum final : public SecureSum {
   }
 
   Status Contribute(ClientId, const UpdateAccumulator& terms) override {
-    if (!layout_) {
-      layout_ = internal::TermsLayout::Of(terms);
-    } else {
-      FEDRA_RETURN_IF_ERROR(layout_->Matches(terms));
-    }
+    FEDRA_RETURN_IF_ERROR(internal::TermsLayout::AdoptOrMatch(layout_, terms));
     // Client side: flatten, pack, encrypt; the bytes are what would travel.
     const std::vector<float> flat = layout_->Flatten(terms);
     FEDRA_ASSIGN_OR_RETURN(

@@ -23,11 +23,7 @@ class SecAggSum final : public SecureSum {
   }
 
   Status Contribute(ClientId, const UpdateAccumulator& terms) override {
-    if (!layout_) {
-      layout_ = internal::TermsLayout::Of(terms);
-    } else {
-      FEDRA_RETURN_IF_ERROR(layout_->Matches(terms));
-    }
+    FEDRA_RETURN_IF_ERROR(internal::TermsLayout::AdoptOrMatch(layout_, terms));
     inputs_.push_back(layout_->Flatten(terms));
     return OkStatus();
   }

@@ -42,6 +42,13 @@ std::vector<std::string> TermsLayout::sum_names() const {
   return names;
 }
 
+Status TermsLayout::AdoptOrMatch(std::optional<TermsLayout>& layout,
+                                 const UpdateAccumulator& terms) {
+  if (layout) return layout->Matches(terms);
+  layout = Of(terms);
+  return OkStatus();
+}
+
 Status TermsLayout::Matches(const UpdateAccumulator& terms) const {
   bool same = terms.sums().size() == vectors_.size() && terms.scalars().size() == scalars_.size();
   size_t i = 0;

@@ -5,6 +5,7 @@
 #ifndef FEDRA_SRC_FL_SECURE_SUM_TERMS_H_
 #define FEDRA_SRC_FL_SECURE_SUM_TERMS_H_
 
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -18,6 +19,9 @@ namespace fedra::internal {
 class TermsLayout {
  public:
   static TermsLayout Of(const UpdateAccumulator& terms);
+  // A round's first contribution fixes `layout`; every later one must match it
+  // (InvalidArgument otherwise, `layout` unchanged).
+  static Status AdoptOrMatch(std::optional<TermsLayout>& layout, const UpdateAccumulator& terms);
   // The layout a remote client announces by name (secure rounds over gRPC): every vector sum
   // has `vector_layout`. InvalidArgument for more than 16 names, an empty or repeated name.
   static StatusOr<TermsLayout> FromNames(std::span<const std::string> sums,

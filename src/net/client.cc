@@ -175,14 +175,12 @@ struct Client::Impl {
     *chunk.mutable_header() = header;
     if (writer->Write(chunk)) {
       v1::ResultChunk data;
-      bool ok = net::ForEachChunk(groups, chunk_bytes, [&](std::string_view bytes) {
+      auto send = [&](std::string_view bytes) {
         data.set_data(bytes.data(), bytes.size());
         return writer->Write(data);
-      });
-      for (size_t at = 0; ok && at < opaque.size(); at += chunk_bytes) {
-        data.set_data(opaque.substr(at, chunk_bytes));
-        ok = writer->Write(data);
-      }
+      };
+      if (net::ForEachChunk(groups, chunk_bytes, send))
+        net::ForEachChunk(opaque, chunk_bytes, send);
     }
     writer->WritesDone();
     return writer->Finish();

@@ -16,22 +16,10 @@
 #include "fedra/privacy/secagg/messages.h"
 #include "fedra/privacy/secagg/quantizer.h"
 #include "fl/secure_sum_terms.h"
+#include "net/wire.h"
 
 namespace fedra::net {
 namespace {
-
-std::span<const uint8_t> Bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-std::string String(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
-
-paillier::PackingConfig PackingOf(const v1::SecureFitInstructions& in) {
-  return {.max_abs_value = in.paillier_max_abs_value(),
-          .max_weight = in.paillier_max_weight(),
-          .precision_bits = in.paillier_precision_bits(),
-          .max_clients = in.paillier_max_clients()};
-}
 
 // DP-FedAvg's client-side fold (fixed clip, clipping done by RunLocalFit): the unweighted sum.
 void DpFold(const FitResult& result, UpdateAccumulator& acc) {
@@ -110,7 +98,8 @@ StatusOr<SecureParticipant::FitUpload> SecureParticipant::PrepareFit(
                                      paillier::KeyIdHex(pub.key_id()) + ")");
     }
     FEDRA_ASSIGN_OR_RETURN(
-        auto encrypted, paillier::EncryptUpdate(key_->key, flat_, 1, PackingOf(in), &key_->pool));
+        auto encrypted,
+        paillier::EncryptUpdate(key_->key, flat_, 1, PackingFromProto(in), &key_->pool));
     up.payload = paillier::SerializeEncryptedUpdate(encrypted);
     flat_.clear();  // nothing more to do with it
   } else if (in.protocol() == "secagg") {
@@ -197,27 +186,27 @@ StatusOr<std::string> SecureParticipant::SecAggStage(uint32_t stage, uint32_t ro
         }
       }
       FEDRA_ASSIGN_OR_RETURN(auto keys, st.client->Advertise());
-      return String(secagg::Serialize(keys));
+      return BytesToString(secagg::Serialize(keys));
     }
     case 1: {
-      FEDRA_ASSIGN_OR_RETURN(auto directory, secagg::ParseKeyDirectory(Bytes(message)));
+      FEDRA_ASSIGN_OR_RETURN(auto directory, secagg::ParseKeyDirectory(AsBytes(message)));
       FEDRA_ASSIGN_OR_RETURN(auto shares, st.client->Share(directory));
-      return String(secagg::Serialize(shares));
+      return BytesToString(secagg::Serialize(shares));
     }
     case 2: {
-      FEDRA_ASSIGN_OR_RETURN(auto relayed, secagg::ParseRelayedShares(Bytes(message)));
+      FEDRA_ASSIGN_OR_RETURN(auto relayed, secagg::ParseRelayedShares(AsBytes(message)));
       FEDRA_ASSIGN_OR_RETURN(secagg::Prg prg, secagg::Prg::FromSystem());
       std::vector<uint32_t> q(flat_.size());
       FEDRA_RETURN_IF_ERROR(st.quantizer->Quantize(flat_, prg, q));
       FEDRA_ASSIGN_OR_RETURN(auto masked, st.client->Mask(relayed, q));
       std::fill(flat_.begin(), flat_.end(), 0.0f);
-      return String(secagg::Serialize(masked));
+      return BytesToString(secagg::Serialize(masked));
     }
     case 3: {
-      FEDRA_ASSIGN_OR_RETURN(auto request, secagg::ParseUnmaskRequest(Bytes(message)));
+      FEDRA_ASSIGN_OR_RETURN(auto request, secagg::ParseUnmaskRequest(AsBytes(message)));
       FEDRA_ASSIGN_OR_RETURN(auto response, st.client->Unmask(request));
       secagg_.reset();
-      return String(secagg::Serialize(response));
+      return BytesToString(secagg::Serialize(response));
     }
     default:
       return InvalidArgumentError("secure aggregation has no stage " + std::to_string(stage));
@@ -239,8 +228,8 @@ StatusOr<std::string> SecureParticipant::Decrypt(const std::string& message) {
                                    " update(s): that would reveal one client's update");
   }
   FEDRA_ASSIGN_OR_RETURN(
-      auto plain,
-      paillier::DecryptAggregate(key_->key, total, PackingOf(request.packing()), &key_->pool));
+      auto plain, paillier::DecryptAggregate(key_->key, total, PackingFromProto(request.packing()),
+                                             &key_->pool));
   std::string out(plain.weighted_sum.size() * sizeof(double), '\0');
   std::memcpy(out.data(), plain.weighted_sum.data(), out.size());
   Logger("client")->info("decrypted the total of {} encrypted updates", total.num_contributions);

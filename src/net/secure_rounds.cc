@@ -16,15 +16,10 @@
 #include "fedra/privacy/secagg/quantizer.h"
 #include "fedra/privacy/secagg/server.h"
 #include "fl/secure_sum_terms.h"
+#include "net/wire.h"
 
 namespace fedra::net {
 namespace {
-
-std::span<const uint8_t> Bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-std::string String(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
 
 // The layout of the round, fixed by the first accepted client; later ones must match it.
 class LayoutKeeper {
@@ -171,7 +166,7 @@ class SecAggRound final : public SecureRound {
     std::vector<StageTask> tasks;
     for (const Msg& m : messages) {
       const Member& member = members_.at(m.recipient);
-      tasks.push_back({member.index, member.client, String(secagg::Serialize(m))});
+      tasks.push_back({member.index, member.client, BytesToString(secagg::Serialize(m))});
     }
     return tasks;
   }
@@ -182,7 +177,7 @@ class SecAggRound final : public SecureRound {
   void Exchange(StageTransport& transport, uint32_t stage, std::vector<StageTask> tasks,
                 Parse parse, Receive receive) {
     Stage(transport, stage, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
-      FEDRA_ASSIGN_OR_RETURN(auto m, parse(Bytes(msg)));
+      FEDRA_ASSIGN_OR_RETURN(auto m, parse(AsBytes(msg)));
       FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));
       return receive(m);
     });
@@ -341,10 +336,7 @@ class Factory final : public SecureRoundFactory {
     if (key_) {
       const auto& id = key_->key_id();
       fit_.set_paillier_key_id(id.data(), id.size());
-      fit_.set_paillier_max_abs_value(o_.paillier_packing.max_abs_value);
-      fit_.set_paillier_max_weight(o_.paillier_packing.max_weight);
-      fit_.set_paillier_precision_bits(o_.paillier_packing.precision_bits);
-      fit_.set_paillier_max_clients(o_.paillier_packing.max_clients);
+      ToProto(o_.paillier_packing, &fit_);
     }
   }
   std::string Name() const override {

@@ -395,10 +395,10 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       });
     }
     if (ok && stage_message) {
-      for (size_t at = 0; ok && at < stage_message->size(); at += o.chunk_bytes) {
-        data.set_data(stage_message->substr(at, o.chunk_bytes));
-        ok = writer->Write(data);
-      }
+      ok = net::ForEachChunk(*stage_message, o.chunk_bytes, [&](std::string_view bytes) {
+        data.set_data(bytes.data(), bytes.size());
+        return writer->Write(data);
+      });
     }
     if (!ok && task_id != 0) {
       std::lock_guard lock(mu);

@@ -54,6 +54,36 @@ uint64_t DescribePayload(const std::vector<PayloadGroup>& groups, SpecList* spec
   return total;
 }
 
+bool ForEachChunk(std::string_view bytes, size_t chunk_bytes,
+                  const std::function<bool(std::string_view)>& write) {
+  for (size_t at = 0; at < bytes.size(); at += chunk_bytes) {
+    if (!write(bytes.substr(at, chunk_bytes))) return false;
+  }
+  return true;
+}
+
+std::span<const uint8_t> AsBytes(std::string_view bytes) {
+  return {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
+}
+
+std::string BytesToString(std::span<const uint8_t> bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
+
+void ToProto(const paillier::PackingConfig& packing, v1::SecureFitInstructions* out) {
+  out->set_paillier_max_abs_value(packing.max_abs_value);
+  out->set_paillier_max_weight(packing.max_weight);
+  out->set_paillier_precision_bits(packing.precision_bits);
+  out->set_paillier_max_clients(packing.max_clients);
+}
+
+paillier::PackingConfig PackingFromProto(const v1::SecureFitInstructions& in) {
+  return {.max_abs_value = in.paillier_max_abs_value(),
+          .max_weight = in.paillier_max_weight(),
+          .precision_bits = in.paillier_precision_bits(),
+          .max_clients = in.paillier_max_clients()};
+}
+
 bool ForEachChunk(const std::vector<PayloadGroup>& groups, size_t chunk_bytes,
                   const std::function<bool(std::string_view)>& write) {
   // Chunks may span groups, so a payload of many small tensors still travels in few messages.

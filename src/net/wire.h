@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "fedra/core/status.h"
 #include "fedra/fl/types.h"
 #include "fedra/ml/parameters.h"
+#include "fedra/privacy/paillier/packing.h"
 
 #include "fedra/v1/federation.pb.h"
 
@@ -69,6 +71,18 @@ class PayloadReader {
   size_t group_ = 0;        // group being filled
   uint64_t group_off_ = 0;  // bytes of it filled
 };
+
+// Opaque payloads (secure rounds' protocol messages): calls `write(bytes)` for consecutive
+// slices of at most `chunk_bytes`; stops early and returns false when `write` does.
+bool ForEachChunk(std::string_view bytes, size_t chunk_bytes,
+                  const std::function<bool(std::string_view)>& write);
+// Views of a protocol message as the byte spans the privacy modules take, and back.
+std::span<const uint8_t> AsBytes(std::string_view bytes);
+std::string BytesToString(std::span<const uint8_t> bytes);
+
+// The Paillier packing a secure round announces (SecureFitInstructions' paillier_* fields).
+void ToProto(const paillier::PackingConfig& packing, v1::SecureFitInstructions* out);
+paillier::PackingConfig PackingFromProto(const v1::SecureFitInstructions& in);
 
 void ToProto(const FitConfig& config, v1::FitInstructions* out);
 // InvalidArgument if a value is out of range (epochs < 1, batch size < 1, negative or

@@ -140,5 +140,32 @@ TEST(WireTest, FitInstructionsRoundTripAndOutOfRangeValuesAreRefused) {
   EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("noise_stddev"));
 }
 
+TEST(WireTest, OpaquePayloadsTravelInBoundedChunksAndPackingRoundTrips) {
+  std::string message(2500, '\0');
+  for (size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>(i * 7);
+  std::vector<std::string> chunks;
+  EXPECT_TRUE(ForEachChunk(message, 1000, [&](std::string_view b) {
+    chunks.emplace_back(b);
+    return true;
+  }));
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[2].size(), 500u);
+  EXPECT_EQ(chunks[0] + chunks[1] + chunks[2], message);
+  int calls = 0;
+  EXPECT_FALSE(ForEachChunk(message, 1000, [&](std::string_view) { return ++calls < 2; }));
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(BytesToString(AsBytes(message)), message);
+
+  const paillier::PackingConfig packing{
+      .max_abs_value = 12.5, .max_weight = 7, .precision_bits = 20, .max_clients = 33};
+  v1::SecureFitInstructions in;
+  ToProto(packing, &in);
+  const paillier::PackingConfig back = PackingFromProto(in);
+  EXPECT_EQ(back.max_abs_value, packing.max_abs_value);
+  EXPECT_EQ(back.max_weight, packing.max_weight);
+  EXPECT_EQ(back.precision_bits, packing.precision_bits);
+  EXPECT_EQ(back.max_clients, packing.max_clients);
+}
+
 }  // namespace
 }  // namespace fedra::net
