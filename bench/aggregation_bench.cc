@@ -1,6 +1,7 @@
 // Aggregation throughput: client updates folded per second by the round driver's streaming
-// path (validation + Strategy::Fold into an UpdateAccumulator), beside a plain
-// `acc += w * x` loop over the same buffers in the same run.
+// path (layout and report checks + Strategy::Fold staged in an UpdateAccumulator, which checks
+// the values in the same pass), beside a plain `acc += w * x` loop over the same buffers in
+// the same run.
 //
 //   build/bench/aggregation_bench --benchmark_min_time=1
 #include <benchmark/benchmark.h>
@@ -66,9 +67,15 @@ void BM_DriverFold(benchmark::State& state) {
   fedra::Parameters global = fedra::Parameters::ZerosLike(updates[0].update);
   int c = 0;
   for (auto _ : state) {
-    // What RoundDriver does for every arriving result of a sum-based strategy.
-    if (!fedra::ValidateFitResult(updates[c], global).ok()) state.SkipWithError("invalid");
+    // What RoundDriver does for every arriving result of a sum-based strategy: check the
+    // layout and the report, then fold as a unit that checks the values in the same pass.
+    if (!global.CheckSameLayout(updates[c].update).ok() ||
+        !fedra::ValidateFitReport(updates[c]).ok()) {
+      state.SkipWithError("invalid");
+    }
+    acc.BeginFold();
     strategy->Fold(updates[c], acc);
+    if (!acc.CommitFold().ok()) state.SkipWithError("not finite");
     benchmark::ClobberMemory();
     c = (c + 1) % kClients;
   }

@@ -4,6 +4,9 @@ find_package(OpenSSL 3 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+# GEMM: OpenBLAS, which Debian builds with run-time CPU dispatch (DYNAMIC_ARCH).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(OpenBLAS REQUIRED IMPORTED_TARGET GLOBAL openblas)
 # Transport stack: found now, used by the net layer.
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)

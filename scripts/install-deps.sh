@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libeigen3-dev libssl-dev zlib1g-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
+  libeigen3-dev libopenblas-dev libssl-dev zlib1g-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format python3-numpy

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/json_config.h"
+#include "apps/thread_flags.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/federated_data.h"
 #include "fedra/ml/csv_loader.h"
@@ -30,6 +31,7 @@ struct Flags {
   std::string token_file;
   std::string kill_at_stage;
   std::string model = "cnn";
+  int threads = 1;
   std::string data = "fashion-mnist";
   std::string data_dir = fedra::kFashionMnistDir;
   std::string csv_train;
@@ -92,6 +94,7 @@ fedra::Status Run(Flags f) {
   FEDRA_ASSIGN_OR_RETURN(auto model,
                          fedra::NewModelByName(f.model, mine.train.example_shape,
                                                std::max(1, mine.train.num_classes), f.seed));
+  FEDRA_RETURN_IF_ERROR(model->SetThreads(fedra::apps::CapModelThreads(f.threads)));
   auto loss = mine.train.is_classification() ? fedra::NewSoftmaxCrossEntropy()
                                              : fedra::NewMeanSquaredError();
   fedra::Logger("client")->info("{}: {} training and {} test examples, model {}", f.client.name,
@@ -135,6 +138,7 @@ int main(int argc, char** argv) {
                  "stop after this long without reaching the server")
       ->capture_default_str();
   app.add_option("--model", f.model, "must match the server's --model")->capture_default_str();
+  fedra::apps::AddModelThreadsOption(app, &f.threads);
   app.add_option("--data", f.data, "fashion-mnist, csv or synthetic")->capture_default_str();
   app.add_option("--data-dir", f.data_dir, "Fashion-MNIST directory")->capture_default_str();
   app.add_option("--csv-train", f.csv_train, "training CSV (features..., label)");

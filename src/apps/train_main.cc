@@ -6,7 +6,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/thread_flags.h"
 #include "fedra/core/logging.h"
+#include "fedra/ml/backend.h"
 #include "fedra/ml/csv_loader.h"
 #include "fedra/ml/idx_loader.h"
 #include "fedra/ml/model_zoo.h"
@@ -29,6 +31,7 @@ struct Flags {
   float weight_decay = 0.0f;
   size_t limit = 0;
   uint64_t seed = 1;
+  int threads = 1;
   std::string save;
   std::string log_level = "info";
 };
@@ -83,11 +86,14 @@ fedra::Status Run(const Flags& f) {
       regression ? static_cast<int>(data.train.targets.rows()) : data.train.num_classes;
   FEDRA_ASSIGN_OR_RETURN(auto model,
                          fedra::NewModelByName(f.model, data.train.example_shape, outputs, f.seed));
+  const int threads = fedra::apps::CapModelThreads(f.threads);
+  FEDRA_RETURN_IF_ERROR(model->SetThreads(threads));
   FEDRA_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(f));
   auto loss = regression ? fedra::NewMeanSquaredError() : fedra::NewSoftmaxCrossEntropy();
   log->info("model {} ({} parameters), {} train / {} test examples, {} lr {} batch {}",
             model->Name(), model->parameters().size(), data.train.size(), data.test.size(),
             f.optimizer, f.lr, f.batch_size);
+  log->info("{} thread(s); {}", threads, fedra::MlBackendInfo());
   fedra::Rng rng(f.seed);
   fedra::TrainOptions options{.epochs = f.epochs, .batch_size = f.batch_size};
   fedra::Status eval_status;
@@ -116,10 +122,12 @@ fedra::Status Run(const Flags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"fedra-train: centralized training (the baseline for federated runs)"};
   Flags f;
-  app.add_option("--model", f.model, "linear, logreg, mlp or cnn (LeNet-5 style)")
-      ->check(CLI::IsMember({"linear", "logreg", "mlp", "cnn"}))
+  app.add_option("--model", f.model,
+                 "linear, logreg, mlp, cnn (LeNet-5 style) or simple-cnn (NIID-Bench's)")
+      ->check(CLI::IsMember({"linear", "logreg", "mlp", "cnn", "simple-cnn"}))
       ->capture_default_str();
   app.add_option("--data", f.data, "fashion-mnist or csv")->capture_default_str();
+  fedra::apps::AddModelThreadsOption(app, &f.threads);
   app.add_option("--data-dir", f.data_dir, "directory holding the Fashion-MNIST .gz files")
       ->capture_default_str();
   app.add_option("--csv-train", f.csv_train, "training CSV (features..., label), with --data csv");

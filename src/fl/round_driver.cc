@@ -32,15 +32,27 @@ Status ValidateFitReport(const FitResult& result) {
   return OkStatus();
 }
 
-Status ValidateFitResult(const FitResult& result, const Parameters& global) {
+namespace {
+
+// ValidateFitResult, with or without the pass over the values (a plain sum checks them while
+// folding).
+Status ValidateFit(const FitResult& result, const Parameters& global, bool check_values) {
   const std::string who = "client " + std::to_string(result.client);
   FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(result.update).WithContext(who + " update"));
-  FEDRA_RETURN_IF_ERROR(result.update.CheckFinite().WithContext(who + " update"));
+  if (check_values) {
+    FEDRA_RETURN_IF_ERROR(result.update.CheckFinite().WithContext(who + " update"));
+  }
   for (const auto& [name, extra] : result.extras) {
     FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(extra).WithContext(who + " " + name));
-    FEDRA_RETURN_IF_ERROR(extra.CheckFinite().WithContext(who + " " + name));
+    if (check_values) FEDRA_RETURN_IF_ERROR(extra.CheckFinite().WithContext(who + " " + name));
   }
   return ValidateFitReport(result);
+}
+
+}  // namespace
+
+Status ValidateFitResult(const FitResult& result, const Parameters& global) {
+  return ValidateFit(result, global, /*check_values=*/true);
 }
 
 RoundDriver::RoundDriver(Strategy& strategy, ClientPool& pool, RoundDriverOptions options)
@@ -119,8 +131,11 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   UpdateAccumulator sums;
   std::vector<FitResult> kept;  // only for kIndividual strategies
   double loss_sum = 0, examples = 0;
+  // A plain (not secure) sum checks the values while folding them: one read of each update.
+  const bool fold_checked = !secure && !individual;
   pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
-    if (!Accept(round, plan, task, result, &global, m)) return;
+    if (!Accept(round, plan, task, result, &global, !fold_checked, m)) return;
+    if (fold_checked && !FoldChecked(round, plan.tasks[task].client, *result, sums, m)) return;
     if (secure) {
       UpdateAccumulator mine;  // the client's own terms, formed where the client is
       strategy_.Fold(*result, mine);
@@ -135,11 +150,7 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
     m.bytes_up += BytesOf(result->update) + BytesOf(result->extras);
     loss_sum += result->train_loss * static_cast<double>(result->num_examples);
     examples += static_cast<double>(result->num_examples);
-    if (individual) {
-      kept.push_back(std::move(result).value());
-    } else if (!secure) {
-      strategy_.Fold(*result, sums);
-    }
+    if (individual) kept.push_back(std::move(result).value());
   });
   const size_t ok = m.fit_clients - m.fit_failures;
   if (examples > 0) m.train_loss = loss_sum / examples;
@@ -160,9 +171,9 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
 // and counts a failure with the reason in the log.
 bool RoundDriver::Accept(int round, const RoundPlan& plan, size_t task,
                          const StatusOr<FitResult>& result, const Parameters* global,
-                         RoundMetrics& m) const {
+                         bool check_values, RoundMetrics& m) const {
   Status s = !result.ok() ? result.status()
-             : global     ? ValidateFitResult(*result, *global)
+             : global     ? ValidateFit(*result, *global, check_values)
                           : ValidateFitReport(*result);
   if (s.ok() && result->client != plan.tasks[task].client) {
     s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
@@ -170,6 +181,18 @@ bool RoundDriver::Accept(int round, const RoundPlan& plan, size_t task,
   if (s.ok()) return true;
   ++m.fit_failures;
   Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,
+                     s.ToString());
+  return false;
+}
+
+bool RoundDriver::FoldChecked(int round, ClientId client, const FitResult& result,
+                              UpdateAccumulator& sums, RoundMetrics& m) const {
+  sums.BeginFold();
+  strategy_.Fold(result, sums);
+  const Status s = sums.CommitFold();
+  if (s.ok()) return true;
+  ++m.fit_failures;
+  Logger("fl")->warn("round {}: client {} failed: client {} update: {}", round, client, client,
                      s.ToString());
   return false;
 }
@@ -201,7 +224,7 @@ Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPl
       std::floor(options_.max_failure_fraction * static_cast<double>(m.fit_clients)));
   auto total = pool_.RunSecureFit(global, plan, std::min(max_losses, m.fit_clients - 1),
                                   [&](size_t task, StatusOr<FitResult> result) {
-                                    Accept(round, plan, task, result, nullptr, m);
+                                    Accept(round, plan, task, result, nullptr, true, m);
                                   });
   if (!total.ok()) return total.status();
   m.fit_failures += total->dropped;  // they trained, but the protocol lost them

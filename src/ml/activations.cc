@@ -1,5 +1,6 @@
 // Parameter-free layers that keep no random state: ReLU and Flatten.
 #include "fedra/ml/layer.h"
+#include "kernels.h"
 #include "layer_util.h"
 
 namespace fedra {
@@ -13,9 +14,14 @@ class ReLU final : public Layer {
   Shape OutputShape() const override { return shape_; }
   std::unique_ptr<Layer> Clone() const override { return std::make_unique<ReLU>(*this); }
 
-  void Forward(const Matrix& x, Matrix* y, bool) override { *y = x.cwiseMax(0.0f); }
+  void Forward(const Matrix& x, Matrix* y, bool) override {
+    y->resize(x.rows(), x.cols());
+    internal::Relu(x.data(), y->data(), x.size());
+  }
   void Backward(const Matrix&, const Matrix& y, const Matrix& dy, Matrix* dx) override {
-    if (dx != nullptr) *dx = (y.array() > 0.0f).select(dy, 0.0f);
+    if (dx == nullptr) return;
+    dx->resize(dy.rows(), dy.cols());
+    internal::ReluBackward(y.data(), dy.data(), dx->data(), dy.size());
   }
 
  private:

@@ -1,15 +1,22 @@
-// 2-D convolution by im2col + one GEMM per batch.
+// 2-D convolution by im2col + GEMM, one example at a time.
 //
-// For a batch of B examples, im2col builds colT with one row per (example, output pixel)
-// (row b * OHW + p) and one column per (channel, kernel row, kernel col). The weight buffer
-// {OC, C, KH, KW} in row-major order is, read column-major, exactly the (CKK x OC) matrix Wt,
-// so the whole forward pass is O = colT * Wt followed by a transpose-copy into the per-example
-// (OC, OH, OW) columns.
+// For example b, im2col writes col (CKK x OHW, row-major: one row per (channel, kernel row,
+// kernel col), one column per output pixel). The weight buffer {OC, C, KH, KW} is the row-major
+// (OC x CKK) matrix W, so the example's output, (OC, OH, OW) row-major as its column of y
+// holds it, is exactly W * col: no transposes. Working one example at a time keeps col (25 x
+// 784 floats for the first LeNet layer) in L2 while its GEMM reads it; the backward pass reads
+// the batch's col matrices kept from the forward pass.
+#include <algorithm>
+#include <vector>
+
 #include "fedra/ml/layer.h"
+#include "kernels.h"
 #include "layer_util.h"
 
 namespace fedra {
 namespace {
+
+using internal::Gemm;
 
 class Conv2D final : public Layer {
  public:
@@ -42,74 +49,61 @@ class Conv2D final : public Layer {
   }
 
   void Forward(const Matrix& x, Matrix* y, bool) override {
-    const Eigen::Index batch = x.cols();
-    Im2Col(x);
-    out_.noalias() = col_t_ * MatrixMap(wt_, ckk_, oc_);
-    y->resize(oc_ * ohw_, batch);
-    for (Eigen::Index b = 0; b < batch; ++b) {
-      for (Eigen::Index o = 0; o < oc_; ++o) {
-        y->col(b).segment(o * ohw_, ohw_) = out_.col(o).segment(b * ohw_, ohw_).array() + b_[o];
-      }
+    y->resize(oc_ * ohw_, x.cols());
+    if (!IsIdentityIm2Col()) cols_.resize(static_cast<size_t>(x.cols() * ckk_ * ohw_));
+    for (Eigen::Index b = 0; b < x.cols(); ++b) {
+      const float* col = Im2Col(x.col(b).data(), b);
+      float* yb = y->col(b).data();
+      Gemm(false, false, oc_, ohw_, ckk_, 1.0f, wt_, ckk_, col, ohw_, 0.0f, yb, ohw_);
+      internal::AddRowBias(yb, b_, oc_, ohw_, /*relu=*/false);
     }
   }
 
-  void Backward(const Matrix&, const Matrix&, const Matrix& dy, Matrix* dx) override {
+  void Backward(const Matrix& x, const Matrix&, const Matrix& dy, Matrix* dx) override {
     const Eigen::Index batch = dy.cols();
-    out_.resize(batch * ohw_, oc_);  // reused as dO
-    for (Eigen::Index b = 0; b < batch; ++b) {
-      for (Eigen::Index o = 0; o < oc_; ++o) {
-        out_.col(o).segment(b * ohw_, ohw_) = dy.col(b).segment(o * ohw_, ohw_);
-      }
+    if (batch == 0) {
+      std::fill(dwt_, dwt_ + oc_ * ckk_, 0.0f);
+      std::fill(db_, db_ + oc_, 0.0f);
     }
-    MatrixMap(dwt_, ckk_, oc_).noalias() = col_t_.transpose() * out_;
-    VectorMap(db_, oc_) = out_.colwise().sum().transpose();
-    if (dx == nullptr) return;
-    dcol_t_.noalias() = out_ * MatrixMap(wt_, ckk_, oc_).transpose();
-    Col2Im(batch, dx);
+    if (dx != nullptr) dx->resize(c_ * h_ * w_, batch);
+    for (Eigen::Index b = 0; b < batch; ++b) {
+      const float* dyb = dy.col(b).data();
+      const float first = b == 0 ? 0.0f : 1.0f;  // overwrite with the first example, then add
+      const float* col = IsIdentityIm2Col() ? x.col(b).data() : cols_.data() + b * ckk_ * ohw_;
+      Gemm(false, true, oc_, ckk_, ohw_, 1.0f, dyb, ohw_, col, ohw_, first, dwt_, ckk_);
+      internal::RowSums(dyb, oc_, ohw_, db_, /*accumulate=*/b > 0);
+      if (dx == nullptr) continue;
+      if (IsIdentityIm2Col()) {  // col is x itself: write dx directly
+        Gemm(true, false, ckk_, ohw_, oc_, 1.0f, wt_, ckk_, dyb, ohw_, 0.0f, dx->col(b).data(),
+             ohw_);
+        continue;
+      }
+      dcol_.resize(static_cast<size_t>(ckk_ * ohw_));
+      Gemm(true, false, ckk_, ohw_, oc_, 1.0f, wt_, ckk_, dyb, ohw_, 0.0f, dcol_.data(), ohw_);
+      Col2Im(dcol_.data(), dx->col(b).data());
+    }
   }
 
  private:
-  // Calls f(column of colT, b, p, input offset within the example) for every in-bounds tap.
-  template <typename F>
-  void ForEachTap(Eigen::Index batch, F&& f) const {
-    // Example-major so that consecutive taps touch consecutive rows of colT and of x.
-    for (Eigen::Index b = 0; b < batch; ++b) {
-      for (int64_t c = 0; c < c_; ++c) {
-        for (int64_t ki = 0; ki < k_; ++ki) {
-          for (int64_t kj = 0; kj < k_; ++kj) {
-            const Eigen::Index col = (c * k_ + ki) * k_ + kj;
-            for (int64_t oi = 0; oi < oh_; ++oi) {
-              const int64_t ii = oi * s_ - p_ + ki;
-              if (ii < 0 || ii >= h_) continue;
-              for (int64_t oj = 0; oj < ow_; ++oj) {
-                const int64_t ij = oj * s_ - p_ + kj;
-                if (ij < 0 || ij >= w_) continue;
-                f(col, b * ohw_ + oi * ow_ + oj, b, (c * h_ + ii) * w_ + ij);
-              }
-            }
-          }
-        }
-      }
-    }
+  bool IsIdentityIm2Col() const { return k_ == 1 && s_ == 1 && p_ == 0; }
+
+  internal::ConvGeometry Geometry() const { return {c_, h_, w_, k_, s_, p_, oh_, ow_}; }
+
+  // Fills example b's im2col matrix in cols_ (or returns the example itself for a 1x1
+  // kernel). REQUIRES: cols_ sized for the batch.
+  const float* Im2Col(const float* x, Eigen::Index b) {
+    if (IsIdentityIm2Col()) return x;
+    float* col = cols_.data() + b * ckk_ * ohw_;
+    internal::Im2Col(Geometry(), x, col);
+    return col;
   }
 
-  void Im2Col(const Matrix& x) {
-    col_t_.setZero(x.cols() * ohw_, ckk_);  // zeros stand for the padding
-    ForEachTap(x.cols(), [&](Eigen::Index col, Eigen::Index row, Eigen::Index b, Eigen::Index src) {
-      col_t_(row, col) = x(src, b);
-    });
-  }
-
-  void Col2Im(Eigen::Index batch, Matrix* dx) const {
-    dx->setZero(c_ * h_ * w_, batch);
-    ForEachTap(batch, [&](Eigen::Index col, Eigen::Index row, Eigen::Index b, Eigen::Index src) {
-      (*dx)(src, b) += dcol_t_(row, col);
-    });
-  }
+  void Col2Im(const float* dcol, float* dx) const { internal::Col2Im(Geometry(), dcol, dx); }
 
   int64_t c_, h_, w_, oc_, k_, s_, p_, oh_, ow_, ckk_, ohw_;
   float *wt_ = nullptr, *b_ = nullptr, *dwt_ = nullptr, *db_ = nullptr;
-  Matrix col_t_, out_, dcol_t_;
+  std::vector<float> cols_;  // the batch's im2col matrices, kept for the backward pass
+  std::vector<float> dcol_;  // one example's im2col gradient
 };
 
 }  // namespace

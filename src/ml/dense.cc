@@ -1,5 +1,6 @@
 // Fully connected layer: y = W x + b.
 #include "fedra/ml/layer.h"
+#include "kernels.h"
 #include "layer_util.h"
 
 namespace fedra {
@@ -25,20 +26,28 @@ class Dense final : public Layer {
     internal::FillUniformFanIn({b_, static_cast<size_t>(out_)}, in_, rng);
   }
 
+  // Row-major views: the batch x (in x B, column-major) is the row-major (B x in) matrix X, and
+  // W is row-major (out x in), so Y = X W^T, dW = dY^T X and dX = dY W.
   void Forward(const Matrix& x, Matrix* y, bool /*training*/) override {
-    y->noalias() = W() * x;
-    y->colwise() += ConstVectorMap(b_, out_);
+    const int64_t batch = x.cols();
+    y->resize(out_, batch);
+    internal::Gemm(false, true, batch, out_, in_, 1.0f, x.data(), in_, w_, in_, 0.0f, y->data(),
+                   out_);
+    internal::AddColBias(y->data(), b_, out_, batch, /*relu=*/false);
   }
 
   void Backward(const Matrix& x, const Matrix& /*y*/, const Matrix& dy, Matrix* dx) override {
-    internal::RowMajorMatrixMap(dw_, out_, in_).noalias() = dy * x.transpose();
-    VectorMap(db_, out_) = dy.rowwise().sum();
-    if (dx != nullptr) dx->noalias() = W().transpose() * dy;
+    const int64_t batch = dy.cols();
+    internal::Gemm(true, false, out_, in_, batch, 1.0f, dy.data(), out_, x.data(), in_, 0.0f, dw_,
+                   in_);
+    internal::ColMajorRowSums(dy.data(), out_, batch, db_);
+    if (dx == nullptr) return;
+    dx->resize(in_, batch);
+    internal::Gemm(false, false, batch, in_, out_, 1.0f, dy.data(), out_, w_, in_, 0.0f, dx->data(),
+                   in_);
   }
 
  private:
-  internal::RowMajorMatrixMap W() const { return internal::RowMajorMatrixMap(w_, out_, in_); }
-
   Shape input_;
   int64_t in_, out_;
   float *w_ = nullptr, *b_ = nullptr, *dw_ = nullptr, *db_ = nullptr;

@@ -11,9 +11,6 @@
 
 namespace fedra::internal {
 
-using RowMajorMatrixMap =
-    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-
 // PyTorch's default initialisation for Linear and Conv2d: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 // for weights and biases.
 inline void FillUniformFanIn(std::span<float> values, int64_t fan_in, Rng& rng) {

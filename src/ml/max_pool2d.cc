@@ -1,7 +1,10 @@
-// Max pooling; remembers the arg-max of every window for the backward pass.
-#include <limits>
+// Max pooling; remembers the arg-max of every window (as an offset within the example, the
+// first maximum as PyTorch picks it, NaN winning) for the backward pass.
+#include <cstdint>
+#include <vector>
 
 #include "fedra/ml/layer.h"
+#include "kernels.h"
 #include "layer_util.h"
 
 namespace fedra {
@@ -25,43 +28,30 @@ class MaxPool2D final : public Layer {
 
   void Forward(const Matrix& x, Matrix* y, bool) override {
     const Eigen::Index batch = x.cols();
-    const Eigen::Index out_size = c_ * oh_ * ow_;
+    const int64_t out_size = c_ * oh_ * ow_;
     y->resize(out_size, batch);
     argmax_.resize(static_cast<size_t>(out_size * batch));
+    const internal::ConvGeometry g{c_, h_, w_, k_, s_, 0, oh_, ow_};
     for (Eigen::Index b = 0; b < batch; ++b) {
-      for (int64_t c = 0; c < c_; ++c) {
-        for (int64_t oi = 0; oi < oh_; ++oi) {
-          for (int64_t oj = 0; oj < ow_; ++oj) {
-            const Eigen::Index o = (c * oh_ + oi) * ow_ + oj;
-            float best = -std::numeric_limits<float>::infinity();
-            Eigen::Index best_at = (c * h_ + oi * s_) * w_ + oj * s_;
-            for (int64_t ki = 0; ki < k_; ++ki) {
-              for (int64_t kj = 0; kj < k_; ++kj) {
-                const Eigen::Index at = (c * h_ + oi * s_ + ki) * w_ + oj * s_ + kj;
-                if (x(at, b) > best) best = x(at, b), best_at = at;
-              }
-            }
-            (*y)(o, b) = best;
-            argmax_[static_cast<size_t>(b * out_size + o)] = best_at;
-          }
-        }
-      }
+      internal::MaxPoolForward(g, x.col(b).data(), y->col(b).data(), argmax_.data() + b * out_size);
     }
   }
 
   void Backward(const Matrix&, const Matrix&, const Matrix& dy, Matrix* dx) override {
     if (dx == nullptr) return;
-    dx->setZero(c_ * h_ * w_, dy.cols());
+    const int64_t in_size = c_ * h_ * w_, out_size = dy.rows();
+    dx->setZero(in_size, dy.cols());
     for (Eigen::Index b = 0; b < dy.cols(); ++b) {
-      for (Eigen::Index o = 0; o < dy.rows(); ++o) {
-        (*dx)(argmax_[static_cast<size_t>(b * dy.rows() + o)], b) += dy(o, b);
-      }
+      float* dxb = dx->col(b).data();
+      const float* dyb = dy.col(b).data();
+      const int32_t* ab = argmax_.data() + b * out_size;
+      for (int64_t o = 0; o < out_size; ++o) dxb[ab[o]] += dyb[o];
     }
   }
 
  private:
   int64_t c_, h_, w_, k_, s_, oh_, ow_;
-  std::vector<Eigen::Index> argmax_;
+  std::vector<int32_t> argmax_;  // per output: input offset within its example
 };
 
 }  // namespace
@@ -70,6 +60,9 @@ StatusOr<std::unique_ptr<Layer>> NewMaxPool2D(const Shape& input, int64_t kernel
   if (stride == 0) stride = kernel;
   if (input.size() != 3 || NumElements(input) <= 0) {
     return internal::ShapeError("maxpool2d", input, "expected {channels, height, width}");
+  }
+  if (NumElements(input) > INT32_MAX) {
+    return internal::ShapeError("maxpool2d", input, "at most 2^31 - 1 values per example");
   }
   if (kernel <= 0 || stride <= 0) {
     return InvalidArgumentError("maxpool2d needs kernel > 0 and stride >= 0");

@@ -40,10 +40,14 @@ StatusOr<std::unique_ptr<Model>> NewMlp(const Shape& input, int num_classes, uin
   return Finish(b.Dense(num_classes).Build("mlp", seed));
 }
 
-StatusOr<std::unique_ptr<Model>> NewLeNet(const Shape& input, int num_classes, uint64_t seed) {
+namespace {
+
+// conv(pad) - ReLU - pool - conv - ReLU - pool - 120 - ReLU - 84 - ReLU - classes.
+StatusOr<std::unique_ptr<Model>> LeNetStack(const Shape& input, int num_classes, uint64_t seed,
+                                            int64_t first_padding, std::string name) {
   FEDRA_RETURN_IF_ERROR(CheckClasses(num_classes));
   return Finish(Sequential::Builder(input)
-                    .Conv2D({.out_channels = 6, .kernel = 5, .stride = 1, .padding = 2})
+                    .Conv2D({.out_channels = 6, .kernel = 5, .stride = 1, .padding = first_padding})
                     .ReLU()
                     .MaxPool2D(2)
                     .Conv2D({.out_channels = 16, .kernel = 5, .stride = 1, .padding = 0})
@@ -55,7 +59,17 @@ StatusOr<std::unique_ptr<Model>> NewLeNet(const Shape& input, int num_classes, u
                     .Dense(84)
                     .ReLU()
                     .Dense(num_classes)
-                    .Build("cnn", seed));
+                    .Build(std::move(name), seed));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Model>> NewLeNet(const Shape& input, int num_classes, uint64_t seed) {
+  return LeNetStack(input, num_classes, seed, /*first_padding=*/2, "cnn");
+}
+
+StatusOr<std::unique_ptr<Model>> NewSimpleCnn(const Shape& input, int num_classes, uint64_t seed) {
+  return LeNetStack(input, num_classes, seed, /*first_padding=*/0, "simple-cnn");
 }
 
 StatusOr<std::unique_ptr<Model>> NewModelByName(const std::string& name, const Shape& input,
@@ -64,7 +78,9 @@ StatusOr<std::unique_ptr<Model>> NewModelByName(const std::string& name, const S
   if (name == "logreg") return NewSoftmaxRegression(input, num_classes, seed);
   if (name == "mlp") return NewMlp(input, num_classes, seed);
   if (name == "cnn") return NewLeNet(input, num_classes, seed);
-  return InvalidArgumentError("unknown model '" + name + "' (expected linear, logreg, mlp or cnn)");
+  if (name == "simple-cnn") return NewSimpleCnn(input, num_classes, seed);
+  return InvalidArgumentError("unknown model '" + name +
+                              "' (expected linear, logreg, mlp, cnn or simple-cnn)");
 }
 
 }  // namespace fedra

@@ -53,9 +53,14 @@ StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, 
   std::vector<size_t> order(data.size());
   std::iota(order.begin(), order.end(), size_t{0});
   Matrix x, y, grad;
-  Parameters backup = model.parameters();
   model.SetTraining(true);
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+  int epoch = 1;
+  auto Diverged = [&](const std::string& what) {
+    return FailedPreconditionError(
+        "training diverged: " + what + " at epoch " + std::to_string(epoch) + ", step " +
+        std::to_string(result.steps + 1) + " (try a smaller learning rate)");
+  };
+  for (; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     if (options.shuffle) rng.Shuffle(order);
     double loss_sum = 0.0;
@@ -65,19 +70,14 @@ StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, 
       data.Gather(std::span<const size_t>(order).subspan(begin, n), &x, &y);
       const Matrix& out = model.Forward(x);
       const double batch_loss = loss.Compute(out, y, &grad);
-      if (!std::isfinite(batch_loss)) {
-        FEDRA_CHECK(model.SetParameters(backup).ok());
-        return FailedPreconditionError("training diverged: loss is " + std::to_string(batch_loss) +
-                                       " at epoch " + std::to_string(epoch) + ", step " +
-                                       std::to_string(result.steps + 1) +
-                                       " (try a smaller learning rate)");
-      }
+      if (!std::isfinite(batch_loss)) return Diverged("loss is " + std::to_string(batch_loss));
       if (loss.is_classification()) correct += CountCorrect(out, y);
       loss_sum += batch_loss * static_cast<double>(n);
       model.Backward(grad);
       Parameters& params = model.mutable_parameters();
       if (options.gradient_hook) options.gradient_hook(params, model.mutable_gradients());
-      backup.CopyFrom(params);
+      // The guard checks what the step would apply, so no full parameter copy is needed.
+      if (!model.gradients().CheckFinite().ok()) return Diverged("a gradient is NaN or Inf");
       optimizer.Step(params.span(), model.gradients().span());
       ++result.steps;
     }

@@ -79,7 +79,10 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{1, 5, 5}, {.out_channels = 2, .kernel = 3, .stride = 1, .padding = 0}},
         ConvCase{{2, 6, 5}, {.out_channels = 3, .kernel = 3, .stride = 1, .padding = 1}},
         ConvCase{{2, 7, 7}, {.out_channels = 2, .kernel = 3, .stride = 2, .padding = 1}},
-        ConvCase{{3, 4, 4}, {.out_channels = 1, .kernel = 4, .stride = 1, .padding = 2}}));
+        ConvCase{{3, 4, 4}, {.out_channels = 1, .kernel = 4, .stride = 1, .padding = 2}},
+        // A 1x1 kernel takes the no-im2col path; padding wider than the kernel overhang.
+        ConvCase{{3, 4, 5}, {.out_channels = 2, .kernel = 1, .stride = 1, .padding = 0}},
+        ConvCase{{1, 3, 3}, {.out_channels = 2, .kernel = 2, .stride = 1, .padding = 3}}));
 
 TEST(Conv2DTest, ForwardMatchesDirectConvolution) {
   Rng rng(5);
@@ -133,6 +136,25 @@ TEST(MaxPool2DTest, PicksWindowMaximum) {
         for (int kj = 0; kj < 2; ++kj) best = std::max(best, x((oi * 2 + ki) * 4 + oj * 2 + kj, 0));
       EXPECT_EQ(y(oi * 2 + oj, 0), best);
     }
+}
+
+TEST(MaxPool2DTest, TiesGoToTheFirstMaximumAndNaNPropagates) {
+  Rng rng(8);
+  auto bound = BindLayer(*NewMaxPool2D({1, 2, 4}, 2), rng);
+  Matrix x(8, 1);
+  // Window 0 holds a tie (3 at offsets 1 and 5), window 1 a NaN after its maximum.
+  x << 1, 3, 9, NAN, 2, 3, 0, 4;
+  Matrix y, dx;
+  bound.layer->Forward(x, &y, false);
+  EXPECT_EQ(y(0, 0), 3.0f);
+  EXPECT_TRUE(std::isnan(y(1, 0)));
+  Matrix dy(2, 1);
+  dy << 1, 1;
+  bound.layer->Backward(x, y, dy, &dx);
+  EXPECT_EQ(dx(1, 0), 1.0f);  // the first 3
+  EXPECT_EQ(dx(5, 0), 0.0f);
+  EXPECT_EQ(dx(3, 0), 1.0f);  // the NaN
+  EXPECT_EQ(dx(2, 0), 0.0f);
 }
 
 TEST(LayerGradientTest, Flatten) {

@@ -104,6 +104,70 @@ TEST(SequentialTest, LeNetGradientMatchesFiniteDifferences) {
   }
 }
 
+// One step's output and gradients of `model` on a fixed batch.
+std::pair<Matrix, Parameters> OutputAndGradients(Model& model, const Matrix& x,
+                                                 const Matrix& labels) {
+  auto loss = NewSoftmaxCrossEntropy();
+  Matrix dout;
+  const Matrix out = model.Forward(x);
+  loss->Compute(out, labels, &dout);
+  model.Backward(dout);
+  return {out, model.gradients()};
+}
+
+TEST(SequentialTest, ThreadsSplitTheBatchAndSumTheSameGradients) {
+  Rng rng(12);
+  const Matrix x = RandomMatrix(784, 37, rng);  // an odd batch: shards of 12, 12, 13
+  Matrix labels(1, 37);
+  for (int i = 0; i < 37; ++i) labels(0, i) = static_cast<float>(i % 10);
+  for (const char* name : {"cnn", "simple-cnn", "mlp"}) {
+    auto one = *NewModelByName(name, {1, 28, 28}, 10, 3);
+    auto three = *NewModelByName(name, {1, 28, 28}, 10, 3);
+    ASSERT_TRUE(three->SetThreads(3).ok());
+    const auto [out1, grad1] = OutputAndGradients(*one, x, labels);
+    const auto [out3, grad3] = OutputAndGradients(*three, x, labels);
+    // The same maths on smaller GEMMs (BLAS may block them otherwise), and the gradients
+    // summed in another order: equal up to float rounding.
+    EXPECT_LT((out1 - out3).cwiseAbs().maxCoeff(), 1e-5 * out1.cwiseAbs().maxCoeff()) << name;
+    const double scale = grad1.Flat().cwiseAbs().maxCoeff();
+    EXPECT_LT((grad1.Flat() - grad3.Flat()).cwiseAbs().maxCoeff(), 1e-5 * scale) << name;
+    // Bit-identical for a fixed thread count, step after step.
+    const auto [again_out, again_grad] = OutputAndGradients(*three, x, labels);
+    EXPECT_EQ(again_grad.Flat(), grad3.Flat()) << name;
+  }
+}
+
+TEST(SequentialTest, ThreadsCanChangeAndCloneRunsOnOneThread) {
+  Rng rng(13);
+  auto model = *NewModelByName("cnn", {1, 28, 28}, 10, 3);
+  EXPECT_EQ(model->SetThreads(0).code(), StatusCode::kInvalidArgument);
+  const Matrix x = RandomMatrix(784, 8, rng);
+  Matrix labels = Matrix::Zero(1, 8);
+  ASSERT_TRUE(model->SetThreads(2).ok());
+  const auto [out2, grad2] = OutputAndGradients(*model, x, labels);
+  ASSERT_TRUE(model->SetThreads(4).ok());
+  ASSERT_TRUE(model->SetThreads(1).ok());
+  const auto [out1, grad1] = OutputAndGradients(*model, x, labels);
+  EXPECT_EQ(out1, out2);
+  // A batch of one example uses one shard whatever the thread count.
+  ASSERT_TRUE(model->SetThreads(2).ok());
+  const Matrix single = model->Forward(x.leftCols(1));
+  EXPECT_LT((single - out1.leftCols(1)).cwiseAbs().maxCoeff(), 1e-5);
+  auto copy = model->Clone();
+  EXPECT_EQ(copy->Forward(x), out1);
+}
+
+TEST(ModelZooTest, SimpleCnnIsNiidBenchs) {
+  auto model = *NewModelByName("simple-cnn", {1, 28, 28}, 10, 1);
+  auto& seq = dynamic_cast<Sequential&>(*model);
+  // conv 1->6 5x5 (no padding) 28 -> 24, pool 12, conv 6->16 5x5 -> 8, pool 4: 256 inputs.
+  EXPECT_EQ(seq.layer(2).OutputShape(), Shape({6, 12, 12}));
+  EXPECT_EQ(seq.layer(7).InputShape(), Shape({256}));
+  EXPECT_EQ(model->parameters().size(),
+            6u * 25 + 6 + 16 * 150 + 16 + 256 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10);
+  EXPECT_EQ(model->Name(), "simple-cnn");
+}
+
 TEST(ModelZooTest, ShapesAndNames) {
   EXPECT_EQ((*NewModelByName("cnn", {1, 28, 28}, 10, 1))->OutputShape(), Shape({10}));
   EXPECT_EQ((*NewModelByName("mlp", {1, 28, 28}, 10, 1))->parameters().size(),

@@ -97,6 +97,26 @@ TEST(TrainerTest, DivergenceIsAnErrorAndLeavesFiniteParameters) {
   EXPECT_TRUE(model->parameters().CheckFinite().ok());
 }
 
+TEST(TrainerTest, ANonFiniteGradientIsNeverApplied) {
+  Rng rng(5);
+  const Dataset blobs = Blobs(40, 2, rng);
+  auto model = *NewSoftmaxRegression({2}, 2, 1);
+  auto opt = *NewSgd({.learning_rate = 0.1f, .momentum = 0.9f});
+  int calls = 0;
+  Parameters before_bad_step;
+  TrainOptions o{.epochs = 1, .batch_size = 10};
+  o.gradient_hook = [&](const Parameters& params, Parameters& grads) {
+    if (++calls < 3) return;
+    before_bad_step = params;
+    grads.data()[1] = NAN;
+  };
+  auto fit = Fit(*model, *NewSoftmaxCrossEntropy(), *opt, blobs, o, rng);
+  ASSERT_EQ(fit.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(fit.status().message().find("gradient"), std::string::npos) << fit.status().ToString();
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(model->parameters().Flat(), before_bad_step.Flat());
+}
+
 TEST(TrainerTest, RejectsDataThatDoesNotFitTheModel) {
   Rng rng(4);
   auto model = *NewSoftmaxRegression({3}, 2, 1);

@@ -85,7 +85,10 @@ class RoundDriver {
   Status SecurePoolRound(int round, Parameters& global, const RoundPlan& plan, RoundMetrics& m);
   Status CheckFailures(const RoundMetrics& m) const;
   bool Accept(int round, const RoundPlan& plan, size_t task, const StatusOr<FitResult>& result,
-              const Parameters* global, RoundMetrics& m) const;
+              const Parameters* global, bool check_values, RoundMetrics& m) const;
+  // Folds one accepted result into `sums` as a unit (see UpdateAccumulator::BeginFold).
+  bool FoldChecked(int round, ClientId client, const FitResult& result, UpdateAccumulator& sums,
+                   RoundMetrics& m) const;
   Status Aggregate(int round, Parameters& global, const AggregateInput& input);
 
   Strategy& strategy_;

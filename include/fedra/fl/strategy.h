@@ -62,8 +62,11 @@ class Strategy {
   virtual StatusOr<RoundPlan> ConfigureFit(int round, const Parameters& global,
                                            std::span<const ClientId> available, Rng& rng) = 0;
 
-  // kWeightedSum only: adds one validated result to the sums. The default is FedAvg's:
-  // "update" += num_examples * update, scalar "weight" += num_examples.
+  // kWeightedSum only: adds one result to the sums. The result's layouts and report are
+  // validated; its values are checked as they are folded (the driver stages the fold and
+  // drops it when a sum or scalar would become NaN/Inf), so Fold must not trust them to be
+  // finite. The default is FedAvg's: "update" += num_examples * update, scalar "weight" +=
+  // num_examples.
   virtual void Fold(const FitResult& result, UpdateAccumulator& acc) const;
 
   // The next global parameters. REQUIRES: input.num_results > 0.

@@ -5,11 +5,18 @@
 // Under secure aggregation or Paillier the same sums are computed without the server seeing
 // any single term, which is why sum-based strategies may only use what Fold() puts here.
 //
+// One client's result is folded as a unit: between BeginFold() and CommitFold(), Add() writes
+// `sum + weight * x` into a second buffer in the same pass that checks it for NaN/Inf, and
+// CommitFold() swaps those buffers in only if every value is finite. So a bad update (NaN,
+// Inf, or values large enough to overflow the sum) never touches the sums, and the update is
+// read once, not once to check and again to fold.
+//
 // Thread-safety: not thread-safe; the round driver folds results one at a time.
 #ifndef FEDRA_FL_UPDATE_ACCUMULATOR_H_
 #define FEDRA_FL_UPDATE_ACCUMULATOR_H_
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "fedra/ml/parameters.h"
@@ -22,6 +29,14 @@ class UpdateAccumulator {
   void Add(const std::string& name, float weight, const Parameters& x);
   // scalars[name] += value.
   void AddScalar(const std::string& name, double value);
+
+  // Stages the Add()/AddScalar() calls up to CommitFold() or AbortFold().
+  // REQUIRES: no fold is staged.
+  void BeginFold();
+  // Makes the staged terms part of the sums. InvalidArgument naming the sum (sums unchanged,
+  // staged terms dropped) if a staged sum or scalar is NaN or Inf. REQUIRES: a staged fold.
+  Status CommitFold();
+  void AbortFold();
 
   bool has(const std::string& name) const { return sums_.contains(name); }
   // REQUIRES: has(name).
@@ -36,6 +51,13 @@ class UpdateAccumulator {
  private:
   std::map<std::string, Parameters> sums_;
   std::map<std::string, double> scalars_;
+  // The staged fold: a second buffer per sum (kept between folds), the sums this fold
+  // touched, those whose staged value holds NaN/Inf, and the scalar terms.
+  bool staging_ = false;
+  std::map<std::string, Parameters> staged_;
+  std::set<std::string> staged_touched_;
+  std::set<std::string> staged_not_finite_;
+  std::map<std::string, double> staged_scalars_;
 };
 
 }  // namespace fedra

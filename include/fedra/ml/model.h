@@ -50,7 +50,15 @@ class Model {
   // whichever copy of the model runs it. Models without such randomness ignore it.
   virtual void ReseedRandomState(uint64_t seed) { (void)seed; }
 
-  // An independent copy with equal parameters.
+  // Lets each Forward/Backward use up to `threads` threads (1, the default, runs on the
+  // caller's thread). InvalidArgument if threads < 1. Models that cannot split their work
+  // ignore it. Results are deterministic for a fixed thread count.
+  virtual Status SetThreads(int threads) {
+    if (threads < 1) return InvalidArgumentError("a model needs at least one thread");
+    return OkStatus();
+  }
+
+  // An independent copy with equal parameters; it runs on one thread (see SetThreads).
   virtual std::unique_ptr<Model> Clone() const = 0;
 
  protected:

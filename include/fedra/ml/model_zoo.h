@@ -22,13 +22,17 @@ StatusOr<std::unique_ptr<Model>> NewSoftmaxRegression(const Shape& input, int nu
 // (AISTATS 2017): two hidden layers of 200 units.
 StatusOr<std::unique_ptr<Model>> NewMlp(const Shape& input, int num_classes, uint64_t seed,
                                         const std::vector<int64_t>& hidden = {200, 200});
-// LeNet-5-style CNN for {1, 28, 28} images (the "simple CNN" of NIID-Bench):
-// conv 6@5x5 pad 2 - ReLU - maxpool 2 - conv 16@5x5 - ReLU - maxpool 2 - dense 120 - ReLU -
-// dense 84 - ReLU - dense num_classes. Takes any {C, H, W} input with H, W >= 16.
+// LeNet-5-style CNN ("cnn") for {1, 28, 28} images: conv 6@5x5 pad 2 - ReLU - maxpool 2 -
+// conv 16@5x5 - ReLU - maxpool 2 - dense 120 - ReLU - dense 84 - ReLU - dense num_classes
+// (400 inputs to the first dense layer). Takes any {C, H, W} input with H, W >= 16.
 StatusOr<std::unique_ptr<Model>> NewLeNet(const Shape& input, int num_classes, uint64_t seed);
+// NIID-Bench's "simple-cnn" (Li et al., ICDE 2022; SimpleCNNMNIST in its model.py):
+// the same stack without padding, so 16 x 4 x 4 = 256 inputs reach dense 120 for 28 x 28
+// images. Takes any {C, H, W} input with H, W >= 16.
+StatusOr<std::unique_ptr<Model>> NewSimpleCnn(const Shape& input, int num_classes, uint64_t seed);
 
-// By name: "linear", "logreg", "mlp" or "cnn" (for command-line tools). For "linear",
-// `num_classes` is the number of outputs.
+// By name: "linear", "logreg", "mlp", "cnn" or "simple-cnn" (for command-line tools). For
+// "linear", `num_classes` is the number of outputs.
 StatusOr<std::unique_ptr<Model>> NewModelByName(const std::string& name, const Shape& input,
                                                 int num_classes, uint64_t seed);
 

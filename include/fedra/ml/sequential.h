@@ -6,11 +6,18 @@
 //   auto model = Sequential::Builder({1, 28, 28}).Flatten().Dense(200).ReLU().Dense(10)
 //                    .Build("mlp", /*seed=*/1);
 //
+// With SetThreads(n), Forward/Backward split the batch into n contiguous shards that n copies
+// of the layers (sharing the weights, each with its own gradient buffer) process in parallel;
+// the shards' gradients are then summed in a fixed order. Results are bit-identical run to
+// run for a fixed n, and differ in the last bits between thread counts (another summation
+// order; dropout draws its masks per shard).
+//
 // Thread-safety: not thread-safe (see Model).
 #ifndef FEDRA_ML_SEQUENTIAL_H_
 #define FEDRA_ML_SEQUENTIAL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +27,9 @@
 #include "fedra/ml/model.h"
 
 namespace fedra {
+namespace internal {
+class ShardRunner;
+}  // namespace internal
 
 class Sequential final : public Model {
  public:
@@ -48,6 +58,8 @@ class Sequential final : public Model {
     Status status_;
   };
 
+  ~Sequential() override;
+
   std::string Name() const override { return name_; }
   Shape InputShape() const override { return input_shape_; }
   Shape OutputShape() const override;
@@ -60,24 +72,41 @@ class Sequential final : public Model {
   const Matrix& Forward(const Matrix& x) override;
   void Backward(const Matrix& dout) override;
   void ReseedRandomState(uint64_t seed) override;
+  Status SetThreads(int threads) override;
   std::unique_ptr<Model> Clone() const override;
 
-  size_t num_layers() const { return layers_.size(); }
-  const Layer& layer(size_t i) const { return *layers_.at(i); }
+  size_t num_layers() const { return stacks_[0].layers.size(); }
+  const Layer& layer(size_t i) const { return *stacks_[0].layers.at(i); }
 
  private:
+  // One copy of the layers with its activations; stacks_[0] writes grads_, stack w > 0 writes
+  // shard_grads_[w - 1].
+  struct Stack {
+    std::vector<std::unique_ptr<Layer>> layers;
+    std::vector<Matrix> activations;  // activations[i] is the input of layer i
+    Matrix delta, delta_next;
+  };
+
   Sequential(std::string name, Shape input_shape, std::vector<std::unique_ptr<Layer>> layers);
-  void BindLayers();
+  void BindStack(Stack& stack, Parameters& grads);
+  void ForwardStack(Stack& stack);
+  void BackwardStack(Stack& stack);
+  // Runs fn(shard) for shards [0, shards_) on the pool (or inline for one shard).
+  void ForEachShard(const std::function<void(size_t)>& fn);
+  Eigen::Index ShardBegin(size_t shard) const;
 
   std::string name_;
   Shape input_shape_;
-  std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<size_t> first_tensor_;  // index of each layer's first tensor in params_
   Parameters params_;
   Parameters grads_;
   bool training_ = true;
-  std::vector<Matrix> activations_;  // activations_[i] is the input of layer i
-  Matrix delta_, delta_next_;
+  std::vector<Stack> stacks_;                      // one per thread; at least one
+  std::vector<Parameters> shard_grads_;            // gradients of stacks 1..n-1
+  std::unique_ptr<internal::ShardRunner> runner_;  // null with one thread
+  Eigen::Index batch_ = 0;                         // batch of the last Forward
+  size_t shards_ = 1;                              // stacks that took part in it
+  Matrix output_;                                  // the shards' outputs side by side
 };
 
 }  // namespace fedra

@@ -53,8 +53,8 @@ struct EvalResult {
 
 // Trains `model` in place. InvalidArgument if the data does not fit the model or the loss
 // (feature size, target shape, labels beyond the output size) or options are out of range;
-// FailedPrecondition if the loss becomes NaN/Inf (the model then holds the parameters of
-// the last finite step).
+// FailedPrecondition if the loss or a gradient becomes NaN/Inf (no step is taken with a
+// non-finite gradient; the model keeps the parameters it had before that step).
 StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
                           const TrainOptions& options, Rng& rng);
 
