@@ -13,10 +13,12 @@
 #include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
 #include "fedra/core/logging.h"
+#include "fedra/fl/checkpoint.h"
 #include "fedra/fl/dp_strategy.h"
 #include "fedra/fl/federated_data.h"
 #include "fedra/fl/metrics_log.h"
 #include "fedra/fl/round_driver.h"
+#include "fedra/fl/simulation.h"
 #include "fedra/fl/strategy_config.h"
 #include "fedra/ml/csv_loader.h"
 #include "fedra/ml/idx_loader.h"
@@ -43,7 +45,7 @@ struct Flags {
   uint64_t seed = 1;
   double max_failure_fraction = 0.5;
   int evaluate_every = 1;
-  std::string metrics_out, plot_out, save;
+  std::string metrics_out, plot_out, save, run_dir;
   std::string log_level = "info";
 };
 
@@ -83,6 +85,29 @@ fedra::Status LoadData(const Flags& f, Data& d) {
   return fedra::OkStatus();
 }
 
+// What a resumed run must share with its checkpoint: model, strategy, data and seed.
+std::string SimFingerprint(const Flags& f, const fedra::Parameters& params,
+                           const std::string& strategy) {
+  const fedra::PartitionConfig& p = f.partition;
+  return fedra::CheckpointFingerprint(f.model, params, strategy) + "; fedra-sim data " + f.data +
+         " clients " + std::to_string(f.clients) + " partition " + p.kind + " alpha " +
+         std::to_string(p.alpha) + " classes-per-client " + std::to_string(p.classes_per_client) +
+         " local-test " + std::to_string(p.local_test_fraction) + " seed " + std::to_string(f.seed);
+}
+
+fedra::Status Resume(const Flags& f, const std::string& fingerprint, const fedra::Checkpoint& c,
+                     fedra::Strategy& strategy, fedra::Simulation& sim) {
+  if (c.fingerprint != fingerprint) {
+    return fedra::FailedPreconditionError(f.run_dir + " holds a checkpoint of another run (" +
+                                          c.fingerprint + "); this run is " + fingerprint +
+                                          ". Use another --run-dir.");
+  }
+  FEDRA_RETURN_IF_ERROR(strategy.ImportState(c.strategy).WithContext(f.run_dir));
+  FEDRA_RETURN_IF_ERROR(sim.ImportClientState(c.clients).WithContext(f.run_dir));
+  fedra::Logger("sim")->info("resuming from {} after round {} of {}", f.run_dir, c.round, f.rounds);
+  return fedra::OkStatus();
+}
+
 fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("sim");
@@ -112,6 +137,21 @@ fedra::Status Run(Flags f) {
     FEDRA_ASSIGN_OR_RETURN(metrics, fedra::MetricsLog::Open(f.metrics_out, true));
   }
   std::vector<fedra::RoundMetrics> history;
+  fedra::Parameters global = model->parameters();
+  int first_round = 1;
+  const std::string fingerprint = SimFingerprint(f, global, strategy->Name());
+  if (!f.run_dir.empty()) {
+    FEDRA_ASSIGN_OR_RETURN(auto checkpoint, fedra::LoadCheckpoint(f.run_dir));
+    if (checkpoint) {
+      FEDRA_RETURN_IF_ERROR(Resume(f, fingerprint, *checkpoint, *strategy, *sim));
+      global = std::move(checkpoint->global);
+      history = std::move(checkpoint->history);
+      first_round = checkpoint->round + 1;
+    }
+  }
+  if (metrics) {
+    for (const auto& m : history) FEDRA_RETURN_IF_ERROR(metrics->Append(m));
+  }
   const auto start = std::chrono::steady_clock::now();
   fedra::RoundDriverOptions o{.num_rounds = f.rounds,
                               .max_failure_fraction = f.max_failure_fraction,
@@ -122,8 +162,8 @@ fedra::Status Run(Flags f) {
   auto eval_loss = make_loss();
   if (data.test.size() > 0) {
     o.server_evaluate =
-        [&](int, const fedra::Parameters& global) -> fedra::StatusOr<fedra::EvaluateResult> {
-      FEDRA_RETURN_IF_ERROR(eval_model->SetParameters(global));
+        [&](int, const fedra::Parameters& params) -> fedra::StatusOr<fedra::EvaluateResult> {
+      FEDRA_RETURN_IF_ERROR(eval_model->SetParameters(params));
       FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*eval_model, *eval_loss, data.test));
       return fedra::EvaluateResult{
           .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
@@ -139,7 +179,7 @@ fedra::Status Run(Flags f) {
     history.push_back(m);
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double eta = elapsed / m.round * (f.rounds - m.round);
+    const double eta = elapsed / (m.round - first_round + 1) * (f.rounds - m.round);
     std::printf("%s\n", fedra::apps::FormatRoundLine(m, f.rounds, eta).c_str());
     if (dp != nullptr && dp->budget_exhausted()) {
       log->warn("DP budget exhausted: epsilon {:.3f} spent of target {} (delta {})",
@@ -151,7 +191,26 @@ fedra::Status Run(Flags f) {
   log->info("{} clients, strategy {}, model {} ({} parameters), {} threads, {} rounds", clients,
             strategy->Name(), model->Name(), model->parameters().size(), f.threads, f.rounds);
   fedra::RoundDriver driver(*strategy, *sim, o);
-  FEDRA_ASSIGN_OR_RETURN(const fedra::Parameters final_model, driver.Run(model->parameters()));
+  for (int round = first_round; round <= f.rounds; ++round) {
+    const fedra::RoundMetrics m = driver.RunRound(round, global);
+    if (m.stop) {
+      log->info("the strategy ended the run before round {}: {}", round, m.error);
+      break;
+    }
+    if (!m.aggregated && m.fit_clients == 0) {
+      return fedra::FailedPreconditionError("round " + std::to_string(round) + ": " + m.error);
+    }
+    if (f.run_dir.empty()) continue;
+    FEDRA_RETURN_IF_ERROR(fedra::SaveCheckpoint(f.run_dir, {.round = round,
+                                                            .seed = f.seed,
+                                                            .run_id = "fedra-sim",
+                                                            .fingerprint = fingerprint,
+                                                            .global = global,
+                                                            .strategy = strategy->ExportState(),
+                                                            .clients = sim->ExportClientState(),
+                                                            .history = history}));
+  }
+  const fedra::Parameters& final_model = global;
   if (dp != nullptr && dp->budget_exhausted() && static_cast<int>(history.size()) < f.rounds) {
     std::printf("stopped after %lld rounds: privacy budget spent (epsilon %.3f, delta %g)\n",
                 static_cast<long long>(dp->rounds_accounted()), dp->epsilon_spent(), dp->delta());
@@ -176,7 +235,8 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--rounds", f.rounds, "federated rounds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--model", f.model, "linear, logreg, mlp or cnn")->capture_default_str();
+  app.add_option("--model", f.model, "linear, logreg, mlp, cnn or simple-cnn")
+      ->capture_default_str();
   app.add_option("--data", f.data,
                  "fashion-mnist, csv or synthetic (FedProx Synthetic(alpha, beta))")
       ->capture_default_str();
@@ -216,6 +276,9 @@ void AddRunFlags(CLI::App& app, Flags& f) {
   app.add_option("--plot-out", f.plot_out,
                  "write an SVG plot of accuracy and loss per round to this file");
   app.add_option("--save", f.save, "write the final global model to this .safetensors file");
+  app.add_option("--run-dir", f.run_dir,
+                 "checkpoint after every round into this directory; a checkpoint found there is "
+                 "resumed (the same flags continue the run bit for bit, DP noise aside)");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
 }

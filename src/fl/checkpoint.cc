@@ -31,6 +31,7 @@ constexpr char kFileName[] = "checkpoint.safetensors";
 constexpr char kFormat[] = "fedra-checkpoint-1";
 constexpr std::string_view kGlobalPrefix = "global/";
 constexpr std::string_view kStrategyPrefix = "strategy/";
+constexpr std::string_view kClientsPrefix = "clients/";
 
 // Metadata keys.
 constexpr char kFormatKey[] = "format";
@@ -147,9 +148,13 @@ Parameters PrefixedTensors(const Checkpoint& c) {
   for (const auto& [name, v] : c.strategy.vectors) {
     all.Add(std::string(kStrategyPrefix) + name, {static_cast<int64_t>(v.size())});
   }
+  for (const auto& [name, v] : c.clients) {
+    all.Add(std::string(kClientsPrefix) + name, {static_cast<int64_t>(v.size())});
+  }
   float* out = all.data();
   out = std::copy(c.global.data(), c.global.data() + c.global.size(), out);
   for (const auto& [name, v] : c.strategy.vectors) out = std::copy(v.begin(), v.end(), out);
+  for (const auto& [name, v] : c.clients) out = std::copy(v.begin(), v.end(), out);
   return all;
 }
 
@@ -239,14 +244,16 @@ Status SplitTensors(const Parameters& all, Checkpoint& c) {
     const std::string_view name = t.name;
     if (name.starts_with(kGlobalPrefix)) {
       c.global.Add(std::string(name.substr(kGlobalPrefix.size())), t.shape);
-    } else if (name.starts_with(kStrategyPrefix)) {
-      if (t.shape.size() != 1) {
-        return DataLossError("strategy tensor \"" + t.name + "\" is not 1-D");
-      }
-      c.strategy.vectors[std::string(name.substr(kStrategyPrefix.size()))].assign(
-          all.data() + t.offset, all.data() + t.offset + t.size);
+    } else if (name.starts_with(kStrategyPrefix) || name.starts_with(kClientsPrefix)) {
+      if (t.shape.size() != 1) return DataLossError("tensor \"" + t.name + "\" is not 1-D");
+      const bool strategy = name.starts_with(kStrategyPrefix);
+      auto& vectors = strategy ? c.strategy.vectors : c.clients;
+      const size_t prefix = strategy ? kStrategyPrefix.size() : kClientsPrefix.size();
+      vectors[std::string(name.substr(prefix))].assign(all.data() + t.offset,
+                                                       all.data() + t.offset + t.size);
     } else {
-      return DataLossError("tensor \"" + t.name + "\" is neither global/ nor strategy/");
+      return DataLossError("tensor \"" + t.name +
+                           "\" is neither global/, strategy/ nor clients/");
     }
   }
   if (c.global.num_tensors() == 0) return DataLossError("no global/ tensor (no model)");

@@ -105,6 +105,43 @@ StatusOr<std::unique_ptr<Simulation>> Simulation::Create(const Model& prototype,
   return std::unique_ptr<Simulation>(new Simulation(std::move(impl), std::move(clients)));
 }
 
+std::map<std::string, std::vector<float>> Simulation::ExportClientState() const {
+  std::map<std::string, std::vector<float>> out;
+  for (size_t c = 0; c < impl_->states.size(); ++c) {
+    const Parameters& control = impl_->states[c].control;
+    if (control.size() == 0) continue;
+    out[std::to_string(c) + "/control"].assign(control.data(), control.data() + control.size());
+  }
+  return out;
+}
+
+Status Simulation::ImportClientState(const std::map<std::string, std::vector<float>>& state) {
+  const Parameters& layout = impl_->models.front()->parameters();
+  std::vector<ClientState> states(clients_.size());
+  for (const auto& [name, values] : state) {
+    const size_t slash = name.find('/');
+    const std::string id = name.substr(0, slash);
+    size_t client = clients_.size();
+    if (!id.empty() && id.size() <= 9 && id.find_first_not_of("0123456789") == std::string::npos) {
+      client = std::stoul(id);
+    }
+    if (slash == std::string::npos || name.substr(slash) != "/control" ||
+        client >= clients_.size()) {
+      return InvalidArgumentError("client state '" + name + "' names no client of this " +
+                                  std::to_string(clients_.size()) + "-client simulation");
+    }
+    if (values.size() != layout.size()) {
+      return InvalidArgumentError("client state '" + name + "' has " +
+                                  std::to_string(values.size()) + " values, the model " +
+                                  std::to_string(layout.size()));
+    }
+    states[client].control = Parameters::ZerosLike(layout);
+    std::copy(values.begin(), values.end(), states[client].control.data());
+  }
+  impl_->states = std::move(states);
+  return OkStatus();
+}
+
 std::vector<ClientId> Simulation::AvailableClients() {
   std::vector<ClientId> ids(clients_.size());
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = i;

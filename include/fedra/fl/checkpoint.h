@@ -3,8 +3,9 @@
 // state (server optimizer moments, DP accountant, ...) and the metrics history.
 //
 // On disk it is one safetensors file, `<dir>/checkpoint.safetensors`, readable by any
-// safetensors reader: tensors "global/<name>" (the model, in its order) and "strategy/<name>"
-// (StrategyState vectors as 1-D F32 tensors), and "__metadata__" strings:
+// safetensors reader: tensors "global/<name>" (the model, in its order), "strategy/<name>"
+// (StrategyState vectors as 1-D F32 tensors) and "clients/<name>" (state a simulation keeps
+// per virtual client, e.g. SCAFFOLD's control variates), and "__metadata__" strings:
 //   format        "fedra-checkpoint-1"
 //   round, seed   decimal integers
 //   run_id, fingerprint
@@ -26,6 +27,7 @@
 #define FEDRA_FL_CHECKPOINT_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +46,8 @@ struct Checkpoint {
   std::string fingerprint;            // what must match to resume (see CheckpointFingerprint)
   Parameters global;                  // global model after `round`
   StrategyState strategy;             // Strategy::ExportState()
+  // Simulation::ExportClientState(): per-client state of simulated clients (empty for a server).
+  std::map<std::string, std::vector<float>> clients;
   std::vector<RoundMetrics> history;  // one entry per finished round
 };
 
@@ -58,8 +62,8 @@ Status SaveCheckpoint(const std::string& dir, const Checkpoint& checkpoint);
 
 // std::nullopt if CheckpointPath(dir) does not exist (nor `dir`): a fresh run. DataLoss, saying
 // what is wrong, if the file is corrupt or incomplete (not safetensors, checksum mismatch, a
-// missing or malformed metadata key, no "global/" tensor, a tensor outside "global/" and
-// "strategy/", a strategy tensor that is not 1-D, a bad history record). Other read errors by
+// missing or malformed metadata key, no "global/" tensor, a tensor outside "global/",
+// "strategy/" and "clients/", a strategy or client tensor that is not 1-D, a bad history record). Other read errors by
 // errno. Every message starts with the file's path.
 StatusOr<std::optional<Checkpoint>> LoadCheckpoint(const std::string& dir);
 

@@ -15,7 +15,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "fedra/core/status.h"
@@ -59,6 +61,13 @@ class Simulation final : public ClientPool {
   bool deterministic_order() const override { return true; }
 
   size_t num_clients() const { return clients_.size(); }
+
+  // State the virtual clients keep between rounds (SCAFFOLD's control variates), as 1-D
+  // vectors named "<client>/control", for a checkpoint (Checkpoint::clients).
+  std::map<std::string, std::vector<float>> ExportClientState() const;
+  // Restores ExportClientState(). InvalidArgument (state unchanged) for an unknown name or
+  // client, or a vector whose size is not the model's.
+  Status ImportClientState(const std::map<std::string, std::vector<float>>& state);
 
  private:
   struct Impl;
