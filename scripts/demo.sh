@@ -52,6 +52,7 @@ for i in $(seq 0 $((clients - 1))); do
     --cert "out/tls/client-client-$n.pem" --key "out/tls/client-client-$n.key" \
     --token-file out/tls/tokens.txt --name "client-$n" --model "$model" \
     --num-partitions "$clients" --partition-index "$i" --partition dirichlet --alpha 0.5 \
+    --threads 1 \
     ${client_secure[@]+"${client_secure[@]}"} > "out/logs/client-$n.log" 2>&1 &
   pids+=("$!")
 done

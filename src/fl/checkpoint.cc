@@ -252,8 +252,7 @@ Status SplitTensors(const Parameters& all, Checkpoint& c) {
       vectors[std::string(name.substr(prefix))].assign(all.data() + t.offset,
                                                        all.data() + t.offset + t.size);
     } else {
-      return DataLossError("tensor \"" + t.name +
-                           "\" is neither global/, strategy/ nor clients/");
+      return DataLossError("tensor \"" + t.name + "\" is neither global/, strategy/ nor clients/");
     }
   }
   if (c.global.num_tensors() == 0) return DataLossError("no global/ tensor (no model)");

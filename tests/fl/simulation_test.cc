@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include "fedra/fl/fed_avg.h"
@@ -112,6 +113,24 @@ TEST(SimulationTest, CreateRejectsDataThatDoesNotFitTheModel) {
   auto sim = Simulation::Create(*model, NewSoftmaxCrossEntropy(), Clients(2, "iid", rng), {});
   EXPECT_EQ(sim.status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(Simulation::Create(*model, NewSoftmaxCrossEntropy(), {}, {}).ok());
+}
+
+TEST(SimulationTest, ClientStateRoundTripsAndBadStateIsRefused) {
+  Rng rng(2);
+  auto model = *NewMlp({2}, 4, 1, {4});
+  auto sim = *Simulation::Create(*model, NewSoftmaxCrossEntropy(), Clients(3, "iid", rng), {});
+  EXPECT_TRUE(sim->ExportClientState().empty());  // no SCAFFOLD round yet
+  const size_t n = model->parameters().size();
+  std::map<std::string, std::vector<float>> state{{"2/control", std::vector<float>(n, 0.5f)}};
+  ASSERT_TRUE(sim->ImportClientState(state).ok());
+  EXPECT_EQ(sim->ExportClientState(), state);
+  for (const auto& [name, size] : std::vector<std::pair<std::string, size_t>>{
+           {"3/control", n}, {"x/control", n}, {"1/momentum", n}, {"1", n}, {"1/control", n - 1}}) {
+    const Status s = sim->ImportClientState({{name, std::vector<float>(size, 1.0f)}});
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(s.message().find("'" + name + "'"), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(sim->ExportClientState(), state);  // unchanged by the refused imports
 }
 
 }  // namespace

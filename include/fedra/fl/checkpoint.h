@@ -40,12 +40,12 @@
 namespace fedra {
 
 struct Checkpoint {
-  int round = 0;                      // last finished round (0 = none yet)
-  uint64_t seed = 0;                  // the run's seed (client sampling per round derives from it)
-  std::string run_id;                 // random id of the run, kept across restarts
-  std::string fingerprint;            // what must match to resume (see CheckpointFingerprint)
-  Parameters global;                  // global model after `round`
-  StrategyState strategy;             // Strategy::ExportState()
+  int round = 0;            // last finished round (0 = none yet)
+  uint64_t seed = 0;        // the run's seed (client sampling per round derives from it)
+  std::string run_id;       // random id of the run, kept across restarts
+  std::string fingerprint;  // what must match to resume (see CheckpointFingerprint)
+  Parameters global;        // global model after `round`
+  StrategyState strategy;   // Strategy::ExportState()
   // Simulation::ExportClientState(): per-client state of simulated clients (empty for a server).
   std::map<std::string, std::vector<float>> clients;
   std::vector<RoundMetrics> history;  // one entry per finished round
@@ -63,8 +63,8 @@ Status SaveCheckpoint(const std::string& dir, const Checkpoint& checkpoint);
 // std::nullopt if CheckpointPath(dir) does not exist (nor `dir`): a fresh run. DataLoss, saying
 // what is wrong, if the file is corrupt or incomplete (not safetensors, checksum mismatch, a
 // missing or malformed metadata key, no "global/" tensor, a tensor outside "global/",
-// "strategy/" and "clients/", a strategy or client tensor that is not 1-D, a bad history record). Other read errors by
-// errno. Every message starts with the file's path.
+// "strategy/" and "clients/", a strategy or client tensor that is not 1-D, a bad history record).
+// Other read errors by errno. Every message starts with the file's path.
 StatusOr<std::optional<Checkpoint>> LoadCheckpoint(const std::string& dir);
 
 // "model <model_name>: <tensor>:[d0,d1,...],...; strategy <strategy_name>" — what a resumed
