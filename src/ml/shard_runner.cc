@@ -11,10 +11,16 @@ namespace {
 // between the hand-offs of one training step, short enough not to hold a core when idle.
 constexpr auto kSpinFor = std::chrono::microseconds(2000);
 
-inline void CpuRelax() {
+// Polls briefly with the CPU's pause hint, then yields, so that a spinning thread gives its core
+// to other runnable threads when the machine is oversubscribed (several clients on few cores).
+inline void CpuRelax(int iteration) {
+  if (iteration < 1024) {
 #if defined(__x86_64__)
-  __builtin_ia32_pause();
+    __builtin_ia32_pause();
 #endif
+    return;
+  }
+  std::this_thread::yield();
 }
 
 }  // namespace
@@ -46,7 +52,7 @@ void ShardRunner::Run(size_t n, const std::function<void(size_t)>& fn) {
   }
   wake_.notify_all();
   fn(0);
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) CpuRelax(i);
   job_ = nullptr;
 }
 
@@ -57,7 +63,7 @@ void ShardRunner::HelperLoop(size_t shard) {
     const auto spin_until = std::chrono::steady_clock::now() + kSpinFor;
     uint64_t g = generation_.load(std::memory_order_acquire);
     for (int i = 0; g == seen; ++i) {
-      CpuRelax();
+      CpuRelax(i);
       g = generation_.load(std::memory_order_acquire);
       if (g != seen || (i & 255) != 0 || std::chrono::steady_clock::now() < spin_until) continue;
       std::unique_lock<std::mutex> lock(mu_);

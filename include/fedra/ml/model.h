@@ -52,7 +52,8 @@ class Model {
 
   // Lets each Forward/Backward use up to `threads` threads (1, the default, runs on the
   // caller's thread). InvalidArgument if threads < 1. Models that cannot split their work
-  // ignore it. Results are deterministic for a fixed thread count.
+  // ignore it. Results are deterministic for a fixed thread count. REQUIRES: not between a
+  // Forward and its Backward.
   virtual Status SetThreads(int threads) {
     if (threads < 1) return InvalidArgumentError("a model needs at least one thread");
     return OkStatus();
