@@ -48,11 +48,15 @@ class Conv2D final : public Layer {
     internal::FillUniformFanIn({b_, static_cast<size_t>(oc_)}, ckk_, rng);
   }
 
-  void Forward(const Matrix& x, Matrix* y, bool) override {
+  void Forward(const Matrix& x, Matrix* y, bool training) override {
     y->resize(oc_ * ohw_, x.cols());
-    if (!IsIdentityIm2Col()) cols_.resize(static_cast<size_t>(x.cols() * ckk_ * ohw_));
+    // Training keeps every example's col for the backward pass; evaluation (large batches, no
+    // backward) reuses one example's.
+    cached_batch_ = training ? x.cols() : 0;
+    const Eigen::Index kept = training ? x.cols() : 1;
+    if (!IsIdentityIm2Col()) cols_.resize(static_cast<size_t>(kept * ckk_ * ohw_));
     for (Eigen::Index b = 0; b < x.cols(); ++b) {
-      const float* col = Im2Col(x.col(b).data(), b);
+      const float* col = Im2Col(x.col(b).data(), training ? b : 0);
       float* yb = y->col(b).data();
       Gemm(false, false, oc_, ohw_, ckk_, 1.0f, wt_, ckk_, col, ohw_, 0.0f, yb, ohw_);
       internal::AddRowBias(yb, b_, oc_, ohw_, /*relu=*/false);
@@ -66,10 +70,14 @@ class Conv2D final : public Layer {
       std::fill(db_, db_ + oc_, 0.0f);
     }
     if (dx != nullptr) dx->resize(c_ * h_ * w_, batch);
+    if (cached_batch_ != batch && !IsIdentityIm2Col()) {
+      cols_.resize(static_cast<size_t>(ckk_ * ohw_));
+    }
     for (Eigen::Index b = 0; b < batch; ++b) {
       const float* dyb = dy.col(b).data();
       const float first = b == 0 ? 0.0f : 1.0f;  // overwrite with the first example, then add
-      const float* col = IsIdentityIm2Col() ? x.col(b).data() : cols_.data() + b * ckk_ * ohw_;
+      // The col kept by a training Forward of this batch, or rebuilt.
+      const float* col = cached_batch_ == batch ? ColOf(x, b) : Im2Col(x.col(b).data(), 0);
       Gemm(false, true, oc_, ckk_, ohw_, 1.0f, dyb, ohw_, col, ohw_, first, dwt_, ckk_);
       internal::RowSums(dyb, oc_, ohw_, db_, /*accumulate=*/b > 0);
       if (dx == nullptr) continue;
@@ -89,11 +97,16 @@ class Conv2D final : public Layer {
 
   internal::ConvGeometry Geometry() const { return {c_, h_, w_, k_, s_, p_, oh_, ow_}; }
 
-  // Fills example b's im2col matrix in cols_ (or returns the example itself for a 1x1
-  // kernel). REQUIRES: cols_ sized for the batch.
-  const float* Im2Col(const float* x, Eigen::Index b) {
+  // Example b's col kept in cols_ (or the example itself for a 1x1 kernel).
+  const float* ColOf(const Matrix& x, Eigen::Index b) const {
+    return IsIdentityIm2Col() ? x.col(b).data() : cols_.data() + b * ckk_ * ohw_;
+  }
+
+  // Fills slot `slot` of cols_ from one example (or returns the example itself for a 1x1
+  // kernel). REQUIRES: cols_ has room for the slot.
+  const float* Im2Col(const float* x, Eigen::Index slot) {
     if (IsIdentityIm2Col()) return x;
-    float* col = cols_.data() + b * ckk_ * ohw_;
+    float* col = cols_.data() + slot * ckk_ * ohw_;
     internal::Im2Col(Geometry(), x, col);
     return col;
   }
@@ -102,8 +115,9 @@ class Conv2D final : public Layer {
 
   int64_t c_, h_, w_, oc_, k_, s_, p_, oh_, ow_, ckk_, ohw_;
   float *wt_ = nullptr, *b_ = nullptr, *dwt_ = nullptr, *db_ = nullptr;
-  std::vector<float> cols_;  // the batch's im2col matrices, kept for the backward pass
-  std::vector<float> dcol_;  // one example's im2col gradient
+  std::vector<float> cols_;        // the batch's im2col matrices, kept for the backward pass
+  Eigen::Index cached_batch_ = 0;  // batch whose cols_ a training Forward kept (0: none)
+  std::vector<float> dcol_;        // one example's im2col gradient
 };
 
 }  // namespace

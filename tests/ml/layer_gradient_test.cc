@@ -84,6 +84,25 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{3, 4, 5}, {.out_channels = 2, .kernel = 1, .stride = 1, .padding = 0}},
         ConvCase{{1, 3, 3}, {.out_channels = 2, .kernel = 2, .stride = 1, .padding = 3}}));
 
+TEST(Conv2DTest, BackwardAfterAnEvaluationForwardRebuildsItsInputs) {
+  // A training Forward keeps the batch's im2col matrices; an evaluation Forward does not, so
+  // a Backward after it must rebuild them and give the same gradients.
+  Rng rng(9);
+  const Shape in{2, 6, 5};
+  auto bound = BindLayer(*NewConv2D(in, {.out_channels = 3, .kernel = 3, .padding = 1}), rng);
+  const Matrix x = RandomInput(NumElements(in), 3, rng);
+  Matrix y, dx_train, dx_eval;
+  bound.layer->Forward(x, &y, /*training=*/true);
+  const Matrix dy = RandomInput(y.rows(), y.cols(), rng);
+  bound.layer->Backward(x, y, dy, &dx_train);
+  const std::vector<std::vector<float>> grads_train = bound.grads;
+  bound.layer->Forward(x.leftCols(1), &y, /*training=*/true);  // another batch in the cache
+  bound.layer->Forward(x, &y, /*training=*/false);
+  bound.layer->Backward(x, y, dy, &dx_eval);
+  EXPECT_EQ(dx_eval, dx_train);
+  EXPECT_EQ(bound.grads, grads_train);
+}
+
 TEST(Conv2DTest, ForwardMatchesDirectConvolution) {
   Rng rng(5);
   const Shape in{2, 5, 6};
