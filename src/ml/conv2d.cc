@@ -59,7 +59,7 @@ class Conv2D final : public Layer {
       const float* col = Im2Col(x.col(b).data(), training ? b : 0);
       float* yb = y->col(b).data();
       Gemm(false, false, oc_, ohw_, ckk_, 1.0f, wt_, ckk_, col, ohw_, 0.0f, yb, ohw_);
-      internal::AddRowBias(yb, b_, oc_, ohw_, /*relu=*/false);
+      internal::AddRowBias(yb, b_, oc_, ohw_);
     }
   }
 

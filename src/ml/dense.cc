@@ -33,7 +33,7 @@ class Dense final : public Layer {
     y->resize(out_, batch);
     internal::Gemm(false, true, batch, out_, in_, 1.0f, x.data(), in_, w_, in_, 0.0f, y->data(),
                    out_);
-    internal::AddColBias(y->data(), b_, out_, batch, /*relu=*/false);
+    internal::AddColBias(y->data(), b_, out_, batch);
   }
 
   void Backward(const Matrix& x, const Matrix& /*y*/, const Matrix& dy, Matrix* dx) override {

@@ -54,31 +54,21 @@ std::string KernelInfo() {
 }
 
 FEDRA_MULTIVERSION
-void AddRowBias(float* y, const float* bias, int64_t rows, int64_t cols, bool relu) {
+void AddRowBias(float* y, const float* bias, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = y + r * cols;
     const float b = bias[r];
-    if (relu) {
 #pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) row[j] = std::max(row[j] + b, 0.0f);
-    } else {
-#pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) row[j] += b;
-    }
+    for (int64_t j = 0; j < cols; ++j) row[j] += b;
   }
 }
 
 FEDRA_MULTIVERSION
-void AddColBias(float* y, const float* bias, int64_t rows, int64_t cols, bool relu) {
+void AddColBias(float* y, const float* bias, int64_t rows, int64_t cols) {
   for (int64_t j = 0; j < cols; ++j) {
     float* col = y + j * rows;
-    if (relu) {
 #pragma omp simd
-      for (int64_t r = 0; r < rows; ++r) col[r] = std::max(col[r] + bias[r], 0.0f);
-    } else {
-#pragma omp simd
-      for (int64_t r = 0; r < rows; ++r) col[r] += bias[r];
-    }
+    for (int64_t r = 0; r < rows; ++r) col[r] += bias[r];
   }
 }
 

@@ -24,11 +24,10 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 // "avx2": what actually runs on this machine.
 std::string KernelInfo();
 
-// y[r * cols + j] += bias[r] for every row r (a row per channel / output unit), then ReLU
-// when `relu`.
-void AddRowBias(float* y, const float* bias, int64_t rows, int64_t cols, bool relu);
+// y[r * cols + j] += bias[r] for every row r (a row per channel / output unit).
+void AddRowBias(float* y, const float* bias, int64_t rows, int64_t cols);
 // y[j * rows + r] += bias[r]: a column-major (rows x cols) matrix, one column per example.
-void AddColBias(float* y, const float* bias, int64_t rows, int64_t cols, bool relu);
+void AddColBias(float* y, const float* bias, int64_t rows, int64_t cols);
 // sums[r] (+)= sum over j of x[r * cols + j]; accumulates when `accumulate`.
 void RowSums(const float* x, int64_t rows, int64_t cols, float* sums, bool accumulate);
 // sums[r] = sum over columns of the column-major (rows x cols) x.
