@@ -9,11 +9,11 @@ namespace fedra {
 void UpdateAccumulator::Add(const std::string& name, float weight, const Parameters& x) {
   auto it = sums_.find(name);
   if (it == sums_.end()) it = sums_.emplace(name, Parameters::ZerosLike(x)).first;
-  FEDRA_CHECK(it->second.SameLayout(x));
   if (!staging_) {
-    it->second.Axpy(weight, x);
+    it->second.Axpy(weight, x);  // checks the layout
     return;
   }
+  FEDRA_CHECK(it->second.SameLayout(x));
   // The staged value starts from the sum, or from itself when this fold already added to it.
   Parameters& spare = staged_[name];
   if (!spare.SameLayout(it->second)) spare = Parameters::ZerosLike(it->second);

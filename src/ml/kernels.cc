@@ -127,68 +127,72 @@ inline void ValidColumns(const ConvGeometry& g, int64_t kj, int64_t* begin, int6
 
 }  // namespace
 
-FEDRA_MULTIVERSION
-void Im2Col(const ConvGeometry& geometry, const float* x, float* col) {
-  const ConvGeometry g = geometry;  // a local copy the compiler keeps in registers
-  float* dst = col;
+namespace {
+
+// Walks the rows of col in order (channel, kernel row, kernel column, output row) and calls
+// f(row, shift, begin, end): `row` is the offset of the input row that col row reads, or -1
+// when it falls in the padding; output column oj taps input column oj * s + shift, which lies
+// inside the row for oj in [begin, end) when s == 1.
+template <typename F>
+inline void ForEachColRow(const ConvGeometry& g, F&& f) {
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t ki = 0; ki < g.k; ++ki) {
       for (int64_t kj = 0; kj < g.k; ++kj) {
         int64_t begin, end;
         ValidColumns(g, kj, &begin, &end);
-        for (int64_t oi = 0; oi < g.oh; ++oi, dst += g.ow) {
+        for (int64_t oi = 0; oi < g.oh; ++oi) {
           const int64_t ii = oi * g.s - g.p + ki;
-          if (ii < 0 || ii >= g.h) {
-            std::fill(dst, dst + g.ow, 0.0f);
-            continue;
-          }
-          // x[base + oj * s] is the tap of output column oj when it lies inside the row.
-          const float* src = x + (c * g.h + ii) * g.w;
-          const int64_t shift = kj - g.p;  // base = row start + shift
-          if (g.s == 1) {
-            for (int64_t oj = 0; oj < begin; ++oj) dst[oj] = 0.0f;
-#pragma omp simd
-            for (int64_t oj = begin; oj < end; ++oj) dst[oj] = src[oj + shift];
-            for (int64_t oj = end; oj < g.ow; ++oj) dst[oj] = 0.0f;
-            continue;
-          }
-          for (int64_t oj = 0; oj < g.ow; ++oj) {
-            const int64_t ij = oj * g.s + shift;
-            dst[oj] = ij >= 0 && ij < g.w ? src[ij] : 0.0f;
-          }
+          f(ii < 0 || ii >= g.h ? -1 : (c * g.h + ii) * g.w, kj - g.p, begin, end);
         }
       }
     }
   }
 }
 
+}  // namespace
+
+FEDRA_MULTIVERSION
+void Im2Col(const ConvGeometry& geometry, const float* x, float* col) {
+  const ConvGeometry g = geometry;  // a local copy the compiler keeps in registers
+  float* dst = col;
+  ForEachColRow(g, [&](int64_t row, int64_t shift, int64_t begin, int64_t end) {
+    if (row < 0) {
+      std::fill(dst, dst + g.ow, 0.0f);
+    } else if (g.s == 1) {
+      const int64_t base = row + shift;  // may be negative: index, never a pointer, with it
+      for (int64_t oj = 0; oj < begin; ++oj) dst[oj] = 0.0f;
+#pragma omp simd
+      for (int64_t oj = begin; oj < end; ++oj) dst[oj] = x[base + oj];
+      for (int64_t oj = end; oj < g.ow; ++oj) dst[oj] = 0.0f;
+    } else {
+      for (int64_t oj = 0; oj < g.ow; ++oj) {
+        const int64_t ij = oj * g.s + shift;
+        dst[oj] = ij >= 0 && ij < g.w ? x[row + ij] : 0.0f;
+      }
+    }
+    dst += g.ow;
+  });
+}
+
 FEDRA_MULTIVERSION
 void Col2Im(const ConvGeometry& geometry, const float* dcol, float* dx) {
   const ConvGeometry g = geometry;
   std::fill(dx, dx + g.c * g.h * g.w, 0.0f);
-  for (int64_t c = 0; c < g.c; ++c) {
-    for (int64_t ki = 0; ki < g.k; ++ki) {
-      for (int64_t kj = 0; kj < g.k; ++kj) {
-        int64_t begin, end;
-        ValidColumns(g, kj, &begin, &end);
-        for (int64_t oi = 0; oi < g.oh; ++oi, dcol += g.ow) {
-          const int64_t ii = oi * g.s - g.p + ki;
-          if (ii < 0 || ii >= g.h) continue;
-          float* dst = dx + (c * g.h + ii) * g.w;
-          const int64_t shift = kj - g.p;
-          if (g.s == 1) {
+  ForEachColRow(g, [&](int64_t row, int64_t shift, int64_t begin, int64_t end) {
+    if (row < 0) {
+      // padding: nothing to add
+    } else if (g.s == 1) {
+      const int64_t base = row + shift;
 #pragma omp simd
-            for (int64_t oj = begin; oj < end; ++oj) dst[oj + shift] += dcol[oj];
-            continue;
-          }
-          for (int64_t oj = 0; oj < g.ow; ++oj) {
-            const int64_t ij = oj * g.s + shift;
-            if (ij >= 0 && ij < g.w) dst[ij] += dcol[oj];
-          }
-        }
+      for (int64_t oj = begin; oj < end; ++oj) dx[base + oj] += dcol[oj];
+    } else {
+      for (int64_t oj = 0; oj < g.ow; ++oj) {
+        const int64_t ij = oj * g.s + shift;
+        if (ij >= 0 && ij < g.w) dx[row + ij] += dcol[oj];
       }
     }
-  }
+    dcol += g.ow;
+  });
 }
 
 namespace {
