@@ -3,6 +3,8 @@
 # (release build), installs fedra and builds an outside project against it with
 # find_package(fedra), then builds and runs the tests again under ASan + UBSan.
 # FEDRA_SKIP_SANITIZE=1 skips the last step (for a quick local run).
+# Every build option is passed each time (scripts/demo.sh configures the same build/release
+# without tests), and a pass that runs no test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -12,8 +14,21 @@ echo "== clang-format" >&2
 git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror
 
 echo "== release build and tests" >&2
-scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release
-ctest --test-dir build/release --output-on-failure -j "$jobs"
+# run_ctest DIR: every test of DIR; fails when a test fails or none is registered.
+run_ctest() {
+  local dir=$1 count
+  count=$(ctest --test-dir "$dir" -N | sed -n 's/^Total Tests: //p')
+  if [[ -z $count || $count -eq 0 ]]; then
+    echo "no test is registered in $dir: the test build is misconfigured" >&2
+    return 1
+  fi
+  echo "== running $count tests in $dir" >&2
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$jobs"
+}
+
+scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release -DFEDRA_BUILD_TESTS=ON \
+  -DFEDRA_BUILD_BENCH=ON -DFEDRA_BUILD_APPS=ON -DFEDRA_BUILD_EXAMPLES=ON -DFEDRA_SANITIZE=OFF
+run_ctest build/release
 
 echo "== install and find_package(fedra) from an outside project" >&2
 rm -rf build/stage build/consumer
@@ -26,8 +41,7 @@ GRPC_VERBOSITY=NONE build/consumer/fedra_embedded_federation
 if [[ ${FEDRA_SKIP_SANITIZE:-0} != 1 ]]; then
   echo "== ASan + UBSan build and tests" >&2
   scripts/build.sh build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDRA_SANITIZE=ON \
-    -DFEDRA_BUILD_BENCH=OFF -DFEDRA_BUILD_APPS=OFF -DFEDRA_BUILD_EXAMPLES=OFF
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build/asan --output-on-failure -j "$jobs"
+    -DFEDRA_BUILD_TESTS=ON -DFEDRA_BUILD_BENCH=OFF -DFEDRA_BUILD_APPS=OFF -DFEDRA_BUILD_EXAMPLES=OFF
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build/asan
 fi
 echo "== all tests passed" >&2
