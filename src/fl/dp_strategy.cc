@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -185,14 +186,26 @@ StrategyState DpWrapper::ExportState() const {
   StrategyState s = inner_->ExportState();
   s.scalars["dp.rounds"] = static_cast<double>(rounds_);
   s.scalars["dp.clip_norm"] = clip_norm();
-  for (size_t i = 0; i < accountant_.rdp().size(); ++i)
+  for (size_t i = 0; i < accountant_.rdp().size(); ++i) {
     s.scalars["dp.rdp." + std::to_string(i)] = accountant_.rdp()[i];
+    s.scalars["dp.order." + std::to_string(i)] = accountant_.orders()[i];
+  }
   return s;
+}
+
+// Parses "<prefix><index>" into index. False for any other key.
+bool IndexedKey(const std::string& key, std::string_view prefix, size_t& index) {
+  if (!key.starts_with(prefix)) return false;
+  const char* begin = key.data() + prefix.size();
+  const auto [end, ec] = std::from_chars(begin, key.data() + key.size(), index);
+  return ec == std::errc() && end == key.data() + key.size() && begin != end;
 }
 
 Status DpWrapper::ImportState(const StrategyState& state) {
   StrategyState inner = state;
-  std::vector<double> rdp(accountant_.orders().size(), -1.0);
+  // A run resumes with the orders it started with: the accumulated RDP is only valid at them.
+  constexpr size_t kMaxOrders = 4096;
+  std::map<size_t, double> rdp_at, order_at;
   double rounds = -1, clip = -1;
   for (auto it = inner.scalars.begin(); it != inner.scalars.end();) {
     const std::string& key = it->first;
@@ -200,21 +213,47 @@ Status DpWrapper::ImportState(const StrategyState& state) {
       ++it;
       continue;
     }
-    if (key == "dp.rounds") rounds = it->second;
-    if (key == "dp.clip_norm") clip = it->second;
-    if (key.starts_with("dp.rdp.")) {
-      size_t i = 0;
-      const char* begin = key.data() + 7;
-      const auto [end, ec] = std::from_chars(begin, key.data() + key.size(), i);
-      if (ec != std::errc() || end != key.data() + key.size() || i >= rdp.size())
-        return InvalidArgumentError("DP state: unknown RDP entry '" + key + "'");
-      rdp[i] = it->second;
+    size_t i = 0;
+    if (key == "dp.rounds") {
+      rounds = it->second;
+    } else if (key == "dp.clip_norm") {
+      clip = it->second;
+    } else if (IndexedKey(key, "dp.rdp.", i) && i < kMaxOrders) {
+      rdp_at[i] = it->second;
+    } else if (IndexedKey(key, "dp.order.", i) && i < kMaxOrders) {
+      order_at[i] = it->second;
+    } else if (key.starts_with("dp.rdp.") || key.starts_with("dp.order.")) {
+      return InvalidArgumentError("DP state: unknown accountant entry '" + key + "'");
     }
     it = inner.scalars.erase(it);
   }
   if (rounds < 0 || !(clip > 0))
     return InvalidArgumentError("DP state needs dp.rounds >= 0 and dp.clip_norm > 0");
-  FEDRA_RETURN_IF_ERROR(accountant_.SetRdp(std::move(rdp)).WithContext("DP state"));
+  std::vector<double> rdp, orders;
+  for (const auto& [i, r] : rdp_at) {
+    if (i != rdp.size())
+      return InvalidArgumentError("DP state: RDP entry " + std::to_string(rdp.size()) +
+                                  " is missing");
+    rdp.push_back(r);
+  }
+  if (order_at.empty() && rdp.size() == dp::LegacyRdpOrders().size()) {
+    orders = dp::LegacyRdpOrders();  // written before the orders were stored
+  } else {
+    for (const auto& [i, a] : order_at) {
+      if (i != orders.size())
+        return InvalidArgumentError("DP state: RDP order " + std::to_string(orders.size()) +
+                                    " is missing");
+      orders.push_back(a);
+    }
+  }
+  if (orders.size() != rdp.size()) {
+    return InvalidArgumentError("DP state holds " + std::to_string(rdp.size()) +
+                                " RDP values for " + std::to_string(orders.size()) + " orders");
+  }
+  FEDRA_RETURN_IF_ERROR(dp::SampledGaussianRdp(1.0, 1.0, orders).status().WithContext("DP state"));
+  dp::RdpAccountant restored(std::move(orders));
+  FEDRA_RETURN_IF_ERROR(restored.SetRdp(std::move(rdp)).WithContext("DP state"));
+  accountant_ = std::move(restored);
   FEDRA_RETURN_IF_ERROR(inner_->ImportState(inner));
   rounds_ = static_cast<int64_t>(rounds);
   if (adaptive_) FEDRA_RETURN_IF_ERROR(adaptive_->set_clip_norm(clip));

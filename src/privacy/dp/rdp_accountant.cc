@@ -99,6 +99,17 @@ Status ValidateDelta(double delta) {
 }
 
 const std::vector<double>& DefaultRdpOrders() {
+  static const std::vector<double> orders = [] {
+    std::vector<double> o;
+    for (int i = 1; i < 100; ++i) o.push_back(1 + i / 10.0);
+    for (int a = 11; a < 64; ++a) o.push_back(a);
+    for (double a : {128, 256, 512, 1024}) o.push_back(a);
+    return o;
+  }();
+  return orders;
+}
+
+const std::vector<double>& LegacyRdpOrders() {
   static const std::vector<double> orders = {2,  3,  4,  5,  6,  7,  8,  9,   10,  12,  14,
                                              16, 20, 24, 28, 32, 48, 64, 128, 256, 512, 1024};
   return orders;

@@ -1,5 +1,5 @@
 // The RDP accountant against hand-checkable cases, a published value and reference values
-// computed with scipy from the dp_accounting formulas (see docs/privacy-dp.md).
+// from numerical integration (tests/privacy/dp/rdp_reference.py; see docs/privacy-dp.md).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -56,29 +56,57 @@ TEST(RdpAccountantTest, ReproducesTheTfPrivacyMnistTutorialValue) {
   EXPECT_LT(*RdpEpsilon(s, 1e-5, RdpConversion::kImproved, orders), classic);
 }
 
-// Reference values: the dp_accounting formulas (default orders, improved conversion)
-// evaluated in double precision with scipy; agreement to 1e-6 relative.
-TEST(RdpAccountantTest, AgreesWithDpAccountingFormulas) {
+TEST(RdpAccountantTest, DefaultOrdersAreDpAccountings) {
+  const auto& o = DefaultRdpOrders();
+  ASSERT_EQ(o.size(), 99u + 53u + 4u);
+  EXPECT_DOUBLE_EQ(o.front(), 1.1);
+  EXPECT_DOUBLE_EQ(o[98], 10.9);
+  EXPECT_EQ(o[99], 11.0);
+  EXPECT_EQ(o[151], 63.0);
+  EXPECT_EQ(o[152], 128.0);
+  EXPECT_EQ(o.back(), 1024.0);
+  EXPECT_EQ(LegacyRdpOrders().size(), 22u);
+}
+
+// RDP of one step, against A_alpha integrated numerically in 30-digit arithmetic
+// (tests/privacy/dp/rdp_reference.py, mpmath; not fedra's series): integer and fractional
+// orders, small and large q, z and alpha.
+TEST(RdpAccountantTest, OneStepMatchesNumericalIntegrationAtIntegerAndFractionalOrders) {
+  struct Case {
+    double q, z, alpha, rdp;
+  };
+  const Case cases[] = {
+      {0.01, 1.0, 1.5, 0.00012725374332744984}, {0.01, 1.0, 2, 0.00017181342207454794},
+      {0.05, 1.1, 3.7, 0.0069195387668247903},  {0.1, 0.8, 11, 6.0609080187537559},
+      {0.5, 2.0, 1.1, 0.035627629850551773},    {0.001, 0.5, 32, 56.869413905566826},
+      {0.01, 0.5, 2.3, 0.0092536744449426045},  {0.2, 3.0, 128, 5.4890034590452905},
+  };
+  for (const Case& c : cases) {
+    const auto rdp = *SampledGaussianRdp(c.q, c.z, std::vector<double>{c.alpha});
+    // The fractional series stops at terms below e^-30 (as dp_accounting): ~1e-13 absolute.
+    EXPECT_NEAR(rdp[0], c.rdp, 1e-9 * c.rdp + 1e-12)
+        << "q " << c.q << " z " << c.z << " a " << c.alpha;
+  }
+}
+
+// Epsilon at delta 1e-5 with the default orders and the improved conversion, against the
+// same formulas over numerically integrated RDP (rdp_reference.py). The first case is the
+// one where fedra's former sparse orders said 10.66 instead of dp_accounting's 8.03.
+TEST(RdpAccountantTest, AgreesWithDpAccountingOnItsDefaultOrders) {
   struct Case {
     double z, q;
     int64_t steps;
-    double eps_default, eps_tf_orders;
+    double epsilon;
   };
   const Case cases[] = {
-      {1.12, 256.0 / 60000, 14063, 2.5215588618063265, 2.518686479108717},
-      {1.0, 0.01, 1000, 2.107753075451565, 2.1013652716430564},
-      {0.8, 0.1, 100, 13.828010209476966, 12.358541266986},
-      {2.0, 0.1, 500, 6.089503111076532, 6.034322441891099},
-      {1.1, 0.05, 2000, 15.270306988461574, 14.869737966714924},
-      {4.0, 1.0, 10, 3.6278518728252274, 3.617099772983339},
+      {0.5, 0.01, 100, 8.0307253528034314},  {1.12, 256.0 / 60000, 14063, 2.518686479093477},
+      {1.0, 0.01, 1000, 2.1013652716483952}, {0.8, 0.1, 100, 12.35854126697869},
+      {2.0, 0.1, 500, 6.0343224418829397},   {1.1, 0.05, 2000, 14.86973796660962},
+      {4.0, 1.0, 10, 3.6170997729833395},    {0.7, 0.001, 10000, 2.0246729037364419},
   };
-  const auto tf = TfPrivacyRdpOrders();
   for (const Case& c : cases) {
     const SampledGaussian s{.noise_multiplier = c.z, .sampling_rate = c.q, .steps = c.steps};
-    EXPECT_NEAR(*RdpEpsilon(s, 1e-5), c.eps_default, 1e-6 * c.eps_default) << c.z << " " << c.q;
-    EXPECT_NEAR(*RdpEpsilon(s, 1e-5, RdpConversion::kImproved, tf), c.eps_tf_orders,
-                1e-6 * c.eps_tf_orders)
-        << c.z << " " << c.q;
+    EXPECT_NEAR(*RdpEpsilon(s, 1e-5), c.epsilon, 1e-9 * c.epsilon) << c.z << " " << c.q;
   }
 }
 

@@ -209,6 +209,43 @@ TEST(DpStrategyTest, ResumedStrategyKeepsCountingFromTheCheckpoint) {
   EXPECT_FALSE(MakeDp(o, 0.5)->ImportState(bad).ok());
 }
 
+// A checkpoint written before the orders were stored (22 RDP values at fedra 0.1's orders)
+// resumes at those orders: its accumulated RDP is valid only there.
+TEST(DpStrategyTest, ALegacyCheckpointResumesAtItsOwnOrders) {
+  const DpOptions o{.mode = DpMode::kCentral, .noise_multiplier = 1.1, .seed = 8};
+  const auto& legacy = dp::LegacyRdpOrders();
+  const auto step = *dp::SampledGaussianRdp(0.5, 1.1, legacy);
+  StrategyState state = MakeDp(o, 0.5)->ExportState();
+  for (auto it = state.scalars.begin(); it != state.scalars.end();) {
+    it = it->first.starts_with("dp.rdp.") || it->first.starts_with("dp.order.")
+             ? state.scalars.erase(it)
+             : std::next(it);
+  }
+  for (size_t i = 0; i < legacy.size(); ++i)
+    state.scalars["dp.rdp." + std::to_string(i)] = 3 * step[i];
+  state.scalars["dp.rounds"] = 3;
+  auto resumed = MakeDp(o, 0.5);
+  ASSERT_TRUE(resumed->ImportState(state).ok());
+  dp::RdpAccountant expected(legacy);
+  ASSERT_TRUE(expected.Compose(0.5, 1.1, 3).ok());
+  EXPECT_DOUBLE_EQ(resumed->epsilon_spent(), *expected.Epsilon(1e-5));
+  // Its next export carries the orders, so it round-trips.
+  const StrategyState again = resumed->ExportState();
+  EXPECT_EQ(again.scalars.at("dp.order.21"), 1024.0);
+  auto twice = MakeDp(o, 0.5);
+  ASSERT_TRUE(twice->ImportState(again).ok());
+  EXPECT_DOUBLE_EQ(twice->epsilon_spent(), resumed->epsilon_spent());
+  // Values without orders (other than the legacy count), or a gap, are refused.
+  state.scalars.erase("dp.rdp.21");
+  EXPECT_FALSE(MakeDp(o, 0.5)->ImportState(state).ok());
+  StrategyState gap = again;
+  gap.scalars.erase("dp.order.5");
+  EXPECT_FALSE(MakeDp(o, 0.5)->ImportState(gap).ok());
+  gap = again;
+  gap.scalars["dp.order.3"] = 0.5;  // not an order > 1
+  EXPECT_FALSE(MakeDp(o, 0.5)->ImportState(gap).ok());
+}
+
 TEST(DpStrategyTest, AdaptiveClipNormFollowsTheUnclippedNorms) {
   auto dp = MakeDp({.mode = DpMode::kCentral,
                     .clip_norm = 0.1,
