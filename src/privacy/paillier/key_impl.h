@@ -66,8 +66,14 @@ void EncryptCrtBn(const SecretKeyImpl& key, const BIGNUM* m, BIGNUM* c, BN_CTX* 
 // it with the public formula). REQUIRES: m < n, 0 <= alpha < 2^alpha_bits.
 void DjnCrtBn(const SecretKeyImpl& key, const BIGNUM* m, const BIGNUM* alpha, BIGNUM* c,
               BN_CTX* ctx);
-// m = D(c). REQUIRES: 0 < c < n^2.
+// m = D(c), blinded by a fresh random plaintext. REQUIRES: 0 < c < n^2, gcd(c, n) = 1.
 void DecryptBn(const SecretKeyImpl& key, const BIGNUM* c, BIGNUM* m, BN_CTX* ctx);
+// DataLoss unless gcd(c, n) = 1: c = n, c = p or a multiple of p or q is no ciphertext, and
+// decrypting it would give garbage (and would use the secret on a value outside the group).
+Status CheckDecryptable(const PublicKeyImpl& pub, const BIGNUM* c, BN_CTX* ctx);
+
+// InvalidArgument if n is even, has a factor below 2^14 or is prime.
+Status CheckModulusIsComposite(const BIGNUM* n, BN_CTX* ctx);
 
 // Ciphertext <-> BIGNUM with validation (DataLoss naming what was wrong).
 StatusOr<Bn> CiphertextToBn(const PublicKeyImpl& key, const Ciphertext& c);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <openssl/crypto.h>
@@ -115,12 +116,12 @@ BigBytes Bytes(const BIGNUM* b) {
   return internal::ToBytes(b, static_cast<size_t>(BN_num_bytes(b)));
 }
 
-// Writes `bytes` to `path` via a temporary file created with mode 0600 and renamed over it.
+// Writes `bytes` to `path` via a new temporary file (mkstemp: O_EXCL, mode 0600, a random name,
+// so a file someone else created in advance is never written into) renamed over it.
 Status WritePrivateFile(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return fedra::internal::ErrnoError(path + ": cannot create " + tmp, errno);
-  // An existing temporary file keeps its old mode under O_TRUNC; force 0600.
   Status st =
       ::fchmod(fd, 0600) == 0 ? OkStatus() : fedra::internal::ErrnoError(path + ": fchmod", errno);
   std::string_view rest = bytes;
@@ -237,17 +238,47 @@ Status WriteSecretKeyFile(const std::string& path, const SecretKey& key) {
 }
 
 StatusOr<SecretKey> ReadSecretKeyFile(const std::string& path, const PublicKeyOptions& options) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return fedra::internal::ErrnoError(path, errno);
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return FailedPreconditionError(path +
-                                   ": refusing to read a Paillier secret key that group or "
-                                   "others may access (mode " +
-                                   mode + "); run: chmod 600 " + path);
+  // Checked on the open descriptor, so the file read is the file checked.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fedra::internal::ErrnoError(path, errno);
+  std::string text;
+  Status read_status = [&]() -> Status {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return fedra::internal::ErrnoError(path, errno);
+    if (!S_ISREG(st.st_mode)) return FailedPreconditionError(path + ": not a regular file");
+    if (st.st_uid != ::geteuid()) {
+      return FailedPreconditionError(
+          path + ": refusing to read a Paillier secret key owned by uid " +
+          std::to_string(st.st_uid) + ", not by this user (uid " + std::to_string(::geteuid()) +
+          "): whoever owns it can read or replace it");
+    }
+    if ((st.st_mode & 077) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      return FailedPreconditionError(path +
+                                     ": refusing to read a Paillier secret key that group or "
+                                     "others may access (mode " +
+                                     mode + "); run: chmod 600 " + path);
+    }
+    constexpr size_t kMaxKeyFile = 1 << 20;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fedra::internal::ErrnoError(path + ": read failed", errno);
+      if (n == 0) break;
+      text.append(buf, static_cast<size_t>(n));
+      if (text.size() > kMaxKeyFile)
+        return DataLossError(path + ": larger than 1 MiB, not a Paillier secret key");
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return OkStatus();
+  }();
+  ::close(fd);
+  if (!read_status.ok()) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return read_status;
   }
-  FEDRA_ASSIGN_OR_RETURN(std::string text, fedra::internal::ReadFile(path));
   StatusOr<SecretKey> key = SecretKeyFromJwk(text, options);
   OPENSSL_cleanse(text.data(), text.size());
   if (!key.ok()) return key.status().WithContext(path);

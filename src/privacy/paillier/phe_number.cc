@@ -1,5 +1,6 @@
 #include "fedra/privacy/paillier/phe_number.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -24,18 +25,38 @@ Bn MaxInt(const BIGNUM* n, BN_CTX* ctx) {
   return m;
 }
 
-// |x| as a double (rounded toward zero beyond 64 significant bits).
-double ToDouble(const BIGNUM* x) {
+// The low 64 bits of x.
+uint64_t Low64(const BIGNUM* x) {
+  uint64_t v = 0;
+  const BigBytes b = internal::ToBytes(x, static_cast<size_t>(std::max(BN_num_bytes(x), 8)));
+  for (size_t i = b.size() - 8; i < b.size(); ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+// x * 2^e2 for x >= 0, rounded once to the nearest double (ties to even), subnormals included.
+// OutOfRange if it exceeds the largest double.
+StatusOr<double> ScaleToDouble(const BIGNUM* x, int e2) {
   const int bits = BN_num_bits(x);
-  if (bits <= 64) {
-    uint64_t v = 0;
-    const BigBytes b = internal::ToBytes(x, 8);
-    for (uint8_t byte : b) v = (v << 8) | byte;
-    return static_cast<double>(v);
+  // Drop the low bits that cannot be kept: all but 53, and those below 2^-1074.
+  const int drop = std::max(bits - 53, -1074 - e2);
+  double result = 0;
+  if (drop <= 0) {
+    result = std::ldexp(static_cast<double>(Low64(x)), e2);  // exact: at most 53 bits
+  } else {
+    Bn top = internal::NewBn();
+    FEDRA_CHECK(BN_rshift(top.get(), x, drop) == 1);
+    uint64_t kept = drop < bits ? Low64(top.get()) : 0;
+    const bool half = BN_is_bit_set(x, drop - 1) == 1;
+    bool below_half = false;  // any bit under the half bit
+    for (int i = 0; i < drop - 1 && !below_half; ++i) below_half = BN_is_bit_set(x, i) == 1;
+    if (half && (below_half || (kept & 1) != 0)) ++kept;
+    result = std::ldexp(static_cast<double>(kept), drop + e2);  // exact: kept <= 2^53
   }
-  Bn top = internal::NewBn();
-  FEDRA_CHECK(BN_rshift(top.get(), x, bits - 64) == 1);
-  return std::ldexp(ToDouble(top.get()), bits - 64);
+  if (std::isinf(result)) {
+    return OutOfRangeError("phe number of " + std::to_string(bits) + " bits times 2^" +
+                           std::to_string(e2) + " exceeds the largest double");
+  }
+  return result;
 }
 
 }  // namespace
@@ -91,7 +112,8 @@ StatusOr<double> DecodePheNumber(const PublicKey& key, std::span<const uint8_t> 
     FEDRA_CHECK(BN_sub(m.get(), k.n.get(), m.get()) == 1);
     sign = -1;
   }
-  return sign * std::ldexp(ToDouble(m.get()), 4 * exponent);
+  FEDRA_ASSIGN_OR_RETURN(const double magnitude, ScaleToDouble(m.get(), 4 * exponent));
+  return sign * magnitude;
 }
 
 StatusOr<PheEncryptedNumber> EncryptPheNumber(const PublicKey& key, double value, int exponent) {

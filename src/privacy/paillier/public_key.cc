@@ -52,6 +52,24 @@ void MulOnePlusMn(const PublicKeyImpl& key, BIGNUM* c, const BIGNUM* m, BN_CTX* 
 
 }  // namespace
 
+Status CheckModulusIsComposite(const BIGNUM* n, BN_CTX* ctx) {
+  if (!BN_is_odd(n)) return InvalidArgumentError("Paillier modulus n is even");
+  // Trial division by the odd numbers below 2^14 (a superset of the primes): a factor there
+  // means n is not a product of two large primes. Cheap next to building the DJN table.
+  for (BN_ULONG d = 3; d < (1u << 14); d += 2) {
+    const BN_ULONG r = BN_mod_word(n, d);
+    FEDRA_CHECK(r != static_cast<BN_ULONG>(-1));
+    if (r == 0) {
+      return InvalidArgumentError("Paillier modulus n has the small factor " + std::to_string(d) +
+                                  " (expected a product of two large primes)");
+    }
+  }
+  if (BN_check_prime(n, ctx, nullptr) == 1) {
+    return InvalidArgumentError("Paillier modulus n is prime (expected a product of two primes)");
+  }
+  return OkStatus();
+}
+
 StatusOr<Bn> PlaintextToBn(const PublicKeyImpl& key, std::span<const uint8_t> m) {
   Bn b = FromBytes(m);
   if (BN_cmp(b.get(), key.n.get()) >= 0) {
@@ -155,11 +173,14 @@ StatusOr<PublicKey> PublicKey::FromModulus(std::span<const uint8_t> n,
   auto impl = std::make_shared<internal::PublicKeyImpl>();
   impl->n = internal::FromBytes(n);
   const int bits = BN_num_bits(impl->n.get());
-  if (bits < 64 || bits > 8192 || !BN_is_odd(impl->n.get())) {
+  const bool standard = bits == 2048 || bits == 3072;
+  const bool small_ok = options.allow_small_for_testing && bits >= 64 && bits <= 1536;
+  if (!standard && !small_ok) {
     return InvalidArgumentError("Paillier modulus n of " + std::to_string(bits) +
-                                " bits is invalid (expected an odd number of 64..8192 bits)");
+                                " bits is not supported (expected 2048 or 3072 bits)");
   }
   BnCtx ctx = NewCtx();
+  FEDRA_RETURN_IF_ERROR(internal::CheckModulusIsComposite(impl->n.get(), ctx.get()));
   impl->bits = bits;
   impl->n_bytes = static_cast<size_t>(BN_num_bytes(impl->n.get()));
   impl->n2 = NewBn();

@@ -39,8 +39,8 @@ void HalfDecrypt(const BIGNUM* c, const BIGNUM* x, const BIGNUM* xm1, const BIGN
   FEDRA_CHECK(BN_nnmod(cx.get(), c, x2, ctx) == 1);
   Bn u = NewSecretBn();
   FEDRA_CHECK(BN_mod_exp_mont_consttime(u.get(), cx.get(), xm1, x2, ctx, mont_x2) == 1);
-  // u = 1 + k x for a valid ciphertext; u = 0 only if c shares a factor with n.
-  if (!BN_is_zero(u.get())) FEDRA_CHECK(BN_sub_word(u.get(), 1) == 1);
+  // u = 1 + k x: callers refuse ciphertexts that share a factor with n (where u = 0).
+  FEDRA_CHECK(BN_sub_word(u.get(), 1) == 1);
   Bn l = NewSecretBn();
   FEDRA_CHECK(BN_div(l.get(), nullptr, u.get(), x, ctx) == 1);
   FEDRA_CHECK(BN_mod_mul(out, l.get(), hx, x, ctx) == 1);
@@ -128,18 +128,43 @@ void DjnCrtBn(const SecretKeyImpl& key, const BIGNUM* m, const BIGNUM* alpha, BI
 }
 
 void DecryptBn(const SecretKeyImpl& key, const BIGNUM* c, BIGNUM* m, BN_CTX* ctx) {
+  const PublicKeyImpl& pub = key.pub->impl();
+  // Blinding: decrypt c (1 + rho n) = E(m + rho) for a fresh secret rho, then subtract rho.
+  // The exponentiations are constant-time; the CRT recombination after them (whose OpenSSL
+  // primitives shortcut on zero and short operands) then only sees (m + rho) mod p and mod q,
+  // independent of a ciphertext an attacker chose (e.g. m < p makes m_p - m_q zero).
+  Bn rho = NewSecretBn();
+  FEDRA_CHECK_MSG(BN_priv_rand_range_ex(rho.get(), pub.n.get(), 0, ctx) == 1, "RAND_priv failed");
+  Bn blinded = NewSecretBn();
+  FEDRA_CHECK(BN_mul(blinded.get(), rho.get(), pub.n.get(), ctx) == 1);
+  FEDRA_CHECK(BN_add_word(blinded.get(), 1) == 1);
+  FEDRA_CHECK(BN_mod_mul(blinded.get(), blinded.get(), c, pub.n2.get(), ctx) == 1);
   Bn mp = NewSecretBn();
   Bn mq = NewSecretBn();
-  HalfDecrypt(c, key.p.get(), key.pm1.get(), key.p2.get(), key.hp.get(), key.mont_p2.get(),
-              mp.get(), ctx);
-  HalfDecrypt(c, key.q.get(), key.qm1.get(), key.q2.get(), key.hq.get(), key.mont_q2.get(),
-              mq.get(), ctx);
-  // m = m_q + q ((m_p - m_q) q^-1 mod p)
+  HalfDecrypt(blinded.get(), key.p.get(), key.pm1.get(), key.p2.get(), key.hp.get(),
+              key.mont_p2.get(), mp.get(), ctx);
+  HalfDecrypt(blinded.get(), key.q.get(), key.qm1.get(), key.q2.get(), key.hq.get(),
+              key.mont_q2.get(), mq.get(), ctx);
+  // m + rho = m_q + q ((m_p - m_q) q^-1 mod p); the difference as m_p + (p - (m_q mod p)) with
+  // BN_mod_add_quick, which does not branch on which one is larger.
   Bn t = NewSecretBn();
-  FEDRA_CHECK(BN_mod_sub(t.get(), mp.get(), mq.get(), key.p.get(), ctx) == 1);
+  FEDRA_CHECK(BN_nnmod(t.get(), mq.get(), key.p.get(), ctx) == 1);
+  FEDRA_CHECK(BN_sub(t.get(), key.p.get(), t.get()) == 1);
+  FEDRA_CHECK(BN_mod_add_quick(t.get(), t.get(), mp.get(), key.p.get()) == 1);
   FEDRA_CHECK(BN_mod_mul(t.get(), t.get(), key.q_inv_p.get(), key.p.get(), ctx) == 1);
   FEDRA_CHECK(BN_mul(t.get(), t.get(), key.q.get(), ctx) == 1);
-  FEDRA_CHECK(BN_add(m, t.get(), mq.get()) == 1);
+  FEDRA_CHECK(BN_add(t.get(), t.get(), mq.get()) == 1);
+  FEDRA_CHECK(BN_mod_sub(m, t.get(), rho.get(), pub.n.get(), ctx) == 1);
+}
+
+Status CheckDecryptable(const PublicKeyImpl& pub, const BIGNUM* c, BN_CTX* ctx) {
+  Bn g = NewBn();
+  FEDRA_CHECK(BN_gcd(g.get(), c, pub.n.get(), ctx) == 1);
+  if (!BN_is_one(g.get())) {
+    return DataLossError("Paillier ciphertext shares a factor with n (not a ciphertext of key " +
+                         KeyIdHex(pub.id) + ")");
+  }
+  return OkStatus();
 }
 
 }  // namespace internal
@@ -173,7 +198,7 @@ StatusOr<SecretKey> SecretKey::FromPrimes(std::span<const uint8_t> p_bytes,
   }
   if (pbits < 32) {
     return InvalidArgumentError("Paillier primes of " + std::to_string(pbits) +
-                                " bits are too small (expected at least 32)");
+                                " bits are too small (expected 1024 or 1536)");
   }
   for (const BIGNUM* x : {impl->p.get(), impl->q.get()}) {
     if (BN_check_prime(x, ctx.get(), nullptr) != 1) {
@@ -255,6 +280,7 @@ StatusOr<BigBytes> SecretKey::Decrypt(const Ciphertext& c) const {
   const internal::PublicKeyImpl& pub = public_key().impl();
   FEDRA_ASSIGN_OR_RETURN(Bn cb, internal::CiphertextToBn(pub, c));
   BnCtx ctx = NewCtx();
+  FEDRA_RETURN_IF_ERROR(internal::CheckDecryptable(pub, cb.get(), ctx.get()));
   Bn m = NewSecretBn();
   internal::DecryptBn(*impl_, cb.get(), m.get(), ctx.get());
   return internal::ToBytes(m.get(), pub.n_bytes);
@@ -263,7 +289,13 @@ StatusOr<BigBytes> SecretKey::Decrypt(const Ciphertext& c) const {
 StatusOr<std::vector<BigBytes>> SecretKey::DecryptBatch(std::span<const Ciphertext> cs,
                                                         ThreadPool* pool) const {
   const internal::PublicKeyImpl& pub = public_key().impl();
-  for (const Ciphertext& c : cs) FEDRA_RETURN_IF_ERROR(public_key().Validate(c));
+  {
+    BnCtx ctx = NewCtx();
+    for (const Ciphertext& c : cs) {
+      FEDRA_ASSIGN_OR_RETURN(Bn cb, internal::CiphertextToBn(pub, c));
+      FEDRA_RETURN_IF_ERROR(internal::CheckDecryptable(pub, cb.get(), ctx.get()));
+    }
+  }
   std::vector<BigBytes> out(cs.size());
   internal::ParallelFor(cs.size(), pool, [&](size_t begin, size_t end, BN_CTX* ctx) {
     Bn m = NewSecretBn();
@@ -342,9 +374,11 @@ BigBytes SecretKey::q() const {
 
 StatusOr<SecretKey> GenerateKeyPair(const KeyGenOptions& options) {
   const int bits = options.modulus_bits;
+  PublicKeyOptions public_options = options.public_options;
+  public_options.allow_small_for_testing |= options.allow_small_for_testing;
   const bool standard = bits == 2048 || bits == 3072;
   const bool small_ok =
-      options.allow_small_for_testing && bits >= 256 && bits <= 1536 && bits % 64 == 0;
+      public_options.allow_small_for_testing && bits >= 256 && bits <= 1536 && bits % 64 == 0;
   if (!standard && !small_ok) {
     return InvalidArgumentError("Paillier modulus of " + std::to_string(bits) +
                                 " bits is not supported (expected 2048 or 3072)");
@@ -370,7 +404,7 @@ StatusOr<SecretKey> GenerateKeyPair(const KeyGenOptions& options) {
     }
     const size_t half = static_cast<size_t>(BN_num_bytes(p.get()));
     return SecretKey::FromPrimes(internal::ToBytes(p.get(), half), internal::ToBytes(q.get(), half),
-                                 options.public_options);
+                                 public_options);
   }
 }
 

@@ -21,6 +21,7 @@
 namespace fedra::paillier {
 namespace {
 
+using testing::kSmallKeys;
 using testing::TestKey;
 
 BigBytes RandomPlain(const PublicKey& pub, Rng& rng) {
@@ -85,9 +86,10 @@ TEST(PaillierCrtEncryptTest, EqualsThePublicFormulaForTheSameAlpha) {
   const SecretKey& base = TestKey();
   Rng rng(5);
   for (const PublicKeyOptions options :
-       {PublicKeyOptions{}, PublicKeyOptions{.alpha_bits = 130, .window_bits = 1},
-        PublicKeyOptions{.alpha_bits = 300, .window_bits = 3},
-        PublicKeyOptions{.alpha_bits = 1024, .window_bits = 8}}) {
+       {kSmallKeys,
+        PublicKeyOptions{.alpha_bits = 130, .window_bits = 1, .allow_small_for_testing = true},
+        PublicKeyOptions{.alpha_bits = 300, .window_bits = 3, .allow_small_for_testing = true},
+        PublicKeyOptions{.alpha_bits = 1024, .window_bits = 8, .allow_small_for_testing = true}}) {
     StatusOr<SecretKey> key = SecretKey::FromPrimes(base.p(), base.q(), options);
     ASSERT_TRUE(key.ok()) << key.status().ToString();
     const internal::PublicKeyImpl& pub = key->public_key().impl();
@@ -121,8 +123,8 @@ TEST(PaillierCrtEncryptTest, WorksForModuliThatAreNotAMultipleOfEightWords) {
   // The table scan goes eight words at a time with a word-by-word tail: a 64-bit n (p^2 of one
   // word, n^2 of two) and a 704-bit n (p^2 of 11 words) take the tail, in both the CRT and the
   // public tables.
-  StatusOr<SecretKey> tiny =
-      SecretKey::FromPrimes(BigBytes{0xff, 0xff, 0xff, 0xef}, BigBytes{0xff, 0xff, 0xff, 0xfb});
+  StatusOr<SecretKey> tiny = SecretKey::FromPrimes(BigBytes{0xff, 0xff, 0xff, 0xef},
+                                                   BigBytes{0xff, 0xff, 0xff, 0xfb}, kSmallKeys);
   ASSERT_TRUE(tiny.ok());
   StatusOr<SecretKey> odd = GenerateKeyPair({.modulus_bits = 704, .allow_small_for_testing = true});
   ASSERT_TRUE(odd.ok());

@@ -7,12 +7,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <openssl/bn.h>
+
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "fedra/privacy/paillier/key_json.h"
 #include "fedra/privacy/paillier/phe_number.h"
+#include "fedra/privacy/paillier/secret_key.h"
+#include "privacy/paillier/bn_util.h"
 #include "privacy/paillier/test_keys.h"
 #include "testing/temp_dir.h"
 
@@ -20,6 +25,7 @@ namespace fedra::paillier {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::kSmallKeys;
 using testing::OtherTestKey;
 using testing::TestKey;
 
@@ -38,10 +44,10 @@ constexpr char kMinusOnePointFive[] = R"({"v": "24320842217555473136464410637928
 constexpr char kThreePointTwoFive[] = R"({"e":-2,"v":"160786629304732347205439227258601879417"})";
 
 TEST(PaillierJsonTest, ReadsPheKeysAndDecryptsHandComputedCiphertexts) {
-  StatusOr<PublicKey> pub = PublicKeyFromJwk(kPublicJwk);
+  StatusOr<PublicKey> pub = PublicKeyFromJwk(kPublicJwk, kSmallKeys);
   ASSERT_TRUE(pub.ok()) << pub.status().ToString();
   EXPECT_EQ(pub->modulus_bits(), 64);
-  StatusOr<SecretKey> sk = SecretKeyFromJwk(kPhePrivateJwk);
+  StatusOr<SecretKey> sk = SecretKeyFromJwk(kPhePrivateJwk, kSmallKeys);
   ASSERT_TRUE(sk.ok()) << sk.status().ToString();
   EXPECT_EQ(sk->p(), kP);
   EXPECT_EQ(sk->q(), kQ);
@@ -56,7 +62,7 @@ TEST(PaillierJsonTest, ReadsPheKeysAndDecryptsHandComputedCiphertexts) {
 }
 
 TEST(PaillierJsonTest, WritesPheCompatibleKeysAndNumbers) {
-  StatusOr<SecretKey> sk = SecretKey::FromPrimes(kP, kQ);
+  StatusOr<SecretKey> sk = SecretKey::FromPrimes(kP, kQ, kSmallKeys);
   ASSERT_TRUE(sk.ok());
   const std::string pub_json = PublicKeyToJwk(sk->public_key());
   EXPECT_THAT(pub_json, HasSubstr(R"("n":"____6gAAAFU")"));
@@ -90,7 +96,7 @@ TEST(PaillierJsonTest, PheEncodingRoundTripsAndDetectsOverflow) {
     EXPECT_NEAR(*d, v, std::ldexp(1.0, -33) + std::fabs(v) * 1e-15) << v;
   }
   // max_int = n/3 - 1 bounds the mantissa; the small key makes that easy to exceed.
-  StatusOr<PublicKey> small = PublicKeyFromJwk(kPublicJwk);
+  StatusOr<PublicKey> small = PublicKeyFromJwk(kPublicJwk, kSmallKeys);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(EncodePheNumber(*small, 1e30, 0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(EncodePheNumber(*small, NAN, 0).status().code(), StatusCode::kInvalidArgument);
@@ -125,13 +131,13 @@ TEST(PaillierJsonTest, RejectsCorruptKeysAndNumbersWithClearErrors) {
   // lambda that does not belong to n.
   std::string wrong_lambda = kPhePrivateJwk;
   wrong_lambda.replace(wrong_lambda.find("____6AAAAGw"), 11, "A___6AAAAGw");
-  EXPECT_FALSE(SecretKeyFromJwk(wrong_lambda).ok());
+  EXPECT_FALSE(SecretKeyFromJwk(wrong_lambda, kSmallKeys).ok());
   std::string wrong_mu = kPhePrivateJwk;
   wrong_mu.replace(wrong_mu.find("r3DIcc3fxvE"), 11, "s3DIcc3fxvE");
-  EXPECT_THAT(SecretKeyFromJwk(wrong_mu).status().message(), HasSubstr("mu"));
+  EXPECT_THAT(SecretKeyFromJwk(wrong_mu, kSmallKeys).status().message(), HasSubstr("mu"));
   EXPECT_THAT(SecretKeyFromJwk(R"({"kty":"DAJ","key_ops":["decrypt"]})").status().message(),
               HasSubstr("\"pub\""));
-  StatusOr<PublicKey> pub = PublicKeyFromJwk(kPublicJwk);
+  StatusOr<PublicKey> pub = PublicKeyFromJwk(kPublicJwk, kSmallKeys);
   ASSERT_TRUE(pub.ok());
   EXPECT_THAT(PheEncryptedNumberFromJson(*pub, R"({"v":"12a","e":0})").status().message(),
               HasSubstr("decimal"));
@@ -158,17 +164,17 @@ TEST(PaillierJsonTest, KeyFilesRoundTripWithSecretKeyModeEnforced) {
   struct stat st;
   ASSERT_EQ(::stat(sk_path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  StatusOr<PublicKey> pub = ReadPublicKeyFile(pk_path);
+  StatusOr<PublicKey> pub = ReadPublicKeyFile(pk_path, kSmallKeys);
   ASSERT_TRUE(pub.ok()) << pub.status().ToString();
   EXPECT_EQ(pub->key_id(), key.key_id());
-  StatusOr<SecretKey> sk = ReadSecretKeyFile(sk_path);
+  StatusOr<SecretKey> sk = ReadSecretKeyFile(sk_path, kSmallKeys);
   ASSERT_TRUE(sk.ok()) << sk.status().ToString();
   EXPECT_EQ(sk->p(), key.p());
   // A ciphertext made with the re-read public key decrypts with the re-read secret key.
   EXPECT_EQ(*sk->Decrypt(pub->EncryptInt(77)), *key.Decrypt(key.public_key().EncryptInt(77)));
 
   ASSERT_EQ(::chmod(sk_path.c_str(), 0640), 0);
-  StatusOr<SecretKey> exposed = ReadSecretKeyFile(sk_path);
+  StatusOr<SecretKey> exposed = ReadSecretKeyFile(sk_path, kSmallKeys);
   EXPECT_EQ(exposed.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(exposed.status().message(), HasSubstr("chmod 600"));
   EXPECT_THAT(exposed.status().message(), HasSubstr("0640"));
@@ -177,7 +183,75 @@ TEST(PaillierJsonTest, KeyFilesRoundTripWithSecretKeyModeEnforced) {
   ASSERT_TRUE(WriteSecretKeyFile(sk_path, OtherTestKey()).ok());
   ASSERT_EQ(::stat(sk_path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(ReadSecretKeyFile(sk_path)->key_id(), OtherTestKey().key_id());
+  EXPECT_EQ(ReadSecretKeyFile(sk_path, kSmallKeys)->key_id(), OtherTestKey().key_id());
+}
+
+// A temporary file someone created in advance under the name the writer used to pick
+// (<path>.tmp.<pid>) is neither written into nor renamed over the key; a key file owned by
+// another user is refused.
+TEST(PaillierJsonTest, SecretKeyFilesAreWrittenToANewFileAndReadOnlyFromTheirOwner) {
+  fedra::testing::TempDir dir;
+  const std::string sk_path = dir.File("paillier.key.json");
+  const std::string planted =
+      dir.Write("paillier.key.json.tmp." + std::to_string(::getpid()), "planted by someone else\n");
+  ASSERT_EQ(::chmod(planted.c_str(), 0644), 0);
+  ASSERT_TRUE(WriteSecretKeyFile(sk_path, TestKey()).ok());
+  struct stat key_st, planted_st;
+  ASSERT_EQ(::stat(sk_path.c_str(), &key_st), 0);
+  ASSERT_EQ(::stat(planted.c_str(), &planted_st), 0);  // still there, untouched
+  EXPECT_NE(key_st.st_ino, planted_st.st_ino);
+  EXPECT_EQ(planted_st.st_size, 24);
+  EXPECT_EQ(key_st.st_mode & 0777, 0600u);
+  EXPECT_TRUE(ReadSecretKeyFile(sk_path, kSmallKeys).ok());
+
+  if (::geteuid() != 0) GTEST_SKIP() << "changing a file's owner needs root";
+  ASSERT_EQ(::chown(sk_path.c_str(), 4242, static_cast<gid_t>(-1)), 0);
+  StatusOr<SecretKey> foreign = ReadSecretKeyFile(sk_path, kSmallKeys);
+  EXPECT_EQ(foreign.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(foreign.status().message(), HasSubstr("owned by uid 4242"));
+}
+
+// Decoding rounds the exact mantissa * 16^exponent once to the nearest double: mantissas beyond
+// 2^1024 decode to the finite values they stand for, 65-bit ones are not rounded twice, ties go
+// to even, subnormals round like any other value, and values beyond the largest double are an
+// error rather than infinity.
+TEST(PaillierJsonTest, PheNumbersDecodeToTheNearestDouble) {
+  static const SecretKey* key =
+      new SecretKey(*GenerateKeyPair({.modulus_bits = 1536, .allow_small_for_testing = true}));
+  const PublicKey& pub = key->public_key();
+  // Mantissas of these values at these exponents are exact integers: decoding gives them back.
+  for (double v : {1e300, -1e300, 1.7976931348623157e308, -2.5e200, 7.0}) {
+    for (int e : {-8, -32, 0}) {
+      StatusOr<BigBytes> m = EncodePheNumber(pub, v, e);
+      ASSERT_TRUE(m.ok()) << v << " " << e << " " << m.status().ToString();
+      StatusOr<double> back = DecodePheNumber(pub, *m, e);
+      ASSERT_TRUE(back.ok()) << v << " " << e << " " << back.status().ToString();
+      EXPECT_EQ(*back, v) << v << " at exponent " << e;
+    }
+  }
+  // mantissa (as a big-endian integer) at exponent e -> expected double
+  auto decode = [&](const std::vector<std::pair<int, int>>& bits, int e) {
+    internal::Bn x = internal::NewBn();
+    for (const auto& [bit, on] : bits) {
+      if (on != 0) {
+        EXPECT_EQ(BN_set_bit(x.get(), bit), 1);
+      }
+    }
+    return DecodePheNumber(pub, internal::ToBytes(x.get(), pub.modulus_bytes()), e);
+  };
+  const double two64 = std::ldexp(1.0, 64);
+  EXPECT_EQ(*decode({{64, 1}, {11, 1}, {0, 1}}, 0), two64 + 4096);   // above the half: up
+  EXPECT_EQ(*decode({{64, 1}, {11, 1}}, 0), two64);                  // tie, even: down
+  EXPECT_EQ(*decode({{64, 1}, {12, 1}, {11, 1}}, 0), two64 + 8192);  // tie, odd: up
+  const double tiny = std::ldexp(1.0, -1074);                        // smallest subnormal
+  // exponent -269: mantissa * 2^-1076, i.e. mantissa / 4 units of the smallest subnormal
+  EXPECT_EQ(*decode({{0, 1}}, -269), 0.0);               // 1/4
+  EXPECT_EQ(*decode({{1, 1}}, -269), 0.0);               // 2/4: tie, even
+  EXPECT_EQ(*decode({{0, 1}, {1, 1}}, -269), tiny);      // 3/4
+  EXPECT_EQ(*decode({{1, 1}, {2, 1}}, -269), 2 * tiny);  // 6/4: tie, even
+  StatusOr<double> huge = decode({{1030, 1}}, 0);
+  EXPECT_EQ(huge.status().code(), StatusCode::kOutOfRange);
+  EXPECT_THAT(huge.status().message(), HasSubstr("exceeds the largest double"));
 }
 
 TEST(PaillierJsonTest, CorruptOrTruncatedKeyFilesGiveClearErrors) {
@@ -185,7 +259,7 @@ TEST(PaillierJsonTest, CorruptOrTruncatedKeyFilesGiveClearErrors) {
   const std::string full = SecretKeyToJwk(TestKey());
   const std::string truncated = dir.Write("cut.json", full.substr(0, full.size() / 2));
   ASSERT_EQ(::chmod(truncated.c_str(), 0600), 0);
-  StatusOr<SecretKey> cut = ReadSecretKeyFile(truncated);
+  StatusOr<SecretKey> cut = ReadSecretKeyFile(truncated, kSmallKeys);
   EXPECT_EQ(cut.status().code(), StatusCode::kDataLoss);
   EXPECT_THAT(cut.status().message(), HasSubstr(truncated));
   EXPECT_THAT(cut.status().message(), HasSubstr("not valid JSON"));
@@ -204,7 +278,7 @@ TEST(PaillierJsonTest, CorruptOrTruncatedKeyFilesGiveClearErrors) {
   const size_t at = mixed.find("\"pub\":") + 6;
   const size_t end = mixed.find('}', at) + 1;
   mixed.replace(at, end - at, other_pub);
-  EXPECT_THAT(SecretKeyFromJwk(mixed).status().message(), HasSubstr("does not equal"));
+  EXPECT_THAT(SecretKeyFromJwk(mixed, kSmallKeys).status().message(), HasSubstr("does not equal"));
 }
 
 // What phe does with these files, written out in plain Python (phe itself is not installed):

@@ -21,6 +21,7 @@ namespace fedra::paillier {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::kSmallKeys;
 using testing::OtherTestKey;
 using testing::TestKey;
 
@@ -72,15 +73,17 @@ TEST(PaillierKeysTest, FromPrimesRejectsBadPrimes) {
   const BigBytes q = {0xff, 0xff, 0xff, 0xfb};  // 4294967291, prime
   const BigBytes composite = {0xff, 0xff, 0xff, 0xf1};
   const BigBytes short_prime = {0x00, 0x01, 0x00, 0x01};  // 65537: shorter than p
-  EXPECT_TRUE(SecretKey::FromPrimes(p, q).ok());
-  EXPECT_THAT(SecretKey::FromPrimes(p, p).status().message(), HasSubstr("equal"));
-  EXPECT_THAT(SecretKey::FromPrimes(p, composite).status().message(), HasSubstr("not prime"));
-  EXPECT_THAT(SecretKey::FromPrimes(p, short_prime).status().message(), HasSubstr("bits"));
+  EXPECT_TRUE(SecretKey::FromPrimes(p, q, kSmallKeys).ok());
+  EXPECT_THAT(SecretKey::FromPrimes(p, p, kSmallKeys).status().message(), HasSubstr("equal"));
+  EXPECT_THAT(SecretKey::FromPrimes(p, composite, kSmallKeys).status().message(),
+              HasSubstr("not prime"));
+  EXPECT_THAT(SecretKey::FromPrimes(p, short_prime, kSmallKeys).status().message(),
+              HasSubstr("bits"));
 }
 
 TEST(PaillierKeysTest, KeyIdDependsOnModulusOnly) {
   const PublicKey& a = TestKey().public_key();
-  StatusOr<PublicKey> again = PublicKey::FromModulus(a.modulus());
+  StatusOr<PublicKey> again = PublicKey::FromModulus(a.modulus(), kSmallKeys);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->key_id(), a.key_id());
   EXPECT_NE(OtherTestKey().key_id(), a.key_id());
@@ -229,6 +232,81 @@ TEST(PaillierKeysTest, PublicKeyRejectsBadModulusAndOptions) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(PublicKey::FromModulus(n, {.window_bits = 9}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// Loading checks what key generation checks: 2048 or 3072 bits (small keys only with
+// allow_small_for_testing), and an n that can be a product of two large primes.
+TEST(PaillierKeysTest, LoadedKeysMeetTheGeneratedKeysRequirements) {
+  const BigBytes n1024 = TestKey().public_key().modulus();
+  StatusOr<PublicKey> small = PublicKey::FromModulus(n1024);
+  EXPECT_EQ(small.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(small.status().message(), HasSubstr("expected 2048 or 3072"));
+  EXPECT_TRUE(PublicKey::FromModulus(n1024, kSmallKeys).ok());
+  EXPECT_FALSE(SecretKey::FromPrimes(TestKey().p(), TestKey().q()).ok());
+  EXPECT_FALSE(
+      SecretKey::FromPrimes(BigBytes{0xff, 0xff, 0xff, 0xef}, BigBytes{0xff, 0xff, 0xff, 0xfb})
+          .ok());  // 32-bit primes
+  // A prime n: p of the test key is a 512-bit prime.
+  StatusOr<PublicKey> prime = PublicKey::FromModulus(TestKey().p(), kSmallKeys);
+  EXPECT_EQ(prime.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(prime.status().message(), HasSubstr("is prime"));
+  // n = 3 * (an odd number) has a small factor.
+  internal::BnCtx ctx = internal::NewCtx();
+  internal::Bn x = internal::FromBytes(n1024);
+  ASSERT_EQ(BN_mul_word(x.get(), 3), 1);
+  StatusOr<PublicKey> factor = PublicKey::FromModulus(
+      internal::ToBytes(x.get(), static_cast<size_t>(BN_num_bytes(x.get()))), kSmallKeys);
+  EXPECT_THAT(factor.status().message(), HasSubstr("small factor 3"));
+}
+
+// c = n, c = p, c = k q and c = 0 mod p are not ciphertexts: decryption refuses them (the CRT
+// halves would be zero and the result garbage) instead of answering.
+TEST(PaillierKeysTest, DecryptionRefusesCiphertextsSharingAFactorWithN) {
+  const SecretKey& key = TestKey();
+  const PublicKey& pub = key.public_key();
+  internal::BnCtx ctx = internal::NewCtx();
+  internal::Bn p = internal::FromBytes(key.p());
+  internal::Bn q = internal::FromBytes(key.q());
+  internal::Bn n = internal::FromBytes(pub.modulus());
+  internal::Bn kq = internal::NewBn();
+  ASSERT_EQ(BN_mul(kq.get(), q.get(), internal::BnFromU64(123457).get(), ctx.get()), 1);
+  for (const BIGNUM* bad : {n.get(), p.get(), q.get(), kq.get()}) {
+    const Ciphertext c{internal::ToBytes(bad, pub.ciphertext_bytes())};
+    StatusOr<BigBytes> m = key.Decrypt(c);
+    EXPECT_EQ(m.status().code(), StatusCode::kDataLoss);
+    EXPECT_THAT(m.status().message(), HasSubstr("shares a factor with n"));
+    const std::vector<Ciphertext> batch = {pub.EncryptInt(1), c};
+    EXPECT_EQ(key.DecryptBatch(batch).status().code(), StatusCode::kDataLoss);
+  }
+  // c = 1 is E(0) with r = 1: a valid ciphertext.
+  internal::Bn one = internal::BnFromU64(1);
+  EXPECT_EQ(*key.Decrypt(Ciphertext{internal::ToBytes(one.get(), pub.ciphertext_bytes())}),
+            Plain(pub, 0));
+}
+
+// The blinded CRT decryption at the plaintexts where m mod p and m mod q are degenerate
+// (0, below p, p, q, n - 1), many times (each with a fresh blind).
+TEST(PaillierKeysTest, BlindedDecryptionIsExactAtDegeneratePlaintexts) {
+  const SecretKey& key = TestKey();
+  const PublicKey& pub = key.public_key();
+  internal::BnCtx ctx = internal::NewCtx();
+  internal::Bn n = internal::FromBytes(pub.modulus());
+  internal::Bn nm1 = internal::CopyBn(n.get());
+  ASSERT_EQ(BN_sub_word(nm1.get(), 1), 1);
+  const BigBytes n_minus_1 = internal::ToBytes(nm1.get(), pub.modulus_bytes());
+  // p and q, left-padded to the plaintext width.
+  auto padded = [&](const BigBytes& x) {
+    BigBytes out(pub.modulus_bytes() - x.size(), 0);
+    out.insert(out.end(), x.begin(), x.end());
+    return out;
+  };
+  const BigBytes p = padded(key.p()), q = padded(key.q());
+  const std::vector<BigBytes> plains = {Plain(pub, 0), Plain(pub, 1), Plain(pub, 65537), p, q,
+                                        n_minus_1};
+  for (const BigBytes& m : plains) {
+    const Ciphertext c = *pub.Encrypt(m);
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(*key.Decrypt(c), m);
+  }
 }
 
 }  // namespace

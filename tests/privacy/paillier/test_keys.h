@@ -9,6 +9,9 @@
 
 namespace fedra::paillier::testing {
 
+// Options that accept the small test keys below (loading a key refuses them by default).
+inline constexpr PublicKeyOptions kSmallKeys{.allow_small_for_testing = true};
+
 inline const SecretKey& TestKey() {
   static const SecretKey* key = [] {
     StatusOr<SecretKey> k =

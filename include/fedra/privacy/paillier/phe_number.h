@@ -30,7 +30,9 @@ struct PheEncryptedNumber {
 // The phe mantissa of `value` at `exponent` (value * 16^-exponent rounded to nearest), modulo n.
 // InvalidArgument for a non-finite value, an exponent outside [-300, 300], or |mantissa| > max_int.
 StatusOr<BigBytes> EncodePheNumber(const PublicKey& key, double value, int exponent);
-// mantissa * 16^exponent as a double. OutOfRange if the mantissa lies in phe's overflow band.
+// mantissa * 16^exponent as a double, rounded once to the nearest (ties to even) from the
+// exact value. OutOfRange if the mantissa lies in phe's overflow band or the value exceeds the
+// largest double.
 StatusOr<double> DecodePheNumber(const PublicKey& key, std::span<const uint8_t> mantissa,
                                  int exponent);
 

@@ -56,13 +56,18 @@ struct PublicKeyOptions {
   // Fixed-base table window: rows of 2^window entries; in [1, 8]. Larger is fewer
   // multiplications but a larger table (alpha_bits / window * 2^window ciphertexts) to scan.
   int window_bits = 5;
+  // Also accept moduli of 64..1536 bits (key generation: multiples of 64 from 256): fast keys
+  // for tests, never for real data. Without it a key must have 2048 or 3072 bits, whether
+  // generated or loaded.
+  bool allow_small_for_testing = false;
 };
 
 class PublicKey {
  public:
-  // The key with modulus n (big-endian). InvalidArgument unless n is odd, has at least 64 bits
-  // and at most 8192, and options are in range. Builds the DJN table (tens of milliseconds at
-  // 2048 bits).
+  // The key with modulus n (big-endian). InvalidArgument unless n has 2048 or 3072 bits (see
+  // allow_small_for_testing), is odd, is not prime and has no prime factor below 2^14 (as a
+  // product of two large primes would not), and options are in range. Builds the DJN table
+  // (tens of milliseconds at 2048 bits).
   static StatusOr<PublicKey> FromModulus(std::span<const uint8_t> n,
                                          const PublicKeyOptions& options = {});
 

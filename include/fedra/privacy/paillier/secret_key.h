@@ -37,7 +37,8 @@ struct KeyGenOptions {
 class SecretKey {
  public:
   // The key for primes p != q of equal bit length (big-endian). InvalidArgument if they are not
-  // (probable) primes, differ in length, or n = p q would be under 64 bits.
+  // (probable) primes, differ in length, or n = p q is refused by PublicKey::FromModulus (so
+  // each prime has 1024 or 1536 bits unless options.allow_small_for_testing).
   static StatusOr<SecretKey> FromPrimes(std::span<const uint8_t> p, std::span<const uint8_t> q,
                                         const PublicKeyOptions& options = {});
 
