@@ -1,5 +1,7 @@
 #include "apps/keygen_paillier.h"
 
+#include <CLI/CLI.hpp>
+
 #include <sys/stat.h>
 
 #include <cstdio>

@@ -9,9 +9,13 @@
 
 #include <string>
 
-#include <CLI/CLI.hpp>
 
 #include "fedra/core/status.h"
+
+// Only the name: CLI11 is expensive to compile, so only the files that add flags include it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace fedra::apps {
 

@@ -1,5 +1,7 @@
 #include "apps/secure_sum_flags.h"
 
+#include <CLI/CLI.hpp>
+
 #include "fedra/core/logging.h"
 #include "fedra/fl/paillier_sum.h"
 #include "fedra/fl/secagg_sum.h"

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 
 #include "fedra/core/thread_pool.h"
 #include "fedra/fl/secure_sum.h"
@@ -17,6 +16,11 @@
 #include "fedra/fl/strategy_config.h"
 #include "fedra/net/server.h"
 #include "fedra/privacy/paillier/secret_key.h"
+
+// Only the name: CLI11 is expensive to compile, so only the files that add flags include it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace fedra::apps {
 

@@ -1,5 +1,7 @@
 #include "apps/thread_flags.h"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <thread>
 

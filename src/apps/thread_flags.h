@@ -2,7 +2,11 @@
 #ifndef FEDRA_SRC_APPS_THREAD_FLAGS_H_
 #define FEDRA_SRC_APPS_THREAD_FLAGS_H_
 
-#include <CLI/CLI.hpp>
+// Only the name: CLI11 is expensive to compile, so only the files that add flags include it.
+namespace CLI {
+class App;
+}  // namespace CLI
+
 
 namespace fedra::apps {
 

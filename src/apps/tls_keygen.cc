@@ -1,5 +1,7 @@
 #include "apps/tls_keygen.h"
 
+#include <CLI/CLI.hpp>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/bn.h>

@@ -1,5 +1,7 @@
 #include "apps/tls_keygen.h"
 
+#include <CLI/CLI.hpp>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>

@@ -14,7 +14,8 @@ namespace fedra {
 namespace {
 
 TEST(FashionMnistTest, OneEpochOfSoftmaxRegressionLearnsAndSurvivesASaveLoad) {
-  if (!std::filesystem::exists(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
+  if (!std::filesystem::exists(std::filesystem::path(kFashionMnistDir) /
+                               "t10k-images-idx3-ubyte.gz")) {
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   }
   auto test = LoadFashionMnist(Split::kTest);

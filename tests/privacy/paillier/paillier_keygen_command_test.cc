@@ -2,6 +2,8 @@
 // its refusals, driven through CLI11 as the program parses its flags.
 #include "apps/keygen_paillier.h"
 
+#include <CLI/CLI.hpp>
+
 #include <sys/stat.h>
 
 #include <gmock/gmock.h>
