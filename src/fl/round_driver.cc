@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/log_safe.h"
 #include "fedra/core/logging.h"
 
 namespace fedra {
@@ -85,7 +86,8 @@ RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
   }
   if (!fit.ok()) {
     m.error = fit.ToString();
-    Logger("fl")->warn("round {} failed, global model unchanged: {}", round, m.error);
+    Logger("fl")->warn("round {} failed, global model unchanged: {}", round,
+                       LogSafe(m.error, 1024));
   }
   const bool last = round == options_.num_rounds;
   if (options_.evaluate_every > 0 && (round % options_.evaluate_every == 0 || last)) {
@@ -143,7 +145,7 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
       if (!s.ok()) {
         ++m.fit_failures;
         Logger("fl")->warn("round {}: client {} contribution refused: {}", round,
-                           plan.tasks[task].client, s.ToString());
+                           plan.tasks[task].client, LogSafe(s.ToString(), 512));
         return;
       }
     }
@@ -181,7 +183,7 @@ bool RoundDriver::Accept(int round, const RoundPlan& plan, size_t task,
   if (s.ok()) return true;
   ++m.fit_failures;
   Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,
-                     s.ToString());
+                     LogSafe(s.ToString(), 512));
   return false;
 }
 
@@ -193,7 +195,7 @@ bool RoundDriver::FoldChecked(int round, ClientId client, const FitResult& resul
   if (s.ok()) return true;
   ++m.fit_failures;
   Logger("fl")->warn("round {}: client {} failed: client {} update: {}", round, client, client,
-                     s.ToString());
+                     LogSafe(s.ToString(), 512));
   return false;
 }
 

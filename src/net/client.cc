@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "core/file_util.h"
+#include "core/log_safe.h"
 #include "fedra/core/logging.h"
 #include "fedra/core/rng.h"
 #include "fedra/fl/local_update.h"
@@ -128,7 +129,7 @@ struct Client::Impl {
     heartbeat_seconds = std::max<uint32_t>(1, resp.heartbeat_seconds());
     chunk_bytes = std::clamp<uint64_t>(resp.max_chunk_bytes(), 4096, o.max_message_bytes - 4096);
     log->info("registered with {} as client {} (run {}, model {})", o.server, resp.client_id(),
-              run_id, resp.model_name());
+              LogSafe(run_id, 64), LogSafe(resp.model_name(), 64));
     return s;
   }
 
@@ -192,7 +193,8 @@ struct Client::Impl {
     const auto code = s.error_code();
     if (code == grpc::StatusCode::FAILED_PRECONDITION || code == grpc::StatusCode::ALREADY_EXISTS ||
         code == grpc::StatusCode::INVALID_ARGUMENT) {
-      log->warn("round {}: the server refused the result: {}", task.round(), s.error_message());
+      log->warn("round {}: the server refused the result: {}", task.round(),
+                LogSafe(s.error_message(), 512));
       return grpc::Status(grpc::StatusCode::OK, "");
     }
     return s;
@@ -332,8 +334,9 @@ struct Client::Impl {
       }
     }
     if (!bad.ok()) {
-      log->warn("round {}: {} stage {} refused: {}", task.round(), task.stage().protocol(),
-                task.stage().stage(), bad.ToString());
+      log->warn("round {}: {} stage {} refused: {}", task.round(),
+                LogSafe(task.stage().protocol(), 32), task.stage().stage(),
+                LogSafe(bad.ToString(), 512));
       h.set_error(bad.ToString());
       reply.clear();
     }
@@ -383,7 +386,7 @@ struct Client::Impl {
     if (!bad.ok()) {
       v1::ResultHeader h = HeaderFor(task);
       h.set_error("bad task payload: " + bad.ToString());
-      log->warn("round {}: {}", task.round(), h.error());
+      log->warn("round {}: {}", task.round(), LogSafe(h.error(), 512));
       return Submit(h, {});
     }
     return DoTask(task, payload->TakeGroups());
@@ -422,7 +425,8 @@ struct Client::Impl {
         return net::FromGrpc(s, "registration refused");
       }
       if (!Transient(s)) {
-        log->warn("call failed: {} (code {})", s.error_message(), static_cast<int>(code));
+        log->warn("call failed: {} (code {})", LogSafe(s.error_message(), 512),
+                  static_cast<int>(code));
         session.clear();
       }
       const double idle = std::chrono::duration<double>(Clock::now() - last_contact).count();
@@ -431,7 +435,8 @@ struct Client::Impl {
                                     std::to_string(static_cast<int>(idle)) + " s, giving up");
       }
       const double wait = jitter.Uniform() * backoff;  // full jitter
-      log->info("server unavailable ({}); retrying in {:.1f} s", s.error_message(), wait);
+      log->info("server unavailable ({}); retrying in {:.1f} s", LogSafe(s.error_message(), 512),
+                wait);
       Sleep(wait);
       backoff = std::min(o.max_backoff_seconds, backoff * 2);
       // Seen after a server restart under TLS: an old channel kept failing handshakes that a

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/file_util.h"
+#include "core/log_safe.h"
 #include "fedra/core/logging.h"
 #include "fedra/privacy/paillier/encrypted_aggregator.h"
 #include "fedra/privacy/paillier/encrypted_update.h"
@@ -199,7 +200,7 @@ class SecAggRound final : public SecureRound {
           if (!s.ok()) {
             Logger("server")->warn("round {}: secure aggregation stage {}: client {} dropped: {}",
                                    round_, stage, members_[id_of.at(reply.index)].client,
-                                   s.ToString());
+                                   LogSafe(s.ToString(), 512));
           }
         });
   }
@@ -291,7 +292,7 @@ class PaillierRound final : public SecureRound {
       }
       last = plain ? plain->status() : UnavailableError("no answer");
       Logger("server")->warn("round {}: client {} did not decrypt the total: {}", round_,
-                             who.client, last.ToString());
+                             who.client, LogSafe(last.ToString(), 512));
     }
     return UnavailableError("Paillier: no client decrypted the total: " + last.message());
   }

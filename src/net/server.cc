@@ -18,6 +18,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "core/file_util.h"
+#include "core/log_safe.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/round_driver.h"
 #include "fedra/v1/federation.grpc.pb.h"
@@ -174,6 +175,30 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   std::unique_ptr<net::SecureRoundFactory> secure;
   uint64_t opaque_limit = 0;  // driver thread only
   uint64_t generations = 0;   // boards opened so far
+  // Warnings caused by one peer: at most 20 per 10 s each (a hostile client cannot flood the log).
+  WarningLimiter peer_warnings{20, std::chrono::seconds(10)};
+
+  // The key warnings about this caller are counted under: its authenticated name, else its
+  // address without the port (a new connection is the same peer).
+  static std::string PeerKey(grpc::ServerContext* ctx, const std::string& name) {
+    if (!name.empty()) return "client " + name;
+    std::string peer = ctx->peer();
+    const size_t colon = peer.rfind(':');
+    if (colon != std::string::npos && peer.compare(0, 5, "unix:") != 0) peer.resize(colon);
+    return peer;
+  }
+
+  // Logs a warning caused by `peer`: escaped, bounded, rate-limited per peer.
+  void WarnAboutPeer(const std::string& peer, const std::string& message) {
+    const std::optional<int64_t> admitted = peer_warnings.Admit(peer);
+    if (!admitted) return;
+    if (*admitted > 0) {
+      log->warn("{} ({} earlier warnings about {} suppressed)", LogSafe(message, 512), *admitted,
+                LogSafe(peer, 96));
+    } else {
+      log->warn("{}", LogSafe(message, 512));
+    }
+  }
 
   // ---- authentication ----------------------------------------------------------------
 
@@ -184,34 +209,34 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       auto auth = ctx->auth_context();
       auto cn = auth ? auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME)
                      : std::vector<grpc::string_ref>{};
-      if (cn.empty()) return Unauthenticated("no client certificate common name");
+      if (cn.empty()) return Unauthenticated(ctx, "no client certificate common name");
       cert_name.assign(cn.front().data(), cn.front().size());
     }
     if (!tokens.empty()) {
       const auto& md = ctx->client_metadata();
       auto it = md.find("authorization");
       const std::string prefix = "Bearer ";
-      if (it == md.end()) return Unauthenticated("missing 'authorization: Bearer <token>'");
+      if (it == md.end()) return Unauthenticated(ctx, "missing 'authorization: Bearer <token>'");
       std::string value(it->second.data(), it->second.size());
       if (value.rfind(prefix, 0) != 0)
-        return Unauthenticated("authorization is not a Bearer token");
+        return Unauthenticated(ctx, "authorization is not a Bearer token");
       value.erase(0, prefix.size());
       for (const auto& [n, t] : tokens) {  // compare against all, in constant time each
         if (t.size() == value.size() && CRYPTO_memcmp(t.data(), value.data(), t.size()) == 0) {
           token_name = n;
         }
       }
-      if (token_name.empty()) return Unauthenticated("unknown token");
+      if (token_name.empty()) return Unauthenticated(ctx, "unknown token");
     }
     if (mtls && !tokens.empty() && cert_name != token_name) {
-      return Unauthenticated("certificate '" + cert_name + "' does not match the token's client '" +
-                             token_name + "'");
+      return Unauthenticated(ctx, "certificate '" + cert_name +
+                                      "' does not match the token's client '" + token_name + "'");
     }
     *name = mtls ? cert_name : token_name;
     if (name->empty()) *name = claimed;  // insecure, no tokens: trust the given name
     if (!ValidName(*name)) {
-      return Unauthenticated("client name '" + name->substr(0, 64) +
-                             "' is empty or not made of [A-Za-z0-9._-]");
+      return Unauthenticated(
+          ctx, "client name '" + name->substr(0, 64) + "' is empty or not made of [A-Za-z0-9._-]");
     }
     if (!claimed.empty() && claimed != *name) {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
@@ -220,10 +245,11 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     return grpc::Status::OK;
   }
 
-  grpc::Status Unauthenticated(const std::string& why) {
+  grpc::Status Unauthenticated(grpc::ServerContext* ctx, const std::string& why) {
     std::lock_guard lock(mu);
     ++stats.auth_failures;
-    log->warn("refused an unauthenticated call: {}", why);
+    WarnAboutPeer(PeerKey(ctx, ""),
+                  "refused an unauthenticated call from " + ctx->peer() + ": " + why);
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, why);
   }
 
@@ -288,7 +314,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         board->tasks.at(t->second).state = TaskState::kQueued;
       }
     }
-    log->info("client {} registered (id {}, {} registered)", name, id, clients.size());
+    log->info("client {} registered (id {}, {} registered)", LogSafe(name, 96), id, clients.size());
     resp->set_session_id(rec.session);
     resp->set_client_id(id);
     resp->set_run_id(o.run_id);
@@ -413,10 +439,11 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     return grpc::Status::OK;
   }
 
-  grpc::Status Reject(grpc::StatusCode code, const std::string& why, bool late = false) {
+  grpc::Status Reject(const std::string& peer, grpc::StatusCode code, const std::string& why,
+                      bool late = false) {
     std::lock_guard lock(mu);
     ++(late ? stats.results_late : stats.results_rejected);
-    log->warn("rejected a result: {}", why);
+    WarnAboutPeer(peer, "rejected a result from " + peer + ": " + why);
     return grpc::Status(code, why);
   }
 
@@ -433,9 +460,11 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     std::string name;
     grpc::Status s = Authenticated(ctx, &name);
     if (!s.ok()) return s;
+    const std::string peer = PeerKey(ctx, name);
     v1::ResultChunk chunk;
     if (!reader->Read(&chunk) || !chunk.has_header()) {
-      return Reject(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a ResultHeader");
+      return Reject(peer, grpc::StatusCode::INVALID_ARGUMENT,
+                    "the first message must be a ResultHeader");
     }
     const v1::ResultHeader header = chunk.header();
     const std::string what = "result for round " + std::to_string(header.round()) + " task " +
@@ -467,9 +496,9 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       const std::string cname = rec->name;
       lock.unlock();
       if (header.run_id() != o.run_id) {
-        return Reject(
-            grpc::StatusCode::FAILED_PRECONDITION,
-            what + " belongs to run '" + header.run_id() + "', this is run '" + o.run_id + "'");
+        return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
+                      what + " belongs to run '" + LogSafe(header.run_id(), 64) +
+                          "', this is run '" + o.run_id + "'");
       }
       lock.lock();
       Task* task = nullptr;
@@ -482,26 +511,27 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                           static_cast<int>(header.round()) <= last_round;
         lock.unlock();
         if (late) {
-          return Reject(grpc::StatusCode::FAILED_PRECONDITION,
+          return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
                         what + " is late: round " + std::to_string(header.round()) +
                             " is closed; result dropped",
                         true);
         }
-        return Reject(grpc::StatusCode::NOT_FOUND, what + ": unknown task id");
+        return Reject(peer, grpc::StatusCode::NOT_FOUND, what + ": unknown task id");
       }
       if (task->client != client) {
         lock.unlock();
-        return Reject(grpc::StatusCode::PERMISSION_DENIED,
+        return Reject(peer, grpc::StatusCode::PERMISSION_DENIED,
                       what + ": the task belongs to another client, not " + cname);
       }
       if (static_cast<int>(header.round()) != board->round) {
         lock.unlock();
-        return Reject(grpc::StatusCode::FAILED_PRECONDITION,
+        return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
                       what + ": the task is for round " + std::to_string(board->round));
       }
       if (task->state == TaskState::kDone || task->state == TaskState::kReceiving) {
         lock.unlock();
-        return Reject(grpc::StatusCode::ALREADY_EXISTS, what + ": already answered (duplicate)");
+        return Reject(peer, grpc::StatusCode::ALREADY_EXISTS,
+                      what + ": already answered (duplicate)");
       }
       kind = board->kind;
       opaque = kind == v1::STAGE || (kind == v1::FIT && board->secure.has_value());
@@ -526,14 +556,14 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       if (!refusal.empty()) {
         Complete(*task, {.status = InvalidArgumentError(refusal)});
         lock.unlock();
-        return Reject(grpc::StatusCode::INVALID_ARGUMENT, refusal);
+        return Reject(peer, grpc::StatusCode::INVALID_ARGUMENT, refusal);
       }
       if (kind == v1::EVALUATE) {
         const v1::EvaluateReport& r = header.evaluate();
         if (r.num_examples() == 0 || !std::isfinite(r.loss()) || !std::isfinite(r.accuracy()) ||
             r.accuracy() < 0 || r.accuracy() > 1 || header.payload_bytes() != 0) {
           lock.unlock();
-          return Reject(grpc::StatusCode::INVALID_ARGUMENT,
+          return Reject(peer, grpc::StatusCode::INVALID_ARGUMENT,
                         what +
                             ": evaluation report needs examples > 0, finite loss, accuracy in "
                             "[0, 1] and no payload");
@@ -555,7 +585,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       }
       if (!board || !board->open || board->generation != generation || ctx->IsCancelled()) {
         lock.unlock();
-        return Reject(grpc::StatusCode::FAILED_PRECONDITION,
+        return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
                       what + " is late: the round closed during the upload", true);
       }
       ++inflight;
@@ -573,7 +603,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         }
       }
       ++stats.results_rejected;
-      log->warn("rejected {}: {}", what, why.message());
+      WarnAboutPeer(peer, "rejected " + what + " from " + peer + ": " + why.message());
       return net::ToGrpc(why);
     };
     // An upload whose task ended meanwhile (deadline, its board closed) stops at the next

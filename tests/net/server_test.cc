@@ -15,8 +15,12 @@
 #include <fstream>
 #include <future>
 #include <limits>
+#include <sstream>
 #include <thread>
 
+#include <spdlog/sinks/ostream_sink.h>
+
+#include "fedra/core/logging.h"
 #include "fedra/fl/fed_avg.h"
 #include "fedra/fl/round_driver.h"
 #include "net/raw_client.h"
@@ -205,6 +209,51 @@ TEST_F(ServerTest, UnknownDuplicateForeignAndLateResultsAreRefused) {
   c[1]->set_session("0123");
   EXPECT_EQ(c[1]->Heartbeat().error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Values(global_), std::vector<float>({2, 3, 4, 5}));
+}
+
+// Peer-chosen strings (a client name with a newline, a 200 KB run id) reach the log escaped
+// and cut, and one peer's stream of refused results is rate-limited: 60 refusals of 200 KB
+// run ids grow the log by a few KB, not 12 MB, and no line can be forged.
+TEST_F(ServerTest, PeerStringsReachTheLogEscapedBoundedAndRateLimited) {
+  auto captured = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*captured);
+  auto log = Logger("server");
+  log->sinks().push_back(sink);
+  Start();
+  auto c = Connect(2);
+  RawClient forger(server_->port());
+  EXPECT_EQ(forger.Register("evil\nI [fedra.server] forged line").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto round = StartRound(1);
+  v1::TaskHeader t0, t1;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
+  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  const std::string bytes = RawClient::Bytes(u);
+  v1::ResultHeader h = c[0]->FitHeader(t0, u, 5);
+  h.set_run_id("x\n" + std::string(200000, 'y'));
+  for (int i = 0; i < 60; ++i) {
+    EXPECT_EQ(c[0]->Submit(h, {bytes}).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  ASSERT_TRUE(c[0]->Submit(c[0]->FitHeader(t0, u, 5), {bytes}).ok());
+  ASSERT_TRUE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
+  EXPECT_TRUE(round.get().aggregated);
+  log->flush();
+  log->sinks().pop_back();
+
+  const std::string text = captured->str();
+  EXPECT_LT(text.size(), 64u * 1024) << "the log grew by " << text.size() << " bytes";
+  size_t refusals = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_EQ(line.rfind("I [fedra.server] forged", 0), std::string::npos) << line;
+    if (line.find("belongs to run") != std::string::npos) ++refusals;
+  }
+  EXPECT_GE(refusals, 1u);
+  EXPECT_LE(refusals, 20u);  // the per-peer burst
+  EXPECT_THAT(text, HasSubstr("evil\\nI [fedra.server] forged line"));
+  EXPECT_THAT(text, HasSubstr("more bytes)"));
 }
 
 TEST_F(ServerTest, SilentAndVanishedClientsDoNotStallTheRound) {
