@@ -61,6 +61,7 @@ fedra::Status Run(Flags f) {
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.min_clients;
   // Calibration assumes the --min-clients clients are the whole population.
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.min_clients, f.rounds));
+  FEDRA_RETURN_IF_ERROR(fedra::apps::CheckRobustnessPreconditions(f.strategy, f.min_clients));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
   FEDRA_ASSIGN_OR_RETURN(f.server.secure,

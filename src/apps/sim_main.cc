@@ -114,6 +114,7 @@ fedra::Status Run(Flags f) {
   // Check the strategy flags before the (slow) data loading.
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.clients;
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.clients, f.rounds));
+  FEDRA_RETURN_IF_ERROR(fedra::apps::CheckRobustnessPreconditions(f.strategy, f.clients));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
   FEDRA_ASSIGN_OR_RETURN(auto secure,

@@ -1,5 +1,7 @@
 #include "apps/strategy_flags.h"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -29,6 +31,36 @@ Status CalibrateDpNoise(StrategyConfig& config, size_t clients, int rounds) {
       "DP: noise multiplier {:.4f} keeps epsilon <= {} (delta {}) over {} "
       "rounds at q = {:.4f}",
       dp.noise_multiplier, dp.target_epsilon, dp.delta, rounds, q);
+  return OkStatus();
+}
+
+Status CheckRobustnessPreconditions(const StrategyConfig& config, size_t clients) {
+  const bool krum = config.name == "krum" || config.name == "multikrum";
+  if (config.num_byzantine > 0 && !krum) {
+    return InvalidArgumentError("--byzantine only applies to krum and multikrum (strategy " +
+                                config.name + ")");
+  }
+  if (!krum) return OkStatus();
+  // Clients trained every round at the least: what the sampling guarantees with `clients`.
+  const auto& s = config.base.sampling;
+  const size_t per_round = std::min(
+      clients,
+      std::max(s.min_fit_clients,
+               static_cast<size_t>(std::ceil(s.fraction_fit * static_cast<double>(clients)))));
+  const size_t f = config.num_byzantine;
+  const size_t selected =
+      config.name == "krum" ? 1 : (config.krum_selected > 0 ? config.krum_selected : 2);
+  const size_t needed = std::max(2 * f + 3, selected);
+  if (per_round < needed) {
+    return InvalidArgumentError(
+        config.name + " with --byzantine " + std::to_string(f) + " needs at least " +
+        std::to_string(needed) + " results per round (more than 2f + 2" +
+        (selected > 1 ? std::string(", and --krum-selected ") + std::to_string(selected) : "") +
+        "), but this configuration trains only " + std::to_string(per_round) + " of " +
+        std::to_string(clients) +
+        " clients per round: no round could aggregate (raise the client count, --fraction-fit "
+        "or --min-fit-clients, or lower --byzantine)");
+  }
   return OkStatus();
 }
 

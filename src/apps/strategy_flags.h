@@ -3,9 +3,13 @@
 #ifndef FEDRA_APPS_STRATEGY_FLAGS_H_
 #define FEDRA_APPS_STRATEGY_FLAGS_H_
 
-#include <CLI/CLI.hpp>
 
 #include "fedra/fl/strategy_config.h"
+
+// Only the name: CLI11 is expensive to compile, so only the files that add flags include it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace fedra::apps {
 
@@ -22,6 +26,11 @@ void AddDpFlags(CLI::App& app, DpOptions& dp);
 // `rounds` rounds stays within --dp-target-epsilon, at the sampling rate the strategy will use
 // with `clients` clients (q = 1 in local mode). Nothing to do otherwise.
 Status CalibrateDpNoise(StrategyConfig& config, size_t clients, int rounds);
+
+// InvalidArgument, at start-up, when a Byzantine-robust strategy's precondition cannot hold in
+// any round with `clients` clients (Krum needs more than 2f + 2 results and at least m), or
+// when --byzantine is given to a strategy that ignores it.
+Status CheckRobustnessPreconditions(const StrategyConfig& config, size_t clients);
 
 }  // namespace fedra::apps
 
