@@ -9,7 +9,6 @@
 
 #include <string>
 
-
 #include "fedra/core/status.h"
 
 // Only the name: CLI11 is expensive to compile, so only the files that add flags include it.

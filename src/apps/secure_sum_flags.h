@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-
 #include "fedra/core/thread_pool.h"
 #include "fedra/fl/secure_sum.h"
 #include "fedra/fl/strategy.h"

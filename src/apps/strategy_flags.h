@@ -3,7 +3,6 @@
 #ifndef FEDRA_APPS_STRATEGY_FLAGS_H_
 #define FEDRA_APPS_STRATEGY_FLAGS_H_
 
-
 #include "fedra/fl/strategy_config.h"
 
 // Only the name: CLI11 is expensive to compile, so only the files that add flags include it.

@@ -7,7 +7,6 @@ namespace CLI {
 class App;
 }  // namespace CLI
 
-
 namespace fedra::apps {
 
 // Adds --threads (default: every core of the machine) to `app`.

@@ -23,7 +23,6 @@
 #include <string>
 #include <vector>
 
-
 #include "fedra/core/status.h"
 
 // Only the name: CLI11 is expensive to compile, so only the files that add flags include it.
