@@ -241,6 +241,11 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->capture_default_str();
   app.add_option("--max-message-bytes", s.max_message_bytes, "larger gRPC messages are refused")
       ->capture_default_str();
+  app.add_option("--max-result-groups", s.max_result_groups,
+                 "model-sized groups a result may carry (the update and extras such as "
+                 "SCAFFOLD's control delta); more is refused before allocating")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--max-inflight-results", s.max_inflight_results,
                  "uploaded updates held in memory at once (memory bound)")
       ->capture_default_str();

@@ -651,7 +651,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     }
     auto reader_or = net::PayloadReader::WithLayout(
         header.tensors(), header.payload_bytes(), *global,
-        [](const std::string& g) { return g == "update" || g.rfind("extra/", 0) == 0; }, "update");
+        [](const std::string& g) { return g == "update" || g.rfind("extra/", 0) == 0; }, "update",
+        o.max_result_groups);
     if (!reader_or.ok()) return fail(reader_or.status().WithContext(what));
     net::PayloadReader payload = std::move(*reader_or);
     while (reader->Read(&chunk)) {
@@ -927,6 +928,9 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   }
   if (o.chunk_bytes + 4096 > o.max_message_bytes) {
     return InvalidArgumentError("chunk_bytes must leave room under max_message_bytes");
+  }
+  if (o.max_result_groups == 0) {
+    return InvalidArgumentError("max_result_groups must be >= 1 (the update itself)");
   }
   if (!o.tokens_file.empty()) {
     FEDRA_ASSIGN_OR_RETURN(impl->tokens, LoadTokens(o.tokens_file));

@@ -123,7 +123,7 @@ StatusOr<PayloadReader> PayloadReader::FromSpecs(const SpecList& specs, uint64_t
   PayloadReader r;
   uint64_t total = 0;
   std::set<std::pair<std::string, std::string>> seen;
-  std::string current;
+  std::set<std::string> group_names;
   for (const v1::TensorSpec& spec : specs) {
     Shape shape;
     uint64_t bytes = 0;
@@ -134,15 +134,14 @@ StatusOr<PayloadReader> PayloadReader::FromSpecs(const SpecList& specs, uint64_t
     }
     total += bytes;
     if (total > payload_bytes) break;
-    const bool new_group = r.order_.empty() || spec.group() != current;
-    if (new_group) {
-      if (r.groups_.count(spec.group())) {
+    if (r.order_.empty() || spec.group() != r.order_.back().name) {
+      if (!group_names.insert(spec.group()).second) {
         return InvalidArgumentError("group '" + spec.group() + "' is not contiguous");
       }
-      current = spec.group();
-      r.order_.push_back(&r.groups_[current]);
+      r.order_.push_back({.name = spec.group()});
     }
-    r.order_.back()->Add(spec.name(), std::move(shape));
+    r.order_.back().tensors.emplace_back(spec.name(), std::move(shape));
+    r.order_.back().bytes += bytes;
   }
   if (total != payload_bytes) {
     return InvalidArgumentError("tensor specs describe " + std::to_string(total) +
@@ -154,8 +153,8 @@ StatusOr<PayloadReader> PayloadReader::FromSpecs(const SpecList& specs, uint64_t
 
 StatusOr<PayloadReader> PayloadReader::WithLayout(
     const SpecList& specs, uint64_t payload_bytes, const Parameters& layout,
-    const std::function<bool(const std::string&)>& group_allowed,
-    const std::string& required_group) {
+    const std::function<bool(const std::string&)>& group_allowed, const std::string& required_group,
+    size_t max_groups) {
   // Check names and shapes against the layout before allocating anything.
   const auto& infos = layout.tensors();
   if (infos.empty() || specs.size() % static_cast<int>(infos.size()) != 0) {
@@ -187,7 +186,28 @@ StatusOr<PayloadReader> PayloadReader::WithLayout(
   }
   if (!has_required) return InvalidArgumentError("payload lacks group '" + required_group + "'");
   const uint64_t groups = static_cast<uint64_t>(specs.size()) / infos.size();
+  if (groups > max_groups) {
+    return InvalidArgumentError("payload declares " + std::to_string(groups) +
+                                " copies of the model (the update and extras), more than the " +
+                                std::to_string(max_groups) + " a result may carry");
+  }
   return FromSpecs(specs, payload_bytes, groups * layout.num_bytes());
+}
+
+Parameters& PayloadReader::Allocate(Group& g) {
+  if (g.params == nullptr) {
+    Parameters& p = groups_[g.name];
+    for (auto& [name, shape] : g.tensors) p.Add(name, std::move(shape));
+    g.tensors.clear();
+    g.params = &p;
+    allocated_ += g.bytes;
+  }
+  return *g.params;
+}
+
+std::map<std::string, Parameters> PayloadReader::TakeGroups() {
+  for (Group& g : order_) Allocate(g);  // groups of zero bytes never saw a byte
+  return std::move(groups_);
 }
 
 Status PayloadReader::Append(std::string_view bytes) {
@@ -196,11 +216,11 @@ Status PayloadReader::Append(std::string_view bytes) {
                                 " bytes");
   }
   while (!bytes.empty()) {
-    while (group_ < order_.size() && group_off_ == order_[group_]->num_bytes()) {
+    while (group_ < order_.size() && group_off_ == order_[group_].bytes) {
       ++group_;
       group_off_ = 0;
     }
-    Parameters& p = *order_[group_];
+    Parameters& p = Allocate(order_[group_]);
     const size_t take = std::min<uint64_t>(bytes.size(), p.num_bytes() - group_off_);
     std::memcpy(reinterpret_cast<char*>(p.data()) + group_off_, bytes.data(), take);
     group_off_ += take;

@@ -49,25 +49,38 @@ class PayloadReader {
   static StatusOr<PayloadReader> FromSpecs(const SpecList& specs, uint64_t payload_bytes,
                                            uint64_t max_bytes);
   // Server side: every group must have exactly `layout`'s names and shapes, the group
-  // names must satisfy `group_allowed`, and `required_group` must be present.
+  // names must satisfy `group_allowed`, `required_group` must be present, and there may be at
+  // most `max_groups` groups: the budget is `max_groups` models, checked before anything is
+  // allocated.
   static StatusOr<PayloadReader> WithLayout(
       const SpecList& specs, uint64_t payload_bytes, const Parameters& layout,
       const std::function<bool(const std::string&)>& group_allowed,
-      const std::string& required_group);
+      const std::string& required_group, size_t max_groups);
 
-  // Copies the next bytes in. InvalidArgument if they run past the declared payload.
+  // Copies the next bytes in. InvalidArgument if they run past the declared payload. A group's
+  // tensors are allocated when its first byte arrives, so a sender that declares much and sends
+  // little makes the reader hold little.
   Status Append(std::string_view bytes);
   // InvalidArgument if fewer bytes than declared have arrived.
   Status Finish() const;
   uint64_t received() const { return received_; }
   uint64_t expected() const { return expected_; }
-  std::map<std::string, Parameters> TakeGroups() { return std::move(groups_); }
+  uint64_t allocated_bytes() const { return allocated_; }
+  // REQUIRES: Finish() is OK.
+  std::map<std::string, Parameters> TakeGroups();
 
  private:
+  struct Group {
+    std::string name;
+    std::vector<std::pair<std::string, Shape>> tensors;
+    uint64_t bytes = 0;
+    Parameters* params = nullptr;  // in groups_, once allocated
+  };
   PayloadReader() = default;
+  Parameters& Allocate(Group& g);
   std::map<std::string, Parameters> groups_;
-  std::vector<Parameters*> order_;  // groups in payload order
-  uint64_t expected_ = 0, received_ = 0;
+  std::vector<Group> order_;  // groups in payload order
+  uint64_t expected_ = 0, received_ = 0, allocated_ = 0;
   size_t group_ = 0;        // group being filled
   uint64_t group_off_ = 0;  // bytes of it filled
 };

@@ -325,6 +325,34 @@ TEST_F(ServerTest, AStalledUploadLosesItsSlotWhenItsTaskEnds) {
   EXPECT_TRUE(m2.aggregated) << m2.error;
 }
 
+// A result header that declares many model-sized extra groups is refused from the header
+// alone (before the server allocates anything for it); the task ends and the model is not
+// touched.
+TEST_F(ServerTest, AHeaderDeclaringManyModelCopiesIsRefusedBeforeAllocation) {
+  clients_ = 1;
+  Start();
+  auto c = Connect(1);
+  auto round = StartRound(1);
+  v1::TaskHeader t;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  v1::ResultHeader h = c[0]->FitHeader(t, u, 5);
+  const v1::TensorSpec update_spec = h.tensors(0);
+  for (int i = 0; i < 40; ++i) {
+    v1::TensorSpec* extra = h.add_tensors();
+    *extra = update_spec;
+    extra->set_group("extra/x" + std::to_string(i));
+  }
+  h.set_payload_bytes(41 * u.num_bytes());
+  grpc::Status s = c[0]->Submit(h, {});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("declares 41 copies of the model"));
+  EXPECT_THAT(s.error_message(), HasSubstr("more than the 3 a result may carry"));
+  EXPECT_FALSE(round.get().aggregated);
+  EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
+}
+
 TEST_F(ServerTest, OversizedMessagesAndGarbageBytesLeaveTheServerServing) {
   clients_ = 1;
   Start();

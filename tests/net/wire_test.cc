@@ -30,7 +30,7 @@ TEST(WireTest, ChunksOfAnySizeReassembleEveryGroupExactly) {
     const uint64_t bytes = DescribePayload(groups, &specs);
     ASSERT_EQ(bytes, x.num_bytes() + y.num_bytes());
     auto r = PayloadReader::WithLayout(
-        specs, bytes, x, [](const std::string&) { return true; }, "update");
+        specs, bytes, x, [](const std::string&) { return true; }, "update", 2);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     size_t calls = 0;
     ASSERT_TRUE(ForEachChunk(groups, chunk, [&](std::string_view b) {
@@ -85,6 +85,36 @@ TEST(WireTest, MalformedSpecsAreRejectedBeforeAllocation) {
               HasSubstr("empty name"));
 }
 
+// A header may declare at most max_groups copies of the model (checked before allocating),
+// and the reader allocates a group only when its first byte arrives: a sender that declares
+// a lot and then stalls holds the server to what it actually sent.
+TEST(WireTest, DeclaredBytesAreBudgetedAndAllocatedOnlyAsTheyArrive) {
+  Parameters model;
+  model.Add("w", {1000});
+  std::vector<Parameters> extras(40, model);
+  std::vector<PayloadGroup> groups = {{"update", &model}};
+  for (size_t i = 0; i < extras.size(); ++i) {
+    groups.push_back({"extra/x" + std::to_string(i), &extras[i]});
+  }
+  SpecList specs;
+  const uint64_t bytes = DescribePayload(groups, &specs);
+  auto any = [](const std::string&) { return true; };
+  auto refused = PayloadReader::WithLayout(specs, bytes, model, any, "update", 3);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("declares 41 copies of the model"));
+
+  SpecList three;
+  const uint64_t three_bytes = DescribePayload(
+      {{"update", &model}, {"extra/a", &extras[0]}, {"extra/b", &extras[1]}}, &three);
+  auto r = PayloadReader::WithLayout(three, three_bytes, model, any, "update", 3);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->allocated_bytes(), 0u);
+  const std::string first(100, '\0');
+  ASSERT_TRUE(r->Append(first).ok());
+  EXPECT_EQ(r->allocated_bytes(), model.num_bytes());  // the first group only
+  EXPECT_FALSE(r->Finish().ok());
+}
+
 TEST(WireTest, LayoutCheckNamesTheFirstMismatch) {
   const Parameters model = TwoTensors(0);
   Parameters other;
@@ -93,13 +123,13 @@ TEST(WireTest, LayoutCheckNamesTheFirstMismatch) {
   SpecList specs;
   const uint64_t bytes = DescribePayload({{"update", &other}}, &specs);
   auto any = [](const std::string&) { return true; };
-  EXPECT_THAT(PayloadReader::WithLayout(specs, bytes, model, any, "update").status().message(),
+  EXPECT_THAT(PayloadReader::WithLayout(specs, bytes, model, any, "update", 3).status().message(),
               HasSubstr("is 'b' [6]; the model has 'b' [5]"));
   SpecList good;
   const uint64_t good_bytes = DescribePayload({{"weird", &model}}, &good);
   EXPECT_THAT(
       PayloadReader::WithLayout(
-          good, good_bytes, model, [](const std::string& g) { return g == "update"; }, "update")
+          good, good_bytes, model, [](const std::string& g) { return g == "update"; }, "update", 3)
           .status()
           .message(),
       HasSubstr("unexpected tensor group 'weird'"));

@@ -78,6 +78,10 @@ struct ServerOptions {
   size_t chunk_bytes = size_t{1} << 20;
   size_t max_message_bytes = size_t{4} << 20;  // larger gRPC messages are refused
   size_t max_inflight_results = 2;
+  // A result may carry the update and at most this many model-sized groups in all (SCAFFOLD's
+  // control delta is one extra); a header declaring more is refused before anything is
+  // allocated, so one result costs at most this many models of memory.
+  size_t max_result_groups = 3;
   SecureRoundOptions secure;
 };
 
