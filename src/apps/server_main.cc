@@ -246,6 +246,10 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "SCAFFOLD's control delta); more is refused before allocating")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option("--upload-stall-seconds", s.upload_stall_seconds,
+                 "cancel an upload that holds a slot and sends nothing for this long (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--max-inflight-results", s.max_inflight_results,
                  "uploaded updates held in memory at once (memory bound)")
       ->capture_default_str();

@@ -103,6 +103,8 @@ struct Task {
   // The upload in progress (kReceiving), cancelled if the task ends first; cleared by the
   // handler before it returns.
   grpc::ServerContext* upload = nullptr;
+  bool holds_slot = false;          // the upload has its slot (waiting for one is not stalling)
+  Clock::time_point last_progress;  // when it got the slot or its last chunk arrived
 };
 
 // What a finished task hands back to the driver thread.
@@ -589,6 +591,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                       what + " is late: the round closed during the upload", true);
       }
       ++inflight;
+      task->holds_slot = true;
+      task->last_progress = Clock::now();
       global = board->global;
     }
     // Receive and check the payload without holding the lock.
@@ -608,11 +612,14 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     };
     // An upload whose task ended meanwhile (deadline, its board closed) stops at the next
     // chunk and gives its slot back, so a slow sender cannot hold one past its round.
+    // Also records the upload's progress (a chunk arrived) for the stall deadline.
     auto still_receiving = [&] {
       std::lock_guard lock(mu);
       if (!board || !board->open || board->generation != generation) return false;
       auto t = board->tasks.find(header.task_id());
-      return t != board->tasks.end() && t->second.state == TaskState::kReceiving;
+      if (t == board->tasks.end() || t->second.state != TaskState::kReceiving) return false;
+      t->second.last_progress = Clock::now();
+      return true;
     };
     const Status ended =
         FailedPreconditionError(what + " is late: its task ended during the upload");
@@ -770,6 +777,19 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         auto c = by_id.find(task.client);
         const bool silent = c == by_id.end() || c->second->session.empty() ||
                             Seconds(now - c->second->last_seen) >= o.liveness_seconds;
+        if (task.state == TaskState::kReceiving && task.holds_slot && task.upload &&
+            o.upload_stall_seconds > 0 &&
+            Seconds(now - task.last_progress) >= o.upload_stall_seconds) {
+          // A sender that took an upload slot and stopped sending gives it back long before
+          // the round deadline, so the honest uploads waiting for it proceed.
+          ++stats.uploads_stalled;
+          task.upload->TryCancel();
+          const std::string who = c == by_id.end() ? std::to_string(task.client) : c->second->name;
+          Complete(task, {.status = UnavailableError(
+                              "client " + who + "'s upload sent nothing for " +
+                              std::to_string(o.upload_stall_seconds) + " s: its slot is freed")});
+          continue;
+        }
         if (now >= deadline || (silent && task.state != TaskState::kReceiving)) {
           ++stats.tasks_timed_out;
           // A stalled upload would hold its slot for ever: end it.
@@ -928,6 +948,9 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   }
   if (o.chunk_bytes + 4096 > o.max_message_bytes) {
     return InvalidArgumentError("chunk_bytes must leave room under max_message_bytes");
+  }
+  if (!(o.upload_stall_seconds >= 0)) {
+    return InvalidArgumentError("upload_stall_seconds must be >= 0 (0: no stall deadline)");
   }
   if (o.max_result_groups == 0) {
     return InvalidArgumentError("max_result_groups must be >= 1 (the update itself)");

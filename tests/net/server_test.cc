@@ -325,6 +325,34 @@ TEST_F(ServerTest, AStalledUploadLosesItsSlotWhenItsTaskEnds) {
   EXPECT_TRUE(m2.aggregated) << m2.error;
 }
 
+// With a round deadline far away, a sender that takes the only upload slot and stalls loses
+// it after upload_stall_seconds: the honest uploads waiting for the slot go through and the
+// round aggregates without the staller.
+TEST_F(ServerTest, AStalledUploadLosesItsSlotLongBeforeTheRoundDeadline) {
+  clients_ = 3;
+  Start({.round_deadline_seconds = 60, .max_inflight_results = 1, .upload_stall_seconds = 1});
+  auto c = Connect(3);
+  auto round = StartRound(1);
+  std::vector<v1::TaskHeader> t(3);
+  std::map<std::string, Parameters> g;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c[i]->NextTask(&t[i], &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  const std::string bytes = RawClient::Bytes(u);
+  auto stalled = c[0]->StartSubmit(c[0]->FitHeader(t[0], u, 5), bytes.substr(0, 8));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it takes the slot
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c[1]->Submit(c[1]->FitHeader(t[1], u, 5), {bytes}).ok());
+  EXPECT_TRUE(c[2]->Submit(c[2]->FitHeader(t[2], u, 5), {bytes}).ok());
+  // Functional, not a speed check: well within the 60 s deadline that would otherwise free it.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  const RoundMetrics m = round.get();
+  EXPECT_TRUE(m.aggregated) << m.error;
+  EXPECT_EQ(m.fit_failures, 1u);
+  EXPECT_EQ(server_->stats().uploads_stalled, 1u);
+  EXPECT_FALSE(stalled->writer->Finish().ok());  // the server cancelled it
+  EXPECT_EQ(Values(global_), std::vector<float>({2, 3, 4, 5}));
+}
+
 // A result header that declares many model-sized extra groups is refused from the header
 // alone (before the server allocates anything for it); the task ends and the model is not
 // touched.

@@ -82,6 +82,9 @@ struct ServerOptions {
   // control delta is one extra); a header declaring more is refused before anything is
   // allocated, so one result costs at most this many models of memory.
   size_t max_result_groups = 3;
+  // An upload that holds a slot and receives no chunk for this long is cancelled and its task
+  // failed (counted in ServerStats::uploads_stalled); 0 turns it off.
+  double upload_stall_seconds = 15;
   SecureRoundOptions secure;
 };
 
@@ -93,6 +96,7 @@ struct ServerStats {
   uint64_t results_late = 0;      // arrived after their round closed
   uint64_t tasks_timed_out = 0;   // deadline passed or client vanished
   uint64_t auth_failures = 0;
+  uint64_t uploads_stalled = 0;  // cancelled: a slot held without progress
 };
 
 class Server {
