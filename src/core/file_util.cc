@@ -50,12 +50,12 @@ Status WriteAll(int fd, std::string_view bytes) {
 
 // Creates a new file beside `path`, named `path + ".tmp." + pid + "." + n` with n unique in
 // this process; a name left behind by an earlier process is skipped. Sets `tmp` to its name.
-StatusOr<int> CreateTempFile(const std::string& path, std::string& tmp) {
+StatusOr<int> CreateTempFile(const std::string& path, std::string& tmp, mode_t mode) {
   static std::atomic<uint64_t> counter{0};
   const std::string prefix = path + ".tmp." + std::to_string(::getpid()) + ".";
   for (int attempt = 0;; ++attempt) {
     tmp = prefix + std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd >= 0) return fd;
     if (errno != EEXIST || attempt + 1 == kMaxTempAttempts) {
       return ErrnoError("cannot create " + tmp, errno);
@@ -80,10 +80,11 @@ Status SyncDirectory(const std::string& file_path) {
   return fd.Close();
 }
 
-StatusOr<std::string> ReadOpenFile(const Fd& fd) {
+StatusOr<std::string> ReadOpenFile(const Fd& fd, const FileCheck& check) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("cannot stat", errno);
   if (!S_ISREG(st.st_mode)) return InvalidArgumentError("not a regular file");
+  if (check) FEDRA_RETURN_IF_ERROR(check(st));
   std::string bytes(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
   while (done < bytes.size()) {
@@ -119,18 +120,18 @@ Status ErrnoError(std::string_view what, int err) {
   }
 }
 
-StatusOr<std::string> ReadFile(const std::string& path) {
+StatusOr<std::string> ReadFile(const std::string& path, const FileCheck& check) {
   // O_NONBLOCK: opening a FIFO must not hang; it is then rejected as not a regular file.
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return ErrnoError("cannot open for reading", errno).WithContext(path);
-  StatusOr<std::string> bytes = ReadOpenFile(fd);
+  StatusOr<std::string> bytes = ReadOpenFile(fd, check);
   if (!bytes.ok()) return bytes.status().WithContext(path);
   return bytes;
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
+Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode_t mode) {
   std::string tmp;
-  StatusOr<int> fd = CreateTempFile(path, tmp);
+  StatusOr<int> fd = CreateTempFile(path, tmp, mode);
   if (!fd.ok()) return fd.status().WithContext(path);
   Status status = WriteSynced(*fd, bytes);
   if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {

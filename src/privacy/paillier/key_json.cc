@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 
 #include <openssl/crypto.h>
@@ -116,33 +115,6 @@ BigBytes Bytes(const BIGNUM* b) {
   return internal::ToBytes(b, static_cast<size_t>(BN_num_bytes(b)));
 }
 
-// Writes `bytes` to `path` via a new temporary file (mkstemp: O_EXCL, mode 0600, a random name,
-// so a file someone else created in advance is never written into) renamed over it.
-Status WritePrivateFile(const std::string& path, std::string_view bytes) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return fedra::internal::ErrnoError(path + ": cannot create " + tmp, errno);
-  Status st =
-      ::fchmod(fd, 0600) == 0 ? OkStatus() : fedra::internal::ErrnoError(path + ": fchmod", errno);
-  std::string_view rest = bytes;
-  while (st.ok() && !rest.empty()) {
-    const ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      st = fedra::internal::ErrnoError(path + ": write failed", errno);
-      break;
-    }
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
-  if (st.ok() && ::fsync(fd) != 0) st = fedra::internal::ErrnoError(path + ": fsync failed", errno);
-  if (::close(fd) != 0 && st.ok()) st = fedra::internal::ErrnoError(path + ": close failed", errno);
-  if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = fedra::internal::ErrnoError(path + ": rename failed", errno);
-  }
-  if (!st.ok()) ::unlink(tmp.c_str());
-  return st;
-}
-
 }  // namespace
 
 std::string PublicKeyToJwk(const PublicKey& key) { return PublicJson(key).dump(); }
@@ -232,53 +204,32 @@ StatusOr<PublicKey> ReadPublicKeyFile(const std::string& path, const PublicKeyOp
 
 Status WriteSecretKeyFile(const std::string& path, const SecretKey& key) {
   std::string text = SecretKeyToJwk(key) + "\n";
-  Status st = WritePrivateFile(path, text);
+  Status st = fedra::internal::WriteFileAtomically(path, text, 0600);
   OPENSSL_cleanse(text.data(), text.size());
   return st;
 }
 
 StatusOr<SecretKey> ReadSecretKeyFile(const std::string& path, const PublicKeyOptions& options) {
   // Checked on the open descriptor, so the file read is the file checked.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fedra::internal::ErrnoError(path, errno);
-  std::string text;
-  Status read_status = [&]() -> Status {
-    struct stat st;
-    if (::fstat(fd, &st) != 0) return fedra::internal::ErrnoError(path, errno);
-    if (!S_ISREG(st.st_mode)) return FailedPreconditionError(path + ": not a regular file");
+  auto private_to_us = [&path](const struct stat& st) -> Status {
     if (st.st_uid != ::geteuid()) {
-      return FailedPreconditionError(
-          path + ": refusing to read a Paillier secret key owned by uid " +
-          std::to_string(st.st_uid) + ", not by this user (uid " + std::to_string(::geteuid()) +
-          "): whoever owns it can read or replace it");
+      return FailedPreconditionError("refusing to read a Paillier secret key owned by uid " +
+                                     std::to_string(st.st_uid) + ", not by this user (uid " +
+                                     std::to_string(::geteuid()) +
+                                     "): whoever owns it can read or replace it");
     }
     if ((st.st_mode & 077) != 0) {
       char mode[8];
       std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-      return FailedPreconditionError(path +
-                                     ": refusing to read a Paillier secret key that group or "
-                                     "others may access (mode " +
-                                     mode + "); run: chmod 600 " + path);
+      return FailedPreconditionError(
+          "refusing to read a Paillier secret key that group or others may access (mode " +
+          std::string(mode) + "); run: chmod 600 " + path);
     }
-    constexpr size_t kMaxKeyFile = 1 << 20;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fedra::internal::ErrnoError(path + ": read failed", errno);
-      if (n == 0) break;
-      text.append(buf, static_cast<size_t>(n));
-      if (text.size() > kMaxKeyFile)
-        return DataLossError(path + ": larger than 1 MiB, not a Paillier secret key");
-    }
-    OPENSSL_cleanse(buf, sizeof(buf));
+    if (st.st_size > (1 << 20))
+      return DataLossError("larger than 1 MiB, not a Paillier secret key");
     return OkStatus();
-  }();
-  ::close(fd);
-  if (!read_status.ok()) {
-    OPENSSL_cleanse(text.data(), text.size());
-    return read_status;
-  }
+  };
+  FEDRA_ASSIGN_OR_RETURN(std::string text, fedra::internal::ReadFile(path, private_to_us));
   StatusOr<SecretKey> key = SecretKeyFromJwk(text, options);
   OPENSSL_cleanse(text.data(), text.size());
   if (!key.ok()) return key.status().WithContext(path);
