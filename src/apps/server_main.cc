@@ -46,6 +46,7 @@ struct Flags {
   std::vector<int64_t> input_shape;
   int num_classes = 10;
   fedra::StrategyConfig strategy;
+  fedra::InfluenceBoundOptions influence;
   fedra::apps::SecureSumFlags secure;
   size_t min_clients = 2;
   double wait_seconds = 600;
@@ -61,6 +62,7 @@ fedra::Status Run(Flags f) {
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.min_clients;
   // Calibration assumes the --min-clients clients are the whole population.
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.min_clients, f.rounds));
+  FEDRA_RETURN_IF_ERROR(fedra::ValidateInfluenceBoundOptions(f.influence));
   FEDRA_RETURN_IF_ERROR(fedra::apps::CheckRobustnessPreconditions(f.strategy, f.min_clients));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
@@ -130,6 +132,7 @@ fedra::Status Run(Flags f) {
                               .max_failure_fraction = f.max_failure_fraction,
                               .evaluate_every = f.evaluate_every,
                               .seed = f.seed};
+  o.influence = f.influence;
   if (test.size() > 0 && test.is_classification()) {
     o.server_evaluate = [&](int,
                             const fedra::Parameters& p) -> fedra::StatusOr<fedra::EvaluateResult> {
@@ -281,6 +284,7 @@ int main(int argc, char** argv) {
   fedra::apps::AddConfigOption(app);
   AddFlags(app, f);
   fedra::apps::AddStrategyFlags(app, f.strategy);
+  fedra::apps::AddInfluenceFlags(app, f.influence);
   fedra::apps::AddSecureSumFlags(app, f.secure, /*server=*/true);
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, OnSignal);

@@ -40,6 +40,8 @@ struct Flags {
   double synthetic_alpha = 1.0, synthetic_beta = 1.0;
   fedra::PartitionConfig partition;
   fedra::StrategyConfig strategy;
+  fedra::InfluenceBoundOptions influence{.enabled =
+                                             false};  // in-process clients are the user's own
   fedra::apps::SecureSumFlags secure_sum;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   uint64_t seed = 1;
@@ -114,6 +116,7 @@ fedra::Status Run(Flags f) {
   // Check the strategy flags before the (slow) data loading.
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.clients;
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.clients, f.rounds));
+  FEDRA_RETURN_IF_ERROR(fedra::ValidateInfluenceBoundOptions(f.influence));
   FEDRA_RETURN_IF_ERROR(fedra::apps::CheckRobustnessPreconditions(f.strategy, f.clients));
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
   const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
@@ -159,6 +162,7 @@ fedra::Status Run(Flags f) {
                               .evaluate_every = f.evaluate_every,
                               .seed = f.seed,
                               .secure_sum = secure->sum.get()};
+  o.influence = f.influence;
   auto eval_model = model->Clone();
   auto eval_loss = make_loss();
   if (data.test.size() > 0) {
@@ -291,6 +295,7 @@ int main(int argc, char** argv) {
   Flags f;
   AddFlags(app, f);
   fedra::apps::AddStrategyFlags(app, f.strategy);
+  fedra::apps::AddInfluenceFlags(app, f.influence);
   fedra::apps::AddSecureSumFlags(app, f.secure_sum);
   AddRunFlags(app, f);
   CLI11_PARSE(app, argc, argv);

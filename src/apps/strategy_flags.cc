@@ -104,6 +104,25 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
   AddDpFlags(app, s.dp);
 }
 
+void AddInfluenceFlags(CLI::App& app, InfluenceBoundOptions& bound) {
+  const std::map<std::string, bool> on_off = {{"on", true}, {"off", false}};
+  app.add_option("--influence-bound", bound.enabled,
+                 "cap each result's example count and update norm at a factor of the round's "
+                 "median (plain rounds), so no single client owns the model: on or off")
+      ->transform(CLI::CheckedTransformer(on_off))
+      ->default_str(bound.enabled ? "on" : "off");
+  app.add_option("--influence-weight-factor", bound.weight_factor,
+                 "influence bound: largest example count (and local steps) as a multiple of "
+                 "the median")
+      ->capture_default_str();
+  app.add_option("--influence-norm-factor", bound.norm_factor,
+                 "influence bound: largest update L2 norm as a multiple of the median")
+      ->capture_default_str();
+  app.add_option("--influence-calibration", bound.calibration_results,
+                 "influence bound: results held in the first round to find the medians")
+      ->capture_default_str();
+}
+
 void AddDpFlags(CLI::App& app, DpOptions& dp) {
   const std::map<std::string, DpMode> modes = {{"none", DpMode::kNone},
                                                {"central", DpMode::kCentral},

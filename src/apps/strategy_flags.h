@@ -3,6 +3,7 @@
 #ifndef FEDRA_APPS_STRATEGY_FLAGS_H_
 #define FEDRA_APPS_STRATEGY_FLAGS_H_
 
+#include "fedra/fl/influence_bound.h"
 #include "fedra/fl/strategy_config.h"
 
 // Only the name: CLI11 is expensive to compile, so only the files that add flags include it.
@@ -20,6 +21,11 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& config);
 // --dp-clip-on-client, --dp-adaptive-*, --dp-target-epsilon, --dp-delta,
 // --dp-budget-action, --dp-seed.
 void AddDpFlags(CLI::App& app, DpOptions& dp);
+
+// The influence bound (fl/influence_bound.h): --influence-bound on|off (default from
+// `bound.enabled`), --influence-weight-factor, --influence-norm-factor,
+// --influence-calibration.
+void AddInfluenceFlags(CLI::App& app, InfluenceBoundOptions& bound);
 
 // With --dp-noise-multiplier 0: sets the smallest noise multiplier whose epsilon after
 // `rounds` rounds stays within --dp-target-epsilon, at the sampling rate the strategy will use

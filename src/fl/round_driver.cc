@@ -57,7 +57,11 @@ Status ValidateFitResult(const FitResult& result, const Parameters& global) {
 }
 
 RoundDriver::RoundDriver(Strategy& strategy, ClientPool& pool, RoundDriverOptions options)
-    : strategy_(strategy), pool_(pool), options_(std::move(options)), rng_(options_.seed) {}
+    : strategy_(strategy),
+      pool_(pool),
+      options_(std::move(options)),
+      rng_(options_.seed),
+      bound_(options_.influence) {}
 
 StatusOr<Parameters> RoundDriver::Run(Parameters global, int first_round) {
   FEDRA_RETURN_IF_ERROR(global.CheckFinite().WithContext("initial parameters"));
@@ -99,6 +103,7 @@ RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
 }
 
 Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
+  FEDRA_RETURN_IF_ERROR(ValidateInfluenceBoundOptions(options_.influence));
   const bool individual = strategy_.mode() == AggregationMode::kIndividual;
   SecureSum* secure = options_.secure_sum;
   const std::string pool_secure = pool_.secure_sum_name();
@@ -135,25 +140,51 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   double loss_sum = 0, examples = 0;
   // A plain (not secure) sum checks the values while folding them: one read of each update.
   const bool fold_checked = !secure && !individual;
-  pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
-    if (!Accept(round, plan, task, result, &global, !fold_checked, m)) return;
-    if (fold_checked && !FoldChecked(round, plan.tasks[task].client, *result, sums, m)) return;
+  // Folds (or keeps) one accepted, bounded result.
+  auto take = [&](FitResult&& result) {
+    if (fold_checked && !FoldChecked(round, result.client, result, sums, m)) return;
     if (secure) {
       UpdateAccumulator mine;  // the client's own terms, formed where the client is
-      strategy_.Fold(*result, mine);
-      const Status s = secure->Contribute(result->client, mine);
+      strategy_.Fold(result, mine);
+      const Status s = secure->Contribute(result.client, mine);
       if (!s.ok()) {
         ++m.fit_failures;
-        Logger("fl")->warn("round {}: client {} contribution refused: {}", round,
-                           plan.tasks[task].client, LogSafe(s.ToString(), 512));
+        Logger("fl")->warn("round {}: client {} contribution refused: {}", round, result.client,
+                           LogSafe(s.ToString(), 512));
         return;
       }
     }
-    m.bytes_up += BytesOf(result->update) + BytesOf(result->extras);
-    loss_sum += result->train_loss * static_cast<double>(result->num_examples);
-    examples += static_cast<double>(result->num_examples);
-    if (individual) kept.push_back(std::move(result).value());
+    m.bytes_up += BytesOf(result.update) + BytesOf(result.extras);
+    loss_sum += result.train_loss * static_cast<double>(result.num_examples);
+    examples += static_cast<double>(result.num_examples);
+    if (individual) kept.push_back(std::move(result));
+  };
+  // Without a reference for the influence bound yet, the first accepted results are held
+  // until they can form one.
+  std::vector<FitResult> held;
+  auto release_held = [&] {
+    bound_.SetReference(held);
+    for (FitResult& r : held) {
+      Bound(r, m);
+      take(std::move(r));
+    }
+    held.clear();
+  };
+  pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
+    if (!Accept(round, plan, task, result, &global, !fold_checked, m)) return;
+    if (bound_.enabled()) {
+      bound_.Observe(*result);
+      if (!bound_.has_reference()) {
+        held.push_back(std::move(result).value());
+        if (held.size() >= bound_.calibration_results()) release_held();
+        return;
+      }
+      Bound(*result, m);
+    }
+    take(std::move(result).value());
   });
+  if (!held.empty()) release_held();
+  if (bound_.enabled()) bound_.EndRound();
   const size_t ok = m.fit_clients - m.fit_failures;
   if (examples > 0) m.train_loss = loss_sum / examples;
   FEDRA_RETURN_IF_ERROR(CheckFailures(m));
@@ -197,6 +228,12 @@ bool RoundDriver::FoldChecked(int round, ClientId client, const FitResult& resul
   Logger("fl")->warn("round {}: client {} failed: client {} update: {}", round, client, client,
                      LogSafe(s.ToString(), 512));
   return false;
+}
+
+void RoundDriver::Bound(FitResult& result, RoundMetrics& m) const {
+  const BoundReport r = bound_.Apply(result);
+  if (r.weight_capped) m.extras["influence_weight_capped"] += 1;
+  if (r.norm_clipped) m.extras["influence_norm_clipped"] += 1;
 }
 
 Status RoundDriver::CheckFailures(const RoundMetrics& m) const {

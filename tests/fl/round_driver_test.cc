@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <deque>
+#include <limits>
 
 #include "fedra/fl/fed_avg.h"
 #include "fedra/fl/fed_median.h"
@@ -65,7 +66,8 @@ TEST(RoundDriverTest, BadResultsAreCountedAndNeverAggregated) {
   RoundDriver driver(*strategy, pool,
                      {.num_rounds = 1,
                       .max_failure_fraction = 0.9,
-                      .on_round_end = [&](const RoundMetrics& m) { seen = m; }});
+                      .on_round_end = [&](const RoundMetrics& m) { seen = m; },
+                      .influence = {.enabled = false}});
   Parameters global = Vec({10, 10});
   RoundMetrics m = driver.RunRound(1, global);
   EXPECT_TRUE(m.aggregated) << m.error;
@@ -222,6 +224,55 @@ TEST(RoundDriverTest, SumStrategiesStreamIndividualStrategiesHoldEveryUpdate) {
   EXPECT_LT(streamed, 5 * update_bytes);
   // FedMedian keeps all 200 (which shows that the measurement sees retained updates).
   EXPECT_GT(held, 150 * update_bytes);
+}
+
+// One client of five claims 2^64 - 1 examples and sends values of 1e6: without the bound the
+// next model is the attacker's; with the defaults (count <= 2 x median, norm <= median) it
+// weighs two typical clients and moves the model one typical norm. The first round holds its
+// results to find the medians; the second bounds as results arrive, from round 1's medians.
+TEST(RoundDriverTest, OneClientCannotTakeOverTheModelWithTheDefaultInfluenceBound) {
+  ScriptedPool pool;
+  for (ClientId c = 0; c < 4; ++c) pool.script.emplace(c, Result(c, Vec({1, 1}), 100));
+  pool.script.emplace(4, Result(4, Vec({-1e6f, 1e6f}), std::numeric_limits<size_t>::max()));
+  auto strategy = FedAvgAll();
+
+  RoundDriver unbounded(*strategy, pool, {.num_rounds = 1, .influence = {.enabled = false}});
+  Parameters taken = Vec({0, 0});
+  ASSERT_TRUE(unbounded.RunRound(1, taken).aggregated);
+  EXPECT_LT(taken.data()[0], -9e5f);  // the attacker's model, give or take
+
+  RoundDriver driver(*strategy, pool, {.num_rounds = 2});
+  Parameters global = Vec({0, 0});
+  for (int round = 1; round <= 2; ++round) {
+    const Parameters before = global;
+    RoundMetrics m = driver.RunRound(round, global);
+    ASSERT_TRUE(m.aggregated) << m.error;
+    EXPECT_EQ(m.extras["influence_weight_capped"], 1);
+    EXPECT_EQ(m.extras["influence_norm_clipped"], 1);
+    // Attacker: weight 200, update (-1, 1) (norm sqrt 2, the median).
+    // (400 * (1, 1) + 200 * (-1, 1)) / 600 = (1/3, 1).
+    EXPECT_NEAR(global.data()[0] - before.data()[0], 1.0 / 3, 1e-6);
+    EXPECT_NEAR(global.data()[1] - before.data()[1], 1.0, 1e-6);
+  }
+}
+
+// The first round's medians come from the first `calibration_results` results only; the
+// rest of the round is bounded by them as it arrives.
+TEST(RoundDriverTest, TheFirstRoundCalibratesOnItsFirstResults) {
+  ScriptedPool pool;
+  pool.script.emplace(0, Result(0, Vec({1, 0}), 10));
+  pool.script.emplace(1, Result(1, Vec({3, 0}), 30));
+  pool.script.emplace(2, Result(2, Vec({100, 0}), 1000));  // after calibration: bounded
+  auto strategy = FedAvgAll();
+  RoundDriver driver(*strategy, pool, {.num_rounds = 1, .influence = {.calibration_results = 2}});
+  Parameters global = Vec({0, 0});
+  RoundMetrics m = driver.RunRound(1, global);
+  ASSERT_TRUE(m.aggregated) << m.error;
+  // Medians of clients 0 and 1: 20 examples, norm 2. Client 1's update becomes (2, 0);
+  // client 2's weight 40 and update (2, 0). (10 * 1 + 30 * 2 + 40 * 2) / 80 = 1.875.
+  EXPECT_NEAR(global.data()[0], 1.875, 1e-6);
+  EXPECT_EQ(m.extras["influence_weight_capped"], 1);
+  EXPECT_EQ(m.extras["influence_norm_clipped"], 2);
 }
 
 }  // namespace

@@ -39,3 +39,17 @@ if(FEDRA_BUILD_APPS)
   set_tests_properties(net.secure_rounds_e2e PROPERTIES TIMEOUT 300
                        PASS_REGULAR_EXPRESSION "SECURE E2E OK")
 endif()
+
+# One hostile participant (hand-written protocol client) against fedra-server and four
+# fedra-client processes: with the default influence bound the model stays within 2 points
+# of the clean run; with the bound off the attack takes it over.
+if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
+  add_executable(hostile_client net/hostile_client.cc)
+  target_link_libraries(hostile_client PRIVATE fedra_net_test_util fedra_warnings)
+  add_test(NAME net.one_hostile_client_cannot_own_the_model
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/influence_e2e_test.sh
+                   $<TARGET_FILE_DIR:fedra-server> $<TARGET_FILE:hostile_client>
+                   ${CMAKE_CURRENT_BINARY_DIR}/influence_e2e)
+  set_tests_properties(net.one_hostile_client_cannot_own_the_model PROPERTIES TIMEOUT 600
+                       PASS_REGULAR_EXPRESSION "INFLUENCE E2E OK")
+endif()

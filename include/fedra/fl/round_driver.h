@@ -5,8 +5,10 @@
 //
 // A result is rejected (counted as a failure, never aggregated) when the client reported an
 // error, when its update or extras have another layout than the global model, hold NaN/Inf,
-// or when it trained on zero examples. A round whose failures exceed max_failure_fraction, or
-// whose aggregation fails or yields non-finite parameters, leaves the global model unchanged.
+// or when it trained on zero examples. An accepted result of a plain round then has its weight
+// and norms bounded (InfluenceBound, on by default). A round whose failures exceed
+// max_failure_fraction, or whose aggregation fails or yields non-finite parameters, leaves the
+// global model unchanged.
 //
 // Thread-safety: not thread-safe.
 #ifndef FEDRA_FL_ROUND_DRIVER_H_
@@ -21,6 +23,7 @@
 #include "fedra/core/rng.h"
 #include "fedra/core/status.h"
 #include "fedra/fl/client_pool.h"
+#include "fedra/fl/influence_bound.h"
 #include "fedra/fl/secure_sum.h"
 #include "fedra/fl/strategy.h"
 
@@ -62,6 +65,10 @@ struct RoundDriverOptions {
   // Optional (not owned): form the sums through a SecureSum (Paillier, secure aggregation)
   // instead of adding the clients' terms in the clear. Needs a kWeightedSum strategy.
   SecureSum* secure_sum = nullptr;
+  // Caps each result's example count and update norm relative to the round's median
+  // (fl/influence_bound.h), so no single client owns the model. On by default; the
+  // simulation, whose clients are the user's own code, turns it off unless asked.
+  InfluenceBoundOptions influence;
 };
 
 class RoundDriver {
@@ -90,11 +97,14 @@ class RoundDriver {
   bool FoldChecked(int round, ClientId client, const FitResult& result, UpdateAccumulator& sums,
                    RoundMetrics& m) const;
   Status Aggregate(int round, Parameters& global, const AggregateInput& input);
+  // Applies the influence bound to an accepted result and counts what it did in `m`.
+  void Bound(FitResult& result, RoundMetrics& m) const;
 
   Strategy& strategy_;
   ClientPool& pool_;
   RoundDriverOptions options_;
   Rng rng_;
+  InfluenceBound bound_;
 };
 
 // OK iff `result` may be aggregated against `global` (layouts, finiteness, examples).

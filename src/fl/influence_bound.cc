@@ -1,0 +1,117 @@
+#include "fedra/fl/influence_bound.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace fedra {
+namespace {
+
+// The median (mean of the two middle values for an even count). REQUIRES: !v.empty().
+double Median(std::vector<double> v) {
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double upper = v[mid];
+  if (v.size() % 2 == 1) return upper;
+  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return lower + (upper - lower) / 2;
+}
+
+bool Positive(double x) { return std::isfinite(x) && x > 0; }
+
+// Scales `v` down to norm `bound` if it is longer; false if it was not. A vector whose norm
+// is not finite is left to the fold, which refuses it.
+bool ClipNorm(Parameters& v, double bound) {
+  const double norm = v.L2Norm();
+  if (!std::isfinite(norm) || norm <= bound) return false;
+  v.Scale(static_cast<float>(bound / norm));
+  return true;
+}
+
+}  // namespace
+
+Status ValidateInfluenceBoundOptions(const InfluenceBoundOptions& o) {
+  if (!o.enabled) return OkStatus();
+  if (!Positive(o.weight_factor)) {
+    return InvalidArgumentError("the influence bound's weight factor must be > 0, got " +
+                                std::to_string(o.weight_factor));
+  }
+  if (!Positive(o.norm_factor)) {
+    return InvalidArgumentError("the influence bound's norm factor must be > 0, got " +
+                                std::to_string(o.norm_factor));
+  }
+  if (o.calibration_results < 1) {
+    return InvalidArgumentError("the influence bound needs at least 1 calibration result");
+  }
+  return OkStatus();
+}
+
+void InfluenceBound::Record(const FitResult& r, Sample& s) {
+  // A result with a non-finite vector is refused by the fold, so it says nothing here.
+  std::vector<std::pair<const std::string*, double>> norms;
+  static const std::string kUpdate = "update";
+  norms.emplace_back(&kUpdate, r.update.L2Norm());
+  for (const auto& [name, extra] : r.extras) norms.emplace_back(&name, extra.L2Norm());
+  for (const auto& [name, norm] : norms) {
+    if (!std::isfinite(norm)) return;
+  }
+  s.examples.push_back(static_cast<double>(r.num_examples));
+  if (r.local_steps > 0) s.steps.push_back(static_cast<double>(r.local_steps));
+  for (const auto& [name, norm] : norms) s.norms[*name].push_back(norm);
+}
+
+void InfluenceBound::TakeReference(Sample& s) {
+  if (s.examples.empty()) return;
+  ref_examples_ = Median(std::move(s.examples));
+  ref_steps_ = s.steps.empty() ? 0 : Median(std::move(s.steps));
+  ref_norms_.clear();
+  for (auto& [name, norms] : s.norms) ref_norms_[name] = Median(std::move(norms));
+  has_reference_ = true;
+  s = Sample{};
+}
+
+void InfluenceBound::Observe(const FitResult& result) { Record(result, round_); }
+
+void InfluenceBound::SetReference(std::span<const FitResult> results) {
+  Sample s;
+  for (const FitResult& r : results) Record(r, s);
+  TakeReference(s);
+}
+
+void InfluenceBound::EndRound() {
+  TakeReference(round_);
+  round_ = Sample{};
+}
+
+double InfluenceBound::max_norm(const std::string& vector) const {
+  auto it = ref_norms_.find(vector);
+  return it == ref_norms_.end() ? 0 : options_.norm_factor * it->second;
+}
+
+BoundReport InfluenceBound::Apply(FitResult& r) const {
+  BoundReport report;
+  // At least 1: a round of tiny clients must not bound the weight to zero.
+  const double max_examples = std::max(1.0, std::floor(options_.weight_factor * ref_examples_));
+  if (static_cast<double>(r.num_examples) > max_examples) {
+    r.num_examples = static_cast<size_t>(max_examples);
+    report.weight_capped = true;
+  }
+  if (ref_steps_ > 0) {
+    const double max_steps = std::max(1.0, std::floor(options_.weight_factor * ref_steps_));
+    if (static_cast<double>(r.local_steps) > max_steps) {
+      r.local_steps = static_cast<int64_t>(max_steps);
+      report.weight_capped = true;
+    }
+  }
+  auto clip = [&](const std::string& name, Parameters& v) {
+    auto it = ref_norms_.find(name);
+    if (it != ref_norms_.end() && ClipNorm(v, options_.norm_factor * it->second)) {
+      report.norm_clipped = true;
+    }
+  };
+  clip("update", r.update);
+  for (auto& [name, extra] : r.extras) clip(name, extra);
+  return report;
+}
+
+}  // namespace fedra
