@@ -154,7 +154,9 @@ int FedraServer(size_t params, size_t clients, int rounds, const std::string& po
                                       .insecure = true,
                                       .round_deadline_seconds = 1200,
                                       .liveness_seconds = 600,
-                                      .poll_seconds = 1});
+                                      .poll_seconds = 1,
+                                      // every simulated client comes from 127.0.0.1
+                                      .max_clients_per_peer = clients});
   if (!server.ok()) return 1;
   std::ofstream(port_file) << (*server)->port() << "\n";
   fedra::FedAvgOptions fo;

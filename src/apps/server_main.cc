@@ -190,9 +190,11 @@ fedra::Status Run(Flags f) {
   server->Shutdown(
       std::chrono::milliseconds(static_cast<int64_t>(f.server.poll_seconds * 1000 + 1000)));
   const auto stats = server->stats();
-  log->info("results accepted {}, rejected {}, late {}; tasks timed out {}; auth failures {}",
-            stats.results_accepted, stats.results_rejected, stats.results_late,
-            stats.tasks_timed_out, stats.auth_failures);
+  log->info(
+      "results accepted {}, rejected {}, late {}; tasks timed out {}; auth failures {}; "
+      "uploads stalled {}; registrations refused {}; polls refused {}",
+      stats.results_accepted, stats.results_rejected, stats.results_late, stats.tasks_timed_out,
+      stats.auth_failures, stats.uploads_stalled, stats.registrations_refused, stats.polls_refused);
   FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.run_dir + "/metrics.svg", history));
   FEDRA_RETURN_IF_ERROR(
       fedra::SaveSafetensors(f.run_dir + "/model.safetensors", global, {{"model", f.model}}));
@@ -248,6 +250,25 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "model-sized groups a result may carry (the update and extras such as "
                  "SCAFFOLD's control delta); more is refused before allocating")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--max-clients", s.max_clients, "live clients registered at once, at most")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-clients-per-peer", s.max_clients_per_peer,
+                 "live clients registered from one IP address, at most")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-registrations-per-minute", s.max_registrations_per_minute,
+                 "registrations of one client identity per minute, at most")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-polls-per-client", s.max_polls_per_client,
+                 "task polls of one client waiting at once, at most")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-waiting-polls", s.max_waiting_polls,
+                 "task polls waiting at once (each holds a server thread), at most")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--upload-stall-seconds", s.upload_stall_seconds,
                  "cancel an upload that holds a slot and sends nothing for this long (0: never)")

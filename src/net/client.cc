@@ -31,7 +31,9 @@ uint64_t OsRandomU64() {
 }
 
 bool Transient(const grpc::Status& s) {
+  // RESOURCE_EXHAUSTED: a server limit (polls, registrations); back off and try again.
   return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
          s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
          s.error_code() == grpc::StatusCode::CANCELLED ||
          s.error_code() == grpc::StatusCode::UNKNOWN ||

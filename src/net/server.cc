@@ -149,6 +149,9 @@ struct ClientRecord {
   ClientId id = 0;
   std::string session;
   Clock::time_point last_seen;
+  std::string peer;                          // address it registered from, without the port
+  std::deque<Clock::time_point> registered;  // its registrations in the last minute
+  size_t waiting_polls = 0;                  // GetTask calls of this client now waiting
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -175,8 +178,10 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   bool stopping = false;
   ServerStats stats;
   std::unique_ptr<net::SecureRoundFactory> secure;
-  uint64_t opaque_limit = 0;  // driver thread only
-  uint64_t generations = 0;   // boards opened so far
+  uint64_t opaque_limit = 0;     // driver thread only
+  uint64_t generations = 0;      // boards opened so far
+  size_t waiting_polls = 0;      // GetTask calls now waiting, all clients
+  Clock::time_point last_prune;  // of dead client records (Register)
   // Warnings caused by one peer: at most 20 per 10 s each (a hostile client cannot flood the log).
   WarningLimiter peer_warnings{20, std::chrono::seconds(10)};
 
@@ -277,6 +282,82 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     return Identify(ctx, "", name);
   }
 
+  // ---- limits ------------------------------------------------------------------------
+
+  // REQUIRES: mu held. Forgets clients silent for longer than the liveness window (at most
+  // once a second), so the limits below count live clients and the registry does not grow
+  // with every name ever used. A record with a waiting poll is live by definition.
+  void PruneDeadLocked() {
+    const auto now = Clock::now();
+    if (now - last_prune < std::chrono::seconds(1)) return;
+    last_prune = now;
+    for (auto it = clients.begin(); it != clients.end();) {
+      const ClientRecord& c = it->second;
+      if (c.waiting_polls == 0 && Seconds(now - c.last_seen) >= o.liveness_seconds) {
+        if (!c.session.empty()) sessions.erase(c.session);
+        it = clients.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // REQUIRES: mu held. RESOURCE_EXHAUSTED when registering `name` from `peer` would pass a
+  // limit: live clients in all, live clients from one address, or registrations of one
+  // identity per minute (each re-registration re-queues its task and makes a new session).
+  grpc::Status AdmitRegistration(const std::string& name, const std::string& peer) {
+    PruneDeadLocked();
+    const auto now = Clock::now();
+    auto it = clients.find(name);
+    if (it != clients.end()) {
+      auto& times = it->second.registered;
+      while (!times.empty() && now - times.front() >= std::chrono::minutes(1)) times.pop_front();
+      if (times.size() >= o.max_registrations_per_minute) {
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "client " + LogSafe(name, 96) + " registered " +
+                                std::to_string(times.size()) +
+                                " times in the last minute (--max-registrations-per-minute); "
+                                "retry later");
+      }
+      return grpc::Status::OK;  // a known identity again: replaces its own session
+    }
+    if (clients.size() >= o.max_clients) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "the server has " + std::to_string(clients.size()) +
+                              " clients registered, its limit (--max-clients); retry later");
+    }
+    size_t from_peer = 0;
+    for (const auto& [n, c] : clients) from_peer += c.peer == peer;
+    if (from_peer >= o.max_clients_per_peer) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          std::to_string(from_peer) + " clients are registered from " +
+                              LogSafe(peer, 96) +
+                              ", the limit per address (--max-clients-per-peer)");
+    }
+    return grpc::Status::OK;
+  }
+
+  // REQUIRES: mu held. Counts a poll that is about to wait, or refuses it: each waiting poll
+  // holds a thread of the synchronous server until its task or its poll_seconds come.
+  grpc::Status AdmitPoll(ClientRecord& rec) {
+    std::string why;
+    if (rec.waiting_polls >= o.max_polls_per_client) {
+      why = "client " + rec.name + " already has " + std::to_string(rec.waiting_polls) +
+            " polls waiting (--max-polls-per-client)";
+    } else if (waiting_polls >= o.max_waiting_polls) {
+      why = "the server has " + std::to_string(waiting_polls) +
+            " polls waiting, its limit (--max-waiting-polls); retry later";
+    }
+    if (!why.empty()) {
+      ++stats.polls_refused;
+      WarnAboutPeer(PeerKey(nullptr, rec.name), "refused a poll: " + why);
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, LogSafe(why, 256));
+    }
+    ++rec.waiting_polls;
+    ++waiting_polls;
+    return grpc::Status::OK;
+  }
+
   // ---- service -----------------------------------------------------------------------
 
   grpc::Status Register(grpc::ServerContext* ctx, const v1::RegisterRequest* req,
@@ -300,7 +381,17 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "client id collision");
       }
     }
+    const std::string peer = PeerKey(ctx, "");
+    s = AdmitRegistration(name, peer);
+    if (!s.ok()) {
+      ++stats.registrations_refused;
+      WarnAboutPeer(
+          peer, "refused the registration of " + name + " from " + peer + ": " + s.error_message());
+      return s;
+    }
     ClientRecord& rec = clients[name];
+    rec.peer = peer;
+    rec.registered.push_back(Clock::now());
     if (!rec.session.empty()) sessions.erase(rec.session);
     rec.name = name;
     rec.id = id;
@@ -363,6 +454,19 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       const auto poll_end =
           Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.poll_seconds * 1000));
       h->set_run_id(o.run_id);
+      // This call counts as a waiting poll from its first wait to its return (a poll that
+      // finds its task at once never waits, so it is never refused).
+      bool waiting = false;
+      struct Unwait {
+        Impl& impl;
+        ClientRecord* rec;
+        bool& waiting;
+        ~Unwait() {  // runs before `lock` is released
+          if (!waiting) return;
+          --rec->waiting_polls;
+          --impl.waiting_polls;
+        }
+      } unwait{*this, rec, waiting};
       while (true) {
         if (stopping) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
         if (finished) {
@@ -399,6 +503,11 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
           }
         }
         if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+        if (!waiting) {
+          grpc::Status admitted = AdmitPoll(*rec);
+          if (!admitted.ok()) return admitted;
+          waiting = true;
+        }
         if (cv.wait_until(lock, std::min(poll_end, Clock::now() + std::chrono::seconds(1))) ==
                 std::cv_status::timeout &&
             Clock::now() >= poll_end) {
@@ -945,6 +1054,12 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     return InvalidArgumentError(
         "deadline, liveness, poll and heartbeat seconds, chunk bytes and in-flight results must be "
         "positive");
+  }
+  if (o.max_clients == 0 || o.max_clients_per_peer == 0 || o.max_registrations_per_minute == 0 ||
+      o.max_polls_per_client == 0 || o.max_waiting_polls == 0) {
+    return InvalidArgumentError(
+        "max clients (in all and per peer), registrations per minute and polls (per client and "
+        "in all) must be at least 1");
   }
   if (o.chunk_bytes + 4096 > o.max_message_bytes) {
     return InvalidArgumentError("chunk_bytes must leave room under max_message_bytes");

@@ -41,7 +41,7 @@ class ServerTest : public ::testing::Test {
     o.address = "127.0.0.1:0";
     if (o.tokens_file.empty()) o.insecure = true;
     if (o.round_deadline_seconds == 300) o.round_deadline_seconds = 20;
-    o.poll_seconds = 0.3;
+    if (o.poll_seconds == ServerOptions{}.poll_seconds) o.poll_seconds = 0.3;
     auto s = Server::Start(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(*s);
@@ -382,6 +382,109 @@ TEST_F(ServerTest, AHeaderDeclaringManyModelCopiesIsRefusedBeforeAllocation) {
   EXPECT_THAT(s.error_message(), HasSubstr("more than the 3 a result may carry"));
   EXPECT_FALSE(round.get().aggregated);
   EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
+}
+
+// Each waiting long poll holds a thread of the synchronous server: 20 concurrent polls of one
+// session get 2 threads, the rest RESOURCE_EXHAUSTED at once; a server-wide cap holds across
+// clients.
+TEST_F(ServerTest, WaitingPollsAreCappedPerClientAndInAll) {
+  clients_ = 2;
+  Start({.poll_seconds = 3, .max_polls_per_client = 2, .max_waiting_polls = 3});
+  auto c = Connect(2);
+  auto poll_many = [&](const RawClient& owner, int n) {
+    std::vector<std::future<grpc::Status>> polls;
+    for (int i = 0; i < n; ++i) {
+      polls.push_back(std::async(std::launch::async, [&] {
+        RawClient same(server_->port());  // the same session on its own connection
+        same.set_session(owner.session());
+        v1::TaskHeader h;
+        std::map<std::string, Parameters> g;
+        return same.Poll(&h, &g);
+      }));
+    }
+    return polls;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto first = poll_many(*c[0], 20);
+  size_t refused = 0, waited = 0;
+  std::string message;
+  for (auto& p : first) {
+    const grpc::Status s = p.get();
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++refused;
+      message = s.error_message();
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      ++waited;
+    }
+  }
+  EXPECT_EQ(waited, 2u);
+  EXPECT_EQ(refused, 18u);
+  EXPECT_THAT(message, HasSubstr("already has 2 polls waiting"));
+  EXPECT_EQ(server_->stats().polls_refused, 18u);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10);
+
+  // Server-wide: client 0 holds 2, client 1 gets 1 more, its second is refused.
+  auto a = poll_many(*c[0], 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto b = poll_many(*c[1], 2);
+  size_t b_refused = 0;
+  for (auto& p : b) {
+    const grpc::Status s = p.get();
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++b_refused;
+      EXPECT_THAT(s.error_message(), HasSubstr("polls waiting, its limit (--max-waiting-polls)"));
+    }
+  }
+  for (auto& p : a) EXPECT_TRUE(p.get().ok());
+  EXPECT_EQ(b_refused, 1u);
+}
+
+// In --insecure mode a name costs nothing: 2,000 registrations under distinct names made the
+// next rounds fail. Live clients per address, in all, and registrations per identity per
+// minute are capped with RESOURCE_EXHAUSTED; clients silent past the liveness window are
+// forgotten, which frees their places.
+TEST_F(ServerTest, RegistrationsAreCappedPerAddressPerIdentityAndInAll) {
+  Start({.liveness_seconds = 1,
+         .max_clients = 8,  // not reached: the per-address limit binds first
+         .max_clients_per_peer = 5,
+         .max_registrations_per_minute = 3});
+  RawClient r(server_->port());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(r.Register("n" + std::to_string(i)).ok());
+  grpc::Status s = r.Register("n5");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("5 clients are registered from"));
+  EXPECT_TRUE(r.Register("n0").ok());  // a known identity replaces its own session
+  EXPECT_TRUE(r.Register("n0").ok());
+  s = r.Register("n0");  // the 4th in a minute
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("registered 3 times in the last minute"));
+  EXPECT_EQ(server_->stats().registrations_refused, 2u);
+  EXPECT_EQ(server_->stats().registrations, 7u);
+
+  // Silent for longer than liveness: forgotten, which frees their places.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  for (int i = 10; i < 15; ++i) ASSERT_TRUE(r.Register("n" + std::to_string(i)).ok());
+  EXPECT_EQ(r.Register("n15").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // The limit in all.
+  Start({.max_clients = 3});
+  RawClient q(server_->port());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.Register("m" + std::to_string(i)).ok());
+  s = q.Register("m3");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("its limit (--max-clients)"));
+}
+
+TEST_F(ServerTest, LimitsOfZeroAreRefusedAtStart) {
+  for (ServerOptions o :
+       {ServerOptions{.max_clients = 0}, ServerOptions{.max_clients_per_peer = 0},
+        ServerOptions{.max_polls_per_client = 0}, ServerOptions{.max_waiting_polls = 0},
+        ServerOptions{.max_registrations_per_minute = 0}}) {
+    o.address = "127.0.0.1:0";
+    o.insecure = true;
+    EXPECT_EQ(Server::Start(o).status().code(), StatusCode::kInvalidArgument);
+  }
 }
 
 TEST_F(ServerTest, OversizedMessagesAndGarbageBytesLeaveTheServerServing) {

@@ -85,6 +85,16 @@ struct ServerOptions {
   // An upload that holds a slot and receives no chunk for this long is cancelled and its task
   // failed (counted in ServerStats::uploads_stalled); 0 turns it off.
   double upload_stall_seconds = 15;
+  // Registrations: at most this many live clients in all and from one address (IP, without
+  // the port), and at most this many registrations of one identity per minute; beyond,
+  // Register answers RESOURCE_EXHAUSTED. Clients silent past liveness_seconds are forgotten.
+  size_t max_clients = 10000;
+  size_t max_clients_per_peer = 64;
+  size_t max_registrations_per_minute = 30;
+  // Long polls: each waiting GetTask holds a server thread, so at most this many wait per
+  // client and in all; beyond, GetTask answers RESOURCE_EXHAUSTED (clients back off).
+  size_t max_polls_per_client = 2;
+  size_t max_waiting_polls = 1024;
   SecureRoundOptions secure;
 };
 
@@ -96,7 +106,9 @@ struct ServerStats {
   uint64_t results_late = 0;      // arrived after their round closed
   uint64_t tasks_timed_out = 0;   // deadline passed or client vanished
   uint64_t auth_failures = 0;
-  uint64_t uploads_stalled = 0;  // cancelled: a slot held without progress
+  uint64_t uploads_stalled = 0;        // cancelled: a slot held without progress
+  uint64_t registrations_refused = 0;  // over a registration limit
+  uint64_t polls_refused = 0;          // over a long-poll limit
 };
 
 class Server {
