@@ -6,7 +6,7 @@ packages=(
   libeigen3-dev libopenblas-dev libssl-dev zlib1g-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format python3-numpy
+  clang-format clang-14 libclang-rt-14-dev python3-numpy
   dataset-fashion-mnist
 )
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite: installs what is missing, checks formatting, builds and runs every test
 # (release build), installs fedra and builds an outside project against it with
-# find_package(fedra), then builds and runs the tests again under ASan + UBSan.
+# find_package(fedra), then builds and runs the tests again under ASan + UBSan (clang), with
+# a short run of every libFuzzer target.
 # FEDRA_SKIP_SANITIZE=1 skips the last step (for a quick local run).
 # Every build option is passed each time (scripts/demo.sh configures the same build/release
 # without tests), and a pass that runs no test fails.
@@ -39,9 +40,12 @@ build/consumer/fedra_consumer
 GRPC_VERBOSITY=NONE build/consumer/fedra_embedded_federation
 
 if [[ ${FEDRA_SKIP_SANITIZE:-0} != 1 ]]; then
-  echo "== ASan + UBSan build and tests" >&2
-  scripts/build.sh build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDRA_SANITIZE=ON \
-    -DFEDRA_BUILD_TESTS=ON -DFEDRA_BUILD_BENCH=OFF -DFEDRA_BUILD_APPS=OFF -DFEDRA_BUILD_EXAMPLES=OFF
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build/asan
+  echo "== ASan + UBSan build (clang), tests and fuzz targets" >&2
+  # clang, so the same build also holds the libFuzzer targets (fuzz/): each fuzz.* test runs
+  # one for FEDRA_FUZZ_SECONDS under ASan + UBSan; scripts/fuzz.sh runs them for longer.
+  CC=clang-14 CXX=clang++-14 scripts/build.sh build/sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DFEDRA_SANITIZE=ON -DFEDRA_FUZZ=ON -DFEDRA_FUZZ_SECONDS=20 -DFEDRA_BUILD_TESTS=ON \
+    -DFEDRA_BUILD_BENCH=OFF -DFEDRA_BUILD_APPS=OFF -DFEDRA_BUILD_EXAMPLES=OFF
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build/sanitize
 fi
 echo "== all tests passed" >&2

@@ -197,7 +197,13 @@ class StreamingPool final : public ClientPool {
   size_t clients_, params_;
 };
 
-#if defined(__SANITIZE_ADDRESS__)
+// GCC says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FEDRA_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(FEDRA_TEST_ASAN)
 constexpr bool kPlainMalloc = false;
 #else
 constexpr bool kPlainMalloc = true;

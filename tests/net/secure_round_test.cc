@@ -148,7 +148,7 @@ class SecureRoundTest : public ::testing::Test {
 
   std::unique_ptr<Server> server_;
   std::vector<Dataset> data_;
-  const Dataset empty_;
+  const Dataset empty_{};
   std::unique_ptr<Model> prototype_;
   std::vector<std::unique_ptr<Model>> models_;
   std::vector<std::unique_ptr<Loss>> losses_;

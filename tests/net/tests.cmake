@@ -53,3 +53,14 @@ if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
   set_tests_properties(net.one_hostile_client_cannot_own_the_model PROPERTIES TIMEOUT 600
                        PASS_REGULAR_EXPRESSION "INFLUENCE E2E OK")
 endif()
+
+# Soak, short: 40 rounds while clients are SIGKILLed, restarted and SIGSTOPped at random;
+# the server's RSS and threads must stay flat (bench/soak.py; 200 rounds in benchmarks.md).
+if(FEDRA_BUILD_APPS)
+  add_test(NAME net.soak_drop_rejoin_stall
+           COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/bench/soak.py
+                   --bin $<TARGET_FILE_DIR:fedra-server> --rounds 40 --clients 6
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/soak)
+  set_tests_properties(net.soak_drop_rejoin_stall PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "SOAK OK" FAIL_REGULAR_EXPRESSION "SOAK FAILED")
+endif()
