@@ -145,7 +145,9 @@ fedra::Status Run(Flags f) {
   fedra::RoundDriver driver(*strategy, server->pool(), o);
   log->info("strategy {}, model {} ({} parameters), rounds {}..{}, waiting for {} clients",
             strategy->Name(), f.model, global.size(), first_round, f.rounds, f.min_clients);
-  uint64_t late_before = 0;  // late results are counted in the round after they arrive
+  // The server's refusals since the previous round go into each round's metrics (late
+  // results are counted in the round after they arrive).
+  fedra::ServerStats before;
   for (int round = first_round; round <= f.rounds && !g_stop; ++round) {
     const size_t live = server->WaitForClients(
         f.min_clients, std::chrono::milliseconds(static_cast<int64_t>(f.wait_seconds * 1000)));
@@ -165,8 +167,16 @@ fedra::Status Run(Flags f) {
       m.extras["dp_clip_norm"] = dp->clip_norm();
     }
     const fedra::ServerStats stats = server->stats();
-    m.extras["late_results"] = static_cast<double>(stats.results_late - late_before);
-    late_before = stats.results_late;
+    auto delta = [&](const char* name, uint64_t now, uint64_t then) {
+      m.extras[name] = static_cast<double>(now - then);
+    };
+    delta("late_results", stats.results_late, before.results_late);
+    delta("results_rejected", stats.results_rejected, before.results_rejected);
+    delta("auth_failures", stats.auth_failures, before.auth_failures);
+    delta("uploads_stalled", stats.uploads_stalled, before.uploads_stalled);
+    delta("registrations_refused", stats.registrations_refused, before.registrations_refused);
+    delta("polls_refused", stats.polls_refused, before.polls_refused);
+    before = stats;
     std::printf("%s\n", fedra::apps::FormatRoundLine(m, f.rounds, std::nullopt).c_str());
     std::fflush(stdout);
     history.push_back(m);

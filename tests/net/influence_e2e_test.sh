@@ -72,6 +72,8 @@ for attack in count values; do
   grep -q "accepted" "bounded_$attack/hostile.log" || fail "$attack: the attack was not accepted"
   grep -q '"influence_norm_clipped"' "bounded_$attack/run/metrics.jsonl" ||
     fail "$attack: no bounded result counted in the metrics"
+  grep -q '"polls_refused":0' "bounded_$attack/run/metrics.jsonl" ||
+    fail "$attack: the server's refusal counters are not in the metrics"
   awk -v a="$acc" -v c="$clean" 'BEGIN { exit !(a >= c - 0.02) }' ||
     fail "$attack attack: accuracy $acc is more than 2 points below the clean $clean"
 done
