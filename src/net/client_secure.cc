@@ -178,11 +178,11 @@ StatusOr<std::string> SecureParticipant::SecAggStage(uint32_t stage, uint32_t ro
       // clipped would silently skew every mean, so refuse instead.
       for (size_t i = flat_.size() - num_scalars_; i < flat_.size(); ++i) {
         if (!(std::abs(flat_[i]) <= setup.clip())) {
-          return InvalidArgumentError("a folded scalar (" + std::to_string(flat_[i]) +
-                                      ", e.g. the example count) lies outside the secure "
-                                      "aggregation range +-" +
-                                      std::to_string(setup.clip()) +
-                                      "; raise the server's --secagg-clip");
+          // The fact and the flag, never the value: the message reaches the server's log.
+          return InvalidArgumentError(
+              "a folded scalar of this client (e.g. its example count) lies outside the secure "
+              "aggregation range +-" +
+              std::to_string(setup.clip()) + "; raise the server's --secagg-clip");
         }
       }
       FEDRA_ASSIGN_OR_RETURN(auto keys, st.client->Advertise());

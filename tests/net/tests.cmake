@@ -64,3 +64,12 @@ if(FEDRA_BUILD_APPS)
   set_tests_properties(net.soak_drop_rejoin_stall PROPERTIES TIMEOUT 300
                        PASS_REGULAR_EXPRESSION "SOAK OK" FAIL_REGULAR_EXPRESSION "SOAK FAILED")
 endif()
+
+# Refusals in secure rounds reveal no client value (the server picks the ranges).
+if(FEDRA_BUILD_APPS)
+  add_test(NAME net.secure_refusals_reveal_no_value
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/secure_refusal_log_test.sh
+                   $<TARGET_FILE_DIR:fedra-server> ${CMAKE_CURRENT_BINARY_DIR}/secure_refusal)
+  set_tests_properties(net.secure_refusals_reveal_no_value PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "SECURE REFUSAL LOG OK")
+endif()

@@ -117,9 +117,10 @@ double Packer::SumErrorBound(uint32_t contributions) const {
 StatusOr<std::vector<BigBytes>> Packer::Pack(std::span<const float> values, uint32_t weight,
                                              size_t width) const {
   if (weight < 1 || weight > config_.max_weight) {
-    return InvalidArgumentError(
-        "weight " + std::to_string(weight) + " is out of range (expected 1.." +
-        std::to_string(config_.max_weight) + ", the configured max_weight)");
+    // The message travels to the server's log: it names the limit, never the client's value.
+    return InvalidArgumentError("this client's weight (its example count) is outside 1.." +
+                                std::to_string(config_.max_weight) +
+                                ", the configured PackingConfig::max_weight");
   }
   if (width * 8 < static_cast<size_t>(modulus_bits_)) {
     return InvalidArgumentError("plaintext width too small for the packing modulus");
@@ -138,11 +139,12 @@ StatusOr<std::vector<BigBytes>> Packer::Pack(std::span<const float> values, uint
     } else {
       const float v = values[g - 1];
       if (!std::isfinite(v) || std::fabs(v) > config_.max_abs_value) {
-        return InvalidArgumentError("update value #" + std::to_string(g - 1) + " = " +
-                                    std::to_string(v) + " is outside [-" +
+        // Neither the value nor its position: the message reaches the server's log.
+        return InvalidArgumentError("an update value is not finite or outside [-" +
                                     std::to_string(config_.max_abs_value) + ", " +
                                     std::to_string(config_.max_abs_value) +
-                                    "] (the configured max_abs_value; clip the update first)");
+                                    "], the configured max_abs_value (clip the update first, "
+                                    "or raise fedra-server --paillier-max-abs)");
       }
       const int64_t fixed = std::llround(scale * static_cast<double>(v));
       FEDRA_CHECK(fixed >= -q && fixed <= q);

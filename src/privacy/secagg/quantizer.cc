@@ -40,8 +40,7 @@ Status Quantizer::Quantize(std::span<const float> x, Prg& rng, std::span<uint32_
     for (size_t i = 0; i < n; ++i) {
       const double xi = x[start + i];
       if (!std::isfinite(xi))
-        return InvalidArgumentError("quantizer: coordinate " + std::to_string(start + i) +
-                                    " is not finite");
+        return InvalidArgumentError("quantizer: an input coordinate is not finite");
       const double v = std::clamp((std::clamp(xi, -clip_, clip_) + clip_) / step_, 0.0, top);
       const double fl = std::floor(v);
       // u / 2^32 < frac rounds up with probability frac (to within 2^-32).

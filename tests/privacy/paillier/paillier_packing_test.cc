@@ -15,6 +15,7 @@ namespace fedra::paillier {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int kBits = 2048;
 constexpr size_t kWidth = kBits / 8;
@@ -120,14 +121,21 @@ TEST(PaillierPackingTest, SumOfMaxClientsStaysWithinTheDocumentedBound) {
   EXPECT_GT(worst, 0.0);  // fixed point does lose something: the test would notice a no-op
 }
 
-TEST(PaillierPackingTest, OutOfRangeClientValuesAreErrors) {
+// The refusals name the limit and the flag, never the client's value or its position: they
+// reach the server's log, and the server must not learn a client's values (issue #17).
+TEST(PaillierPackingTest, OutOfRangeClientValuesAreErrorsThatRevealNoValue) {
   const Packer packer = *Packer::Create({.max_abs_value = 1.0, .max_weight = 100}, kBits);
-  EXPECT_THAT(packer.Pack(std::vector<float>{0.5f, 1.01f}, 1, kWidth).status().message(),
-              HasSubstr("update value #1"));
+  const std::string value_refused =
+      std::string(packer.Pack(std::vector<float>{0.5f, 1.0137f}, 1, kWidth).status().message());
+  EXPECT_THAT(value_refused, HasSubstr("--paillier-max-abs"));
+  EXPECT_THAT(value_refused, Not(HasSubstr("1.013")));
+  EXPECT_THAT(value_refused, Not(HasSubstr("#1")));
   EXPECT_FALSE(packer.Pack(std::vector<float>{NAN}, 1, kWidth).ok());
   EXPECT_FALSE(packer.Pack(std::vector<float>{-INFINITY}, 1, kWidth).ok());
-  EXPECT_THAT(packer.Pack(std::vector<float>{0.5f}, 101, kWidth).status().message(),
-              HasSubstr("weight 101"));
+  const std::string weight_refused =
+      std::string(packer.Pack(std::vector<float>{0.5f}, 137, kWidth).status().message());
+  EXPECT_THAT(weight_refused, HasSubstr("max_weight"));
+  EXPECT_THAT(weight_refused, Not(HasSubstr("137")));
   EXPECT_FALSE(packer.Pack(std::vector<float>{0.5f}, 0, kWidth).ok());
 }
 
