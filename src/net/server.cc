@@ -104,6 +104,7 @@ struct Task {
   // handler before it returns.
   grpc::ServerContext* upload = nullptr;
   bool holds_slot = false;          // the upload has its slot (waiting for one is not stalling)
+  bool answered = false;            // the client sent an answer (accepted or not)
   Clock::time_point last_progress;  // when it got the slot or its last chunk arrived
 };
 
@@ -171,7 +172,13 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   std::map<std::string, ClientRecord> clients;  // by name
   std::map<std::string, std::string> sessions;  // session id -> name
   std::optional<Board> board;
-  std::set<uint64_t> closed_tasks;  // task ids of the last closed rounds (late results)
+  // Task ids of the closed boards of this round and the previous one -> their round and
+  // whether their client had answered: a second answer is a duplicate, a first one is late.
+  struct ClosedTask {
+    int round = 0;
+    bool answered = false;
+  };
+  std::map<uint64_t, ClosedTask> closed_tasks;
   int last_round = 0;
   size_t inflight = 0;
   bool finished = false;
@@ -618,13 +625,31 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         if (t != board->tasks.end()) task = &t->second;
       }
       if (!task) {
-        const bool late = closed_tasks.count(header.task_id()) > 0 ||
-                          static_cast<int>(header.round()) <= last_round;
+        // A round has several boards (FIT, secure stages, EVALUATE). While the round runs, a
+        // second answer to a task of a closed board is a duplicate, a first one late, and an
+        // id never handed out unknown; once the round is over, every answer for it is late.
+        const auto it = closed_tasks.find(header.task_id());
+        const bool closed = it != closed_tasks.end();
+        const bool answered = closed && it->second.answered;
+        const bool running =
+            board && board->open && static_cast<int>(header.round()) == board->round;
+        const bool over = !running && static_cast<int>(header.round()) <= last_round;
         lock.unlock();
-        if (late) {
+        if (over) {
           return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
                         what + " is late: round " + std::to_string(header.round()) +
                             " is closed; result dropped",
+                        true);
+        }
+        if (answered) {
+          return Reject(peer, grpc::StatusCode::ALREADY_EXISTS,
+                        what + ": already answered (duplicate)");
+        }
+        if (closed) {
+          return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
+                        what +
+                            " is late: its task closed (deadline, or the client was "
+                            "dropped); result dropped",
                         true);
         }
         return Reject(peer, grpc::StatusCode::NOT_FOUND, what + ": unknown task id");
@@ -639,11 +664,21 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
                       what + ": the task is for round " + std::to_string(board->round));
       }
-      if (task->state == TaskState::kDone || task->state == TaskState::kReceiving) {
+      if (task->answered || task->state == TaskState::kDone ||
+          task->state == TaskState::kReceiving) {
+        const bool duplicate = task->answered || task->state == TaskState::kReceiving;
         lock.unlock();
+        if (!duplicate) {  // ended without an answer (deadline, dropped): this one is late
+          return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
+                        what +
+                            " is late: the task closed (deadline, or the client was "
+                            "dropped); result dropped",
+                        true);
+        }
         return Reject(peer, grpc::StatusCode::ALREADY_EXISTS,
                       what + ": already answered (duplicate)");
       }
+      task->answered = true;
       kind = board->kind;
       opaque = kind == v1::STAGE || (kind == v1::FIT && board->secure.has_value());
       limit = board->opaque_limit;
@@ -914,8 +949,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         cv.wait_until(lock, std::min(deadline, now + std::chrono::seconds(1)));
     }
     // Close the round; uploads still running find it closed and are counted late.
-    closed_tasks.clear();
-    for (const auto& [id, t] : board->tasks) closed_tasks.insert(id);
+    std::erase_if(closed_tasks, [&](const auto& e) { return e.second.round < round - 1; });
+    for (const auto& [id, t] : board->tasks) closed_tasks[id] = {round, t.answered};
     last_round = std::max(last_round, round);
     board.reset();
     cv.notify_all();

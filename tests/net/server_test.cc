@@ -259,6 +259,63 @@ TEST_F(ServerTest, PeerStringsReachTheLogEscapedBoundedAndRateLimited) {
   EXPECT_THAT(text, HasSubstr("more bytes)"));
 }
 
+// A round has several boards (FIT, then EVALUATE here; the secure stages in secure rounds).
+// While the round's EVALUATE board is open, a second answer to a FIT task is a duplicate
+// (ALREADY_EXISTS) and an id never handed out is unknown (NOT_FOUND), as docs/protocol.md
+// says; before, both were "late: round 1 is closed" (FAILED_PRECONDITION).
+TEST_F(ServerTest, StatusCodesHoldAcrossTheBoardsOfOneRound) {
+  Start();
+  auto c = Connect(2);
+  FedAvgOptions fo;
+  fo.sampling.min_fit_clients = 2;
+  fo.sampling.min_available_clients = 2;
+  fo.sampling.fraction_evaluate = 1;
+  fo.sampling.min_evaluate_clients = 2;
+  strategy_ = std::move(*NewFedAvg(fo));
+  auto round = std::async(std::launch::async, [this] {
+    RoundDriver driver(*strategy_, server_->pool(), {.num_rounds = 1, .evaluate_every = 1});
+    return driver.RunRound(1, global_);
+  });
+  v1::TaskHeader f0, f1, e0, e1;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&f0, &g).ok());
+  ASSERT_TRUE(c[1]->NextTask(&f1, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  ASSERT_TRUE(c[0]->Submit(c[0]->FitHeader(f0, u, 5), {RawClient::Bytes(u)}).ok());
+  ASSERT_TRUE(c[1]->Submit(c[1]->FitHeader(f1, u, 5), {RawClient::Bytes(u)}).ok());
+  ASSERT_TRUE(c[0]->NextTask(&e0, &g).ok());
+  ASSERT_TRUE(c[1]->NextTask(&e1, &g).ok());
+  ASSERT_EQ(e0.kind(), v1::EVALUATE);
+  ASSERT_EQ(e0.round(), 1u);
+
+  grpc::Status s = c[0]->Submit(c[0]->FitHeader(f0, u, 5), {RawClient::Bytes(u)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  v1::ResultHeader unknown = c[0]->FitHeader(f0, u, 5);
+  unknown.set_task_id(f0.task_id() ^ e0.task_id() ^ 0x77);
+  s = c[0]->Submit(unknown, {RawClient::Bytes(u)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+
+  for (size_t i = 0; i < 2; ++i) {
+    const v1::TaskHeader& e = i == 0 ? e0 : e1;
+    v1::ResultHeader h;
+    h.set_session_id(c[i]->session());
+    h.set_run_id(e.run_id());
+    h.set_round(e.round());
+    h.set_task_id(e.task_id());
+    h.mutable_evaluate()->set_num_examples(10);
+    h.mutable_evaluate()->set_loss(0.5);
+    h.mutable_evaluate()->set_accuracy(0.75);
+    ASSERT_TRUE(c[i]->Submit(h, {}).ok());
+  }
+  const RoundMetrics m = round.get();
+  EXPECT_TRUE(m.aggregated) << m.error;
+  EXPECT_EQ(m.eval_clients, 2u);
+  // Once the round is over, the same answer is late.
+  s = c[1]->Submit(c[1]->FitHeader(f1, u, 5), {RawClient::Bytes(u)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("is late: round 1 is closed"));
+}
+
 TEST_F(ServerTest, SilentAndVanishedClientsDoNotStallTheRound) {
   clients_ = 3;
   Start({.round_deadline_seconds = 3, .liveness_seconds = 1.5});
