@@ -262,23 +262,23 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--max-clients", s.max_clients, "live clients registered at once, at most")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--max-clients-per-peer", s.max_clients_per_peer,
                  "live clients registered from one IP address, at most")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--max-registrations-per-minute", s.max_registrations_per_minute,
                  "registrations of one client identity per minute, at most")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--max-polls-per-client", s.max_polls_per_client,
                  "task polls of one client waiting at once, at most")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--max-waiting-polls", s.max_waiting_polls,
                  "task polls waiting at once (each holds a server thread), at most")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--upload-stall-seconds", s.upload_stall_seconds,
                  "cancel an upload that holds a slot and sends nothing for this long (0: never)")
