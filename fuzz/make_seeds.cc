@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/file_util.h"
 #include "fedra/fl/checkpoint.h"
 #include "fedra/ml/safetensors.h"
 #include "fedra/privacy/paillier/encrypted_update.h"
@@ -38,10 +38,9 @@ void Seed(const std::string& target, const std::string& bytes) {
 }
 
 std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  fedra::StatusOr<std::string> bytes = fedra::internal::ReadFile(path);
+  Check(bytes.status());
+  return *std::move(bytes);
 }
 
 std::string Split2(const std::string& a, const std::string& b) {

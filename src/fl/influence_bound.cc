@@ -19,10 +19,9 @@ double Median(std::vector<double> v) {
 
 bool Positive(double x) { return std::isfinite(x) && x > 0; }
 
-// Scales `v` down to norm `bound` if it is longer; false if it was not. A vector whose norm
-// is not finite is left to the fold, which refuses it.
-bool ClipNorm(Parameters& v, double bound) {
-  const double norm = v.L2Norm();
+// Scales `v`, of L2 norm `norm`, down to norm `bound` if it is longer; false if it was not. A
+// vector whose norm is not finite is left to the fold, which refuses it.
+bool ClipNorm(Parameters& v, double norm, double bound) {
   if (!std::isfinite(norm) || norm <= bound) return false;
   v.Scale(static_cast<float>(bound / norm));
   return true;
@@ -46,18 +45,22 @@ Status ValidateInfluenceBoundOptions(const InfluenceBoundOptions& o) {
   return OkStatus();
 }
 
-void InfluenceBound::Record(const FitResult& r, Sample& s) {
+InfluenceBound::Reported InfluenceBound::Measure(const FitResult& r) {
+  Reported out{.num_examples = r.num_examples, .local_steps = r.local_steps};
+  out.norms.reserve(1 + r.extras.size());
+  out.norms.emplace_back("update", r.update.L2Norm());
+  for (const auto& [name, extra] : r.extras) out.norms.emplace_back(name, extra.L2Norm());
+  return out;
+}
+
+void InfluenceBound::Record(const Reported& r, Sample& s) {
   // A result with a non-finite vector is refused by the fold, so it says nothing here.
-  std::vector<std::pair<const std::string*, double>> norms;
-  static const std::string kUpdate = "update";
-  norms.emplace_back(&kUpdate, r.update.L2Norm());
-  for (const auto& [name, extra] : r.extras) norms.emplace_back(&name, extra.L2Norm());
-  for (const auto& [name, norm] : norms) {
+  for (const auto& [name, norm] : r.norms) {
     if (!std::isfinite(norm)) return;
   }
   s.examples.push_back(static_cast<double>(r.num_examples));
   if (r.local_steps > 0) s.steps.push_back(static_cast<double>(r.local_steps));
-  for (const auto& [name, norm] : norms) s.norms[*name].push_back(norm);
+  for (const auto& [name, norm] : r.norms) s.norms[name].push_back(norm);
 }
 
 void InfluenceBound::TakeReference(Sample& s) {
@@ -70,11 +73,17 @@ void InfluenceBound::TakeReference(Sample& s) {
   s = Sample{};
 }
 
-void InfluenceBound::Observe(const FitResult& result) { Record(result, round_); }
+void InfluenceBound::Observe(const Reported& reported) { Record(reported, round_); }
+
+void InfluenceBound::SetReference(std::span<const Reported> reported) {
+  Sample s;
+  for (const Reported& r : reported) Record(r, s);
+  TakeReference(s);
+}
 
 void InfluenceBound::SetReference(std::span<const FitResult> results) {
   Sample s;
-  for (const FitResult& r : results) Record(r, s);
+  for (const FitResult& r : results) Record(Measure(r), s);
   TakeReference(s);
 }
 
@@ -88,7 +97,7 @@ double InfluenceBound::max_norm(const std::string& vector) const {
   return it == ref_norms_.end() ? 0 : options_.norm_factor * it->second;
 }
 
-BoundReport InfluenceBound::Apply(FitResult& r) const {
+BoundReport InfluenceBound::Apply(FitResult& r, const Reported& reported) const {
   BoundReport report;
   // At least 1: a round of tiny clients must not bound the weight to zero.
   const double max_examples = std::max(1.0, std::floor(options_.weight_factor * ref_examples_));
@@ -103,11 +112,15 @@ BoundReport InfluenceBound::Apply(FitResult& r) const {
       report.weight_capped = true;
     }
   }
+  // reported.norms is "update" and then the extras, in the extras' order.
+  auto norm = reported.norms.begin();
   auto clip = [&](const std::string& name, Parameters& v) {
+    FEDRA_CHECK(norm != reported.norms.end() && norm->first == name);
     auto it = ref_norms_.find(name);
-    if (it != ref_norms_.end() && ClipNorm(v, options_.norm_factor * it->second)) {
+    if (it != ref_norms_.end() && ClipNorm(v, norm->second, options_.norm_factor * it->second)) {
       report.norm_clipped = true;
     }
+    ++norm;
   };
   clip("update", r.update);
   for (auto& [name, extra] : r.extras) clip(name, extra);

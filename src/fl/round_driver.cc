@@ -162,24 +162,28 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   // Without a reference for the influence bound yet, the first accepted results are held
   // until they can form one.
   std::vector<FitResult> held;
+  std::vector<InfluenceBound::Reported> held_reports;  // Measure() of each held result
   auto release_held = [&] {
-    bound_.SetReference(held);
-    for (FitResult& r : held) {
-      Bound(r, m);
-      take(std::move(r));
+    bound_.SetReference(held_reports);
+    for (size_t i = 0; i < held.size(); ++i) {
+      Bound(held[i], held_reports[i], m);
+      take(std::move(held[i]));
     }
     held.clear();
+    held_reports.clear();
   };
   pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
     if (!Accept(round, plan, task, result, &global, !fold_checked, m)) return;
     if (bound_.enabled()) {
-      bound_.Observe(*result);
+      InfluenceBound::Reported reported = InfluenceBound::Measure(*result);
+      bound_.Observe(reported);
       if (!bound_.has_reference()) {
         held.push_back(std::move(result).value());
+        held_reports.push_back(std::move(reported));
         if (held.size() >= bound_.calibration_results()) release_held();
         return;
       }
-      Bound(*result, m);
+      Bound(*result, reported, m);
     }
     take(std::move(result).value());
   });
@@ -230,8 +234,9 @@ bool RoundDriver::FoldChecked(int round, ClientId client, const FitResult& resul
   return false;
 }
 
-void RoundDriver::Bound(FitResult& result, RoundMetrics& m) const {
-  const BoundReport r = bound_.Apply(result);
+void RoundDriver::Bound(FitResult& result, const InfluenceBound::Reported& reported,
+                        RoundMetrics& m) const {
+  const BoundReport r = bound_.Apply(result, reported);
   if (r.weight_capped) m.extras["influence_weight_capped"] += 1;
   if (r.norm_clipped) m.extras["influence_norm_clipped"] += 1;
 }

@@ -587,6 +587,18 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     const v1::ResultHeader header = chunk.header();
     const std::string what = "result for round " + std::to_string(header.round()) + " task " +
                              std::to_string(header.task_id());
+    // A second answer to a task, and a first one after the task ended.
+    auto duplicate = [&] {
+      return Reject(peer, grpc::StatusCode::ALREADY_EXISTS,
+                    what + ": already answered (duplicate)");
+    };
+    auto late_task = [&] {
+      return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
+                    what +
+                        " is late: its task closed (deadline, or the client was dropped); "
+                        "result dropped",
+                    /*late=*/true);
+    };
     std::shared_ptr<const Parameters> global;
     ClientId client = 0;
     v1::TaskKind kind = v1::FIT;
@@ -641,17 +653,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                             " is closed; result dropped",
                         true);
         }
-        if (answered) {
-          return Reject(peer, grpc::StatusCode::ALREADY_EXISTS,
-                        what + ": already answered (duplicate)");
-        }
-        if (closed) {
-          return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
-                        what +
-                            " is late: its task closed (deadline, or the client was "
-                            "dropped); result dropped",
-                        true);
-        }
+        if (answered) return duplicate();
+        if (closed) return late_task();
         return Reject(peer, grpc::StatusCode::NOT_FOUND, what + ": unknown task id");
       }
       if (task->client != client) {
@@ -664,19 +667,14 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
                       what + ": the task is for round " + std::to_string(board->round));
       }
-      if (task->answered || task->state == TaskState::kDone ||
-          task->state == TaskState::kReceiving) {
-        const bool duplicate = task->answered || task->state == TaskState::kReceiving;
+      // An upload in progress (kReceiving) has answered too.
+      if (task->answered) {
         lock.unlock();
-        if (!duplicate) {  // ended without an answer (deadline, dropped): this one is late
-          return Reject(peer, grpc::StatusCode::FAILED_PRECONDITION,
-                        what +
-                            " is late: the task closed (deadline, or the client was "
-                            "dropped); result dropped",
-                        true);
-        }
-        return Reject(peer, grpc::StatusCode::ALREADY_EXISTS,
-                      what + ": already answered (duplicate)");
+        return duplicate();
+      }
+      if (task->state == TaskState::kDone) {  // ended unanswered (deadline, client dropped)
+        lock.unlock();
+        return late_task();
       }
       task->answered = true;
       kind = board->kind;

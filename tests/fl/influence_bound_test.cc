@@ -18,6 +18,8 @@ using testing::Values;
 using testing::Vec;
 
 // Factors 2 and 2 (not the defaults), so the tests read the same whatever the defaults are.
+void Observe(InfluenceBound& b, const FitResult& r) { b.Observe(InfluenceBound::Measure(r)); }
+
 InfluenceBound Calibrated(std::vector<FitResult> reference,
                           InfluenceBoundOptions o = {.weight_factor = 2, .norm_factor = 2}) {
   InfluenceBound b(o);
@@ -83,9 +85,9 @@ TEST(InfluenceBoundTest, EachExtraVectorHasItsOwnBound) {
 
 TEST(InfluenceBoundTest, NonFiniteResultsAreLeftForTheFoldAndNotObserved) {
   InfluenceBound b({.weight_factor = 2});
-  b.Observe(MakeFitResult(0, {1, 0}, 10));
-  b.Observe(MakeFitResult(1, {NAN, 0}, 1000000));
-  b.Observe(MakeFitResult(2, {INFINITY, 0}, 1000000));
+  Observe(b, MakeFitResult(0, {1, 0}, 10));
+  Observe(b, MakeFitResult(1, {NAN, 0}, 1000000));
+  Observe(b, MakeFitResult(2, {INFINITY, 0}, 1000000));
   b.EndRound();
   ASSERT_TRUE(b.has_reference());
   EXPECT_EQ(b.max_examples(), 20);  // only client 0 counted
@@ -97,14 +99,14 @@ TEST(InfluenceBoundTest, NonFiniteResultsAreLeftForTheFoldAndNotObserved) {
 TEST(InfluenceBoundTest, TheReferenceFollowsTheLastRoundWithResults) {
   InfluenceBound b({.weight_factor = 2});
   EXPECT_FALSE(b.has_reference());
-  b.Observe(MakeFitResult(0, {1}, 10));
+  Observe(b, MakeFitResult(0, {1}, 10));
   b.EndRound();
   EXPECT_EQ(b.max_examples(), 20);
   b.EndRound();  // a round without results keeps the reference
   EXPECT_EQ(b.max_examples(), 20);
-  b.Observe(MakeFitResult(0, {1}, 50));
-  b.Observe(MakeFitResult(1, {1}, 70));
-  b.Observe(MakeFitResult(2, {1}, std::numeric_limits<size_t>::max()));  // one liar of three
+  Observe(b, MakeFitResult(0, {1}, 50));
+  Observe(b, MakeFitResult(1, {1}, 70));
+  Observe(b, MakeFitResult(2, {1}, std::numeric_limits<size_t>::max()));  // one liar of three
   b.EndRound();
   EXPECT_EQ(b.max_examples(), 140);
 }

@@ -58,13 +58,25 @@ class InfluenceBound {
   size_t calibration_results() const { return options_.calibration_results; }
   bool has_reference() const { return has_reference_; }
 
-  // Records what `result` reported (counts and norms, before bounding) for the next round's
-  // reference. Non-finite norms are not recorded (the fold refuses such results).
-  void Observe(const FitResult& result);
+  // What one result reported, measured once (one pass over each vector): its counts and the
+  // L2 norm of its update and of each extra, before bounding.
+  struct Reported {
+    size_t num_examples = 0;
+    int64_t local_steps = 0;
+    std::vector<std::pair<std::string, double>> norms;  // "update", then each extra
+  };
+  static Reported Measure(const FitResult& result);
+
+  // Records `reported` for the next round's reference. A result with a non-finite norm is not
+  // recorded (the fold refuses it).
+  void Observe(const Reported& reported);
   // Sets the reference from these results' reported values (the calibration round).
+  void SetReference(std::span<const Reported> reported);
   void SetReference(std::span<const FitResult> results);
-  // Lowers `result`'s counts and scales its vectors to the bounds. REQUIRES: has_reference().
-  BoundReport Apply(FitResult& result) const;
+  // Lowers `result`'s counts and scales its vectors to the bounds. REQUIRES: has_reference(),
+  // `reported` is Measure(result).
+  BoundReport Apply(FitResult& result, const Reported& reported) const;
+  BoundReport Apply(FitResult& result) const { return Apply(result, Measure(result)); }
   // The values observed this round become the reference for the next one (kept as it was
   // if nothing was observed).
   void EndRound();
@@ -78,7 +90,7 @@ class InfluenceBound {
     std::vector<double> examples, steps;
     std::map<std::string, std::vector<double>> norms;  // "update" and each extra
   };
-  static void Record(const FitResult& result, Sample& sample);
+  static void Record(const Reported& reported, Sample& sample);
   void TakeReference(Sample& sample);
 
   InfluenceBoundOptions options_;

@@ -98,7 +98,7 @@ class RoundDriver {
                    RoundMetrics& m) const;
   Status Aggregate(int round, Parameters& global, const AggregateInput& input);
   // Applies the influence bound to an accepted result and counts what it did in `m`.
-  void Bound(FitResult& result, RoundMetrics& m) const;
+  void Bound(FitResult& result, const InfluenceBound::Reported& reported, RoundMetrics& m) const;
 
   Strategy& strategy_;
   ClientPool& pool_;
