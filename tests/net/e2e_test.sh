@@ -9,22 +9,14 @@
 set -euo pipefail
 bin=$1
 work=$2
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-fail() {
-  echo "E2E FAILED: $*" >&2
-  for f in *.log; do echo "== $f"; tail -15 "$f"; done >&2
-  exit 1
-}
+source "$(dirname "$0")/e2e_lib.sh"
+e2e_begin "$work"
+fail() { e2e_fail "E2E" "$*" 15 *.log; }
 lines() { [[ -f run/metrics.jsonl ]] && wc -l < run/metrics.jsonl || echo 0; }
 wait_for_lines() {  # wait_for_lines N TIMEOUT_SECONDS
   for _ in $(seq $(($2 * 10))); do (($(lines) >= $1)) && return 0; sleep 0.1; done
   fail "fewer than $1 rounds after $2 s"
 }
-export GRPC_VERBOSITY=NONE
 
 "$bin/fedra-keygen" tls --out tls --clients 3 > keygen.log 2>&1 || fail "keygen"
 rounds=8

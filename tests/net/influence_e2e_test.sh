@@ -12,17 +12,9 @@ set -euo pipefail
 bin=$1
 hostile=$2
 work=$3
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-fail() {
-  echo "INFLUENCE E2E FAILED: $*" >&2
-  for f in */*.log; do echo "== $f"; tail -8 "$f"; done >&2
-  exit 1
-}
-export GRPC_VERBOSITY=NONE
+source "$(dirname "$0")/e2e_lib.sh"
+e2e_begin "$work"
+fail() { e2e_fail "INFLUENCE E2E" "$*" 8 */*.log; }
 rounds=4
 
 # run NAME ATTACK(none|count|values) [server flags...]: prints the final test accuracy.

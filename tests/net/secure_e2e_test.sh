@@ -16,20 +16,10 @@ watch_bin=${3:+$(realpath "$3")}
 for b in "$bin/fedra-server" "$bin/fedra-client" "$bin/fedra-keygen" $watch_bin; do
   [[ -x $b ]] || { echo "SECURE E2E FAILED: no program $b" >&2; exit 1; }
 done
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
-export GRPC_VERBOSITY=NONE
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source "$(dirname "$0")/e2e_lib.sh"
+e2e_begin "$work"
 phase=.
-fail() {
-  echo "SECURE E2E FAILED: $*" >&2
-  for f in "$work/$phase"/*.log; do
-    [[ -f $f ]] && { echo "== $f"; tail -12 "$f"; }
-  done >&2
-  exit 1
-}
+fail() { e2e_fail "SECURE E2E" "$*" 12 "$work/$phase"/*.log; }
 # True while PID runs (an exited, not yet reaped child is a zombie: not running).
 running() {
   local s

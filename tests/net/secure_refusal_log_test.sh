@@ -8,17 +8,9 @@
 set -euo pipefail
 bin=$1
 work=$2
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-fail() {
-  echo "SECURE REFUSAL LOG FAILED: $*" >&2
-  for f in *.log; do echo "== $f"; tail -8 "$f"; done >&2
-  exit 1
-}
-export GRPC_VERBOSITY=NONE
+source "$(dirname "$0")/e2e_lib.sh"
+e2e_begin "$work"
+fail() { e2e_fail "SECURE REFUSAL LOG" "$*" 8 *.log; }
 "$bin/fedra-keygen" paillier --public-out pub.json --secret-out key.json > keygen.log 2>&1 ||
   fail "keygen"
 
