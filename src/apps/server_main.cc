@@ -176,6 +176,7 @@ fedra::Status Run(Flags f) {
     delta("uploads_stalled", stats.uploads_stalled, before.uploads_stalled);
     delta("registrations_refused", stats.registrations_refused, before.registrations_refused);
     delta("polls_refused", stats.polls_refused, before.polls_refused);
+    delta("forged_answers", stats.forged_answers, before.forged_answers);
     before = stats;
     std::printf("%s\n", fedra::apps::FormatRoundLine(m, f.rounds, std::nullopt).c_str());
     std::fflush(stdout);
@@ -202,9 +203,10 @@ fedra::Status Run(Flags f) {
   const auto stats = server->stats();
   log->info(
       "results accepted {}, rejected {}, late {}; tasks timed out {}; auth failures {}; "
-      "uploads stalled {}; registrations refused {}; polls refused {}",
+      "uploads stalled {}; registrations refused {}; polls refused {}; forged answers {}",
       stats.results_accepted, stats.results_rejected, stats.results_late, stats.tasks_timed_out,
-      stats.auth_failures, stats.uploads_stalled, stats.registrations_refused, stats.polls_refused);
+      stats.auth_failures, stats.uploads_stalled, stats.registrations_refused, stats.polls_refused,
+      stats.forged_answers);
   FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.run_dir + "/metrics.svg", history));
   FEDRA_RETURN_IF_ERROR(
       fedra::SaveSafetensors(f.run_dir + "/model.safetensors", global, {{"model", f.model}}));

@@ -227,11 +227,12 @@ StatusOr<std::string> SecureParticipant::Decrypt(const std::string& message) {
                                    std::to_string(total.num_contributions) +
                                    " update(s): that would reveal one client's update");
   }
+  // Not the plaintext alone but its opening (plaintext and randomness of every ciphertext), so
+  // that the server can check the answer with the public key instead of trusting it.
   FEDRA_ASSIGN_OR_RETURN(
-      auto plain, paillier::DecryptAggregate(key_->key, total, PackingFromProto(request.packing()),
+      auto openings, paillier::OpenAggregate(key_->key, total, PackingFromProto(request.packing()),
                                              &key_->pool));
-  std::string out(plain.weighted_sum.size() * sizeof(double), '\0');
-  std::memcpy(out.data(), plain.weighted_sum.data(), out.size());
+  std::string out = paillier::SerializeOpenings(key_->key.public_key(), openings);
   Logger("client")->info("decrypted the total of {} encrypted updates", total.num_contributions);
   return out;
 }

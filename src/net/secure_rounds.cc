@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <set>
 
 #include "core/file_util.h"
 #include "core/log_safe.h"
@@ -219,8 +220,9 @@ class SecAggRound final : public SecureRound {
 class PaillierRound final : public SecureRound {
  public:
   PaillierRound(const SecureRoundOptions& o, const paillier::PublicKey& key,
-                const v1::SecureFitInstructions& fit, int round, const Parameters& global)
-      : o_(o), key_(key), fit_(fit), round_(round), global_(global) {}
+                const v1::SecureFitInstructions& fit, int round, const Parameters& global,
+                std::set<ClientId>& forgers)
+      : o_(o), key_(key), fit_(fit), round_(round), global_(global), forgers_(forgers) {}
 
   Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
                    std::string upload) override {
@@ -257,14 +259,17 @@ class PaillierRound final : public SecureRound {
           " encrypted update(s) arrived; at least 2 are needed so that decrypting the total "
           "reveals no single client's update");
     }
-    FEDRA_ASSIGN_OR_RETURN(auto total, aggregator_->Result());
+    FEDRA_ASSIGN_OR_RETURN(total_, aggregator_->Result());
     v1::PaillierDecryptRequest request;
     *request.mutable_packing() = fit_;
-    request.set_total(paillier::SerializeEncryptedUpdate(total));
+    request.set_total(paillier::SerializeEncryptedUpdate(total_));
     const std::string message = request.SerializeAsString();
-    // Ask contributors in a random order until one decrypts (a client may be gone by now).
-    std::vector<size_t> order(contributors_.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Ask contributors in a random order until one decrypts (a client may be gone by now, or
+    // its answer may not match the ciphertexts).
+    std::vector<size_t> order;
+    for (size_t i = 0; i < contributors_.size(); ++i) {
+      if (!forgers_.contains(contributors_[i].client)) order.push_back(i);
+    }
     for (size_t i = order.size(); i > 1; --i) {
       uint32_t r = 0;
       if (RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r) != 1) {
@@ -281,21 +286,28 @@ class PaillierRound final : public SecureRound {
                            if (!reply.status.ok()) {
                              plain = reply.status;
                            } else {
-                             plain = ParsePlain(reply.message);
+                             plain = Verified(reply.message);
                            }
                          });
       if (plain && plain->ok()) {
-        Logger("server")->info("round {}: client {} decrypted the total of {} encrypted updates",
-                               round_, who.client, contributors_.size());
+        Logger("server")->info(
+            "round {}: client {} decrypted the total of {} encrypted updates (verified)", round_,
+            who.client, contributors_.size());
         return SecureSum::Total{
             layout_.layout().Unflatten<double>(std::span<const double>(**plain)), 0, bytes_up_};
       }
       last = plain ? plain->status() : UnavailableError("no answer");
+      if (plain && last.code() == StatusCode::kDataLoss) {
+        ++forged_answers_;
+        forgers_.insert(who.client);
+      }
       Logger("server")->warn("round {}: client {} did not decrypt the total: {}", round_,
                              who.client, LogSafe(last.ToString(), 512));
     }
     return UnavailableError("Paillier: no client decrypted the total: " + last.message());
   }
+
+  uint64_t forged_answers() const override { return forged_answers_; }
 
  private:
   struct Member {
@@ -303,18 +315,23 @@ class PaillierRound final : public SecureRound {
     ClientId client;
   };
 
-  StatusOr<std::vector<double>> ParsePlain(const std::string& bytes) const {
-    const size_t n = layout_.layout().size();
-    if (bytes.size() != n * sizeof(double)) {
-      return InvalidArgumentError("the decrypted total has " + std::to_string(bytes.size()) +
-                                  " bytes, expected " + std::to_string(n * sizeof(double)));
+  // The decryptor's answer checked against the total's ciphertexts with the public key
+  // (paillier::VerifyAndUnpackAggregate: DataLoss for a forged decryption) before any value
+  // of it is used.
+  StatusOr<std::vector<double>> Verified(const std::string& bytes) const {
+    FEDRA_ASSIGN_OR_RETURN(auto openings,
+                           paillier::ParseOpenings(key_, bytes, total_.ciphertexts.size()));
+    FEDRA_ASSIGN_OR_RETURN(auto plain, paillier::VerifyAndUnpackAggregate(
+                                           key_, total_, PackingFromProto(fit_), openings));
+    if (plain.weighted_sum.size() != layout_.layout().size()) {
+      return InvalidArgumentError("the decrypted total has " +
+                                  std::to_string(plain.weighted_sum.size()) + " values, expected " +
+                                  std::to_string(layout_.layout().size()));
     }
-    std::vector<double> values(n);
-    std::memcpy(values.data(), bytes.data(), bytes.size());
-    for (double v : values) {
+    for (double v : plain.weighted_sum) {
       if (!std::isfinite(v)) return InvalidArgumentError("the decrypted total is not finite");
     }
-    return values;
+    return std::move(plain.weighted_sum);
   }
 
   const SecureRoundOptions& o_;
@@ -325,6 +342,9 @@ class PaillierRound final : public SecureRound {
   LayoutKeeper layout_;
   std::optional<paillier::EncryptedAggregator> aggregator_;
   std::vector<Member> contributors_;
+  std::set<ClientId>& forgers_;
+  paillier::EncryptedUpdate total_;
+  uint64_t forged_answers_ = 0;
   uint64_t bytes_up_ = 0;
 };
 
@@ -345,7 +365,9 @@ class Factory final : public SecureRoundFactory {
   }
   const v1::SecureFitInstructions& fit_instructions() const override { return fit_; }
   std::unique_ptr<SecureRound> NewRound(int round, const Parameters& global) override {
-    if (key_) return std::make_unique<PaillierRound>(o_, *key_, fit_, round, global);
+    if (key_) {
+      return std::make_unique<PaillierRound>(o_, *key_, fit_, round, global, forgers_);
+    }
     return std::make_unique<SecAggRound>(o_, round, global);
   }
 
@@ -353,6 +375,7 @@ class Factory final : public SecureRoundFactory {
   SecureRoundOptions o_;
   std::optional<paillier::PublicKey> key_;
   v1::SecureFitInstructions fit_;
+  std::set<ClientId> forgers_;  // never asked to decrypt again in this run
 };
 
 }  // namespace

@@ -56,6 +56,9 @@ class SecureRound {
   // Runs the remaining stages. Total::dropped counts accepted clients the protocol lost; when
   // more than `max_dropped` are lost, it stops before revealing the total.
   virtual StatusOr<SecureSum::Total> Finish(StageTransport& transport, size_t max_dropped) = 0;
+  // Stage answers that failed their cryptographic check (a forged Paillier decryption); the
+  // round went on without them.
+  virtual uint64_t forged_answers() const { return 0; }
 };
 
 // Checks `options` and loads what the protocol needs once per run (the Paillier public key —

@@ -1041,7 +1041,12 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                               " tolerated; the protocol was not run");
     }
     StageRunner stages(*this, plan.round);
-    return round->Finish(stages, max_losses - failed);
+    StatusOr<SecureSum::Total> total = round->Finish(stages, max_losses - failed);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stats.forged_answers += round->forged_answers();
+    }
+    return total;
   }
 
   class StageRunner final : public net::StageTransport {

@@ -23,10 +23,12 @@
 #include "fedra/net/server.h"
 #include "fedra/privacy/paillier/encrypted_update.h"
 #include "fedra/privacy/paillier/key_json.h"
+#include "fedra/privacy/paillier/opening.h"
 #include "fedra/privacy/paillier/secret_key.h"
 #include "fedra/privacy/secagg/quantizer.h"
 #include "net/client_secure.h"
 #include "net/raw_client.h"
+#include "net/wire.h"
 
 namespace fedra {
 namespace {
@@ -401,6 +403,88 @@ TEST_F(PaillierRoundTest, ATotalOfOneUpdateIsNeverDecrypted) {
   auto reply = participant.Stage(stage, 1, request.SerializeAsString());
   ASSERT_FALSE(reply.ok());
   EXPECT_NE(reply.status().message().find("reveal one client's update"), std::string::npos);
+}
+
+// A participant holds the secret key like every Paillier client. It uploads a valid encryption
+// of zeros and, when asked to decrypt the total, opens it honestly and then changes every
+// plaintext (the attack: any values it likes, with randomness it cannot fit to them). The
+// server must refuse the answer, count it, never ask that client again, and get the total from
+// an honest client.
+TEST_F(PaillierRoundTest, AForgedDecryptionIsRefusedAndAnHonestClientDecrypts) {
+  StartServer({.protocol = "paillier", .paillier_public_key_file = File("a.pub.json")});
+  StartClient(0, -1, File("a.key.json"));
+  constexpr int kForgers = 2;
+  std::vector<std::unique_ptr<testing::RawClient>> raw;
+  for (int f = 0; f < kForgers; ++f) {
+    raw.push_back(std::make_unique<testing::RawClient>(server_->port()));
+    ASSERT_TRUE(raw.back()->Register("forger-" + std::to_string(f)).ok());
+  }
+  ASSERT_EQ(server_->WaitForClients(1 + kForgers, std::chrono::seconds(20)), 1u + kForgers);
+  auto key = paillier::ReadSecretKeyFile(File("a.key.json"));
+  ASSERT_TRUE(key.ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> forged{0};
+  auto forger = [&](testing::RawClient& client) {
+    ClientOptions o{.paillier_secret_key_file = File("a.key.json")};
+    o.fold = [](const FitResult& r, UpdateAccumulator& acc) {
+      acc.Add("update", 1.0f, r.update);
+      acc.AddScalar("weight", 0.0);
+    };
+    net::SecureParticipant participant(o);
+    while (!done) {
+      v1::TaskHeader task;
+      std::map<std::string, Parameters> groups;
+      if (!client.Poll(&task, &groups).ok() || task.kind() == v1::WAIT) continue;
+      v1::ResultHeader h;
+      h.set_session_id(client.session());
+      h.set_run_id(task.run_id());
+      h.set_round(task.round());
+      h.set_task_id(task.task_id());
+      std::string payload;
+      if (task.kind() == v1::FIT) {
+        FitResult zeros{.update = groups.at("global"), .num_examples = 1};
+        zeros.update.SetZero();
+        auto up = participant.PrepareFit(task.fit().secure(), zeros, *net::FromProto(task.fit()),
+                                         task.round());
+        ASSERT_TRUE(up.ok()) << up.status().ToString();
+        h.mutable_fit()->set_num_examples(1);
+        for (const auto& n : up->sum_names) h.mutable_fit()->add_sum_names(n);
+        for (const auto& n : up->scalar_names) h.mutable_fit()->add_scalar_names(n);
+        payload = std::move(up->payload);
+      } else if (task.kind() == v1::STAGE) {
+        v1::PaillierDecryptRequest request;
+        ASSERT_TRUE(request.ParseFromString(client.opaque()));
+        auto total = paillier::ParseEncryptedUpdate(key->public_key(), request.total());
+        ASSERT_TRUE(total.ok());
+        auto openings =
+            paillier::OpenAggregate(*key, *total, net::PackingFromProto(request.packing()));
+        ASSERT_TRUE(openings.ok());
+        for (auto& opening : *openings) opening.m.back() ^= 0x40;  // every plaintext changed
+        payload = paillier::SerializeOpenings(key->public_key(), *openings);
+        h.mutable_stage()->set_stage(0);
+        ++forged;
+      } else {
+        continue;
+      }
+      h.set_payload_bytes(payload.size());
+      client.Submit(h, {payload});
+    }
+  };
+  std::vector<std::future<void>> forgers;
+  for (auto& r : raw) forgers.push_back(std::async(std::launch::async, forger, std::ref(*r)));
+  // Three contributors and three attempts per round: the honest client always decrypts in the
+  // end; a forger asked first is caught (at least once in 8 rounds but with (1/3)^8).
+  for (int round = 1; round <= 8; ++round) {
+    Outcome out = RunRound(round);
+    ASSERT_TRUE(out.total.ok()) << "round " << round << ": " << out.total.status().ToString();
+    EXPECT_EQ(out.reports, 3u);
+    ExpectSumOf({0}, out.total->sums, Bound(3));
+  }
+  done = true;
+  for (auto& f : forgers) f.wait();
+  EXPECT_GE(forged.load(), 1);
+  EXPECT_LE(forged.load(), kForgers);  // a caught forger is never asked again
+  EXPECT_EQ(server_->stats().forged_answers, static_cast<uint64_t>(forged.load()));
 }
 
 TEST_F(PaillierRoundTest, TheServerRefusesASecretKeyFile) {

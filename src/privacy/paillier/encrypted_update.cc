@@ -145,19 +145,25 @@ std::vector<double> DecryptedAggregate::WeightedMean() const {
   return mean;
 }
 
-StatusOr<DecryptedAggregate> DecryptAggregate(const SecretKey& key, const EncryptedUpdate& sum,
-                                              const PackingConfig& config, ThreadPool* pool) {
+namespace {
+
+// The checks both sides of a decryption make before touching a ciphertext.
+StatusOr<Packer> PackerFor(const PublicKey& key, const EncryptedUpdate& sum,
+                           const PackingConfig& config) {
   if (sum.key_id != key.key_id()) {
     return FailedPreconditionError("aggregate is under Paillier key " + KeyIdHex(sum.key_id) +
-                                   ", but the secret key is " + KeyIdHex(key.key_id()));
+                                   ", but the key is " + KeyIdHex(key.key_id()));
   }
-  FEDRA_ASSIGN_OR_RETURN(const Packer packer,
-                         Packer::Create(config, key.public_key().modulus_bits()));
+  FEDRA_ASSIGN_OR_RETURN(Packer packer, Packer::Create(config, key.modulus_bits()));
   if (sum.packing_fingerprint != packer.fingerprint()) {
     return FailedPreconditionError(
         "aggregate was packed with another packing configuration than the one given");
   }
-  FEDRA_ASSIGN_OR_RETURN(std::vector<BigBytes> plain, key.DecryptBatch(sum.ciphertexts, pool));
+  return packer;
+}
+
+StatusOr<DecryptedAggregate> Unpacked(const Packer& packer, const EncryptedUpdate& sum,
+                                      std::span<const BigBytes> plain) {
   FEDRA_ASSIGN_OR_RETURN(UnpackedSum unpacked,
                          packer.Unpack(plain, sum.num_values, sum.num_contributions));
   DecryptedAggregate out;
@@ -166,6 +172,33 @@ StatusOr<DecryptedAggregate> DecryptAggregate(const SecretKey& key, const Encryp
   out.num_contributions = unpacked.num_contributions;
   out.sum_error_bound = packer.SumErrorBound(unpacked.num_contributions);
   return out;
+}
+
+}  // namespace
+
+StatusOr<DecryptedAggregate> DecryptAggregate(const SecretKey& key, const EncryptedUpdate& sum,
+                                              const PackingConfig& config, ThreadPool* pool) {
+  FEDRA_ASSIGN_OR_RETURN(const Packer packer, PackerFor(key.public_key(), sum, config));
+  FEDRA_ASSIGN_OR_RETURN(std::vector<BigBytes> plain, key.DecryptBatch(sum.ciphertexts, pool));
+  return Unpacked(packer, sum, plain);
+}
+
+StatusOr<std::vector<Opening>> OpenAggregate(const SecretKey& key, const EncryptedUpdate& sum,
+                                             const PackingConfig& config, ThreadPool* pool) {
+  FEDRA_RETURN_IF_ERROR(PackerFor(key.public_key(), sum, config).status());
+  return OpenBatch(key, sum.ciphertexts, pool);
+}
+
+StatusOr<DecryptedAggregate> VerifyAndUnpackAggregate(const PublicKey& key,
+                                                      const EncryptedUpdate& sum,
+                                                      const PackingConfig& config,
+                                                      std::span<const Opening> openings,
+                                                      ThreadPool* pool) {
+  FEDRA_ASSIGN_OR_RETURN(const Packer packer, PackerFor(key, sum, config));
+  FEDRA_RETURN_IF_ERROR(VerifyOpenings(key, sum.ciphertexts, openings, pool));
+  std::vector<BigBytes> plain(openings.size());
+  for (size_t i = 0; i < openings.size(); ++i) plain[i] = openings[i].m;
+  return Unpacked(packer, sum, plain);
 }
 
 }  // namespace fedra::paillier

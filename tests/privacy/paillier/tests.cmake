@@ -3,6 +3,7 @@ fedra_add_test(privacy/paillier/paillier_packing_test.cc)
 fedra_add_test(privacy/paillier/paillier_update_test.cc)
 fedra_add_test(privacy/paillier/paillier_json_test.cc)
 fedra_add_test(privacy/paillier/paillier_crt_encrypt_test.cc)
+fedra_add_test(privacy/paillier/paillier_opening_test.cc)
 # The `fedra-keygen paillier` command, compiled in directly (fedra-keygen's main is elsewhere).
 if(TARGET CLI11::CLI11)
   fedra_add_test(privacy/paillier/paillier_keygen_command_test.cc)

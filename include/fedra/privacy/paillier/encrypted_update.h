@@ -20,6 +20,7 @@
 
 #include "fedra/core/status.h"
 #include "fedra/core/thread_pool.h"
+#include "fedra/privacy/paillier/opening.h"
 #include "fedra/privacy/paillier/packing.h"
 #include "fedra/privacy/paillier/public_key.h"
 #include "fedra/privacy/paillier/secret_key.h"
@@ -68,6 +69,19 @@ struct DecryptedAggregate {
 StatusOr<DecryptedAggregate> DecryptAggregate(const SecretKey& key, const EncryptedUpdate& sum,
                                               const PackingConfig& config,
                                               ThreadPool* pool = nullptr);
+
+// Verifiable decryption of an aggregate (opening.h), split between its two parties. The key
+// holder opens every ciphertext of `sum` after the checks of DecryptAggregate; whoever holds
+// the public key verifies the openings against the ciphertexts it computed itself and only
+// then unpacks them: DataLoss for a forged opening, otherwise DecryptAggregate's result.
+StatusOr<std::vector<Opening>> OpenAggregate(const SecretKey& key, const EncryptedUpdate& sum,
+                                             const PackingConfig& config,
+                                             ThreadPool* pool = nullptr);
+StatusOr<DecryptedAggregate> VerifyAndUnpackAggregate(const PublicKey& key,
+                                                      const EncryptedUpdate& sum,
+                                                      const PackingConfig& config,
+                                                      std::span<const Opening> openings,
+                                                      ThreadPool* pool = nullptr);
 
 }  // namespace fedra::paillier
 
