@@ -10,7 +10,7 @@
 //                              BM_EncryptDjnCrt (SecretKey::Encrypt, key holders only)
 //   BM_RawMontMulHalf          one BN_mod_mul_montgomery mod p^2             vs BM_TablePowHalf
 // and a 100,000-parameter update from 10 clients (encrypt one client, public and CRT; aggregate
-// 10; decrypt) on 1 and 2 threads.
+// 10; decrypt; verifiable decryption: open, and verify the opening) on 1 and 2 threads.
 //
 //   build/paillier/bench/paillier_bench --benchmark_min_time=2
 //   ... --benchmark_filter='Crt|Half|RawModExp|EncryptDjn/|Packed'   (the CRT rows alone)
@@ -358,12 +358,17 @@ BENCHMARK(BM_Fl100kAggregate10)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-void BM_Fl100kDecrypt(benchmark::State& state) {
+const fedra::paillier::EncryptedUpdate& Total10() {
   static const auto* sum = [] {
     auto agg = *fedra::paillier::EncryptedAggregator::Create(Key().public_key(), kConfig, kParams);
     for (int c = 0; c < kClients; ++c) FEDRA_CHECK(agg.Add(ClientUpdate()).ok());
     return new fedra::paillier::EncryptedUpdate(*agg.Result());
   }();
+  return *sum;
+}
+
+void BM_Fl100kDecrypt(benchmark::State& state) {
+  const auto* sum = &Total10();
   fedra::ThreadPool pool(static_cast<size_t>(state.range(0)));
   for (auto _ : state) {
     auto out = fedra::paillier::DecryptAggregate(Key(), *sum, kConfig, &pool);
@@ -371,6 +376,44 @@ void BM_Fl100kDecrypt(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Fl100kDecrypt)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(2)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Verifiable decryption of the same total: the decryptor's opening (plaintext and randomness of
+// every ciphertext) and the server's check of it with the public key, beside BM_Fl100kDecrypt.
+void BM_Fl100kOpen(benchmark::State& state) {
+  fedra::ThreadPool pool(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) {
+    auto out = fedra::paillier::OpenAggregate(Key(), Total10(), kConfig, &pool);
+    if (!out.ok()) state.SkipWithError("open failed");
+  }
+  state.counters["ciphertexts"] = static_cast<double>(Total10().ciphertexts.size());
+}
+BENCHMARK(BM_Fl100kOpen)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(2)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_Fl100kVerifyOpening(benchmark::State& state) {
+  static const auto* openings = new std::vector<fedra::paillier::Opening>(
+      *fedra::paillier::OpenAggregate(Key(), Total10(), kConfig));
+  fedra::ThreadPool pool(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) {
+    auto out = fedra::paillier::VerifyAndUnpackAggregate(Key().public_key(), Total10(), kConfig,
+                                                         *openings, &pool);
+    if (!out.ok()) state.SkipWithError("verify failed");
+  }
+}
+BENCHMARK(BM_Fl100kVerifyOpening)
     ->ArgName("threads")
     ->Arg(1)
     ->Arg(2)

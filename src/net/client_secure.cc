@@ -230,8 +230,8 @@ StatusOr<std::string> SecureParticipant::Decrypt(const std::string& message) {
   // Not the plaintext alone but its opening (plaintext and randomness of every ciphertext), so
   // that the server can check the answer with the public key instead of trusting it.
   FEDRA_ASSIGN_OR_RETURN(
-      auto openings, paillier::OpenAggregate(key_->key, total, PackingFromProto(request.packing()),
-                                             &key_->pool));
+      auto openings,
+      paillier::OpenAggregate(key_->key, total, PackingFromProto(request.packing()), &key_->pool));
   std::string out = paillier::SerializeOpenings(key_->key.public_key(), openings);
   Logger("client")->info("decrypted the total of {} encrypted updates", total.num_contributions);
   return out;

@@ -108,9 +108,9 @@ Status VerifyOpenings(const PublicKey& key, std::span<const Ciphertext> cs,
     e[i] = internal::FromBytes(bytes);
   }
   internal::Mont mont_n = internal::NewMont(pub.n.get(), ctx.get());
-  Bn a = internal::BnFromU64(1);  // prod c_i^e_i mod n^2
+  Bn a = internal::BnFromU64(1);   // prod c_i^e_i mod n^2
   Bn rr = internal::BnFromU64(1);  // prod r_i^e_i mod n
-  Bn sum = NewBn();               // sum e_i m_i mod n
+  Bn sum = NewBn();                // sum e_i m_i mod n
   std::mutex mu;
   internal::ParallelFor(cs.size(), pool, [&](size_t begin, size_t end, BN_CTX* cx) {
     Bn pa = internal::BnFromU64(1), pr = internal::BnFromU64(1), ps = NewBn(), t = NewBn();
@@ -118,8 +118,8 @@ Status VerifyOpenings(const PublicKey& key, std::span<const Ciphertext> cs,
       FEDRA_CHECK(BN_mod_exp_mont(t.get(), c[i].get(), e[i].get(), pub.n2.get(), cx,
                                   pub.mont_n2.get()) == 1);
       FEDRA_CHECK(BN_mod_mul(pa.get(), pa.get(), t.get(), pub.n2.get(), cx) == 1);
-      FEDRA_CHECK(BN_mod_exp_mont(t.get(), r[i].get(), e[i].get(), pub.n.get(), cx,
-                                  mont_n.get()) == 1);
+      FEDRA_CHECK(BN_mod_exp_mont(t.get(), r[i].get(), e[i].get(), pub.n.get(), cx, mont_n.get()) ==
+                  1);
       FEDRA_CHECK(BN_mod_mul(pr.get(), pr.get(), t.get(), pub.n.get(), cx) == 1);
       FEDRA_CHECK(BN_mod_mul(t.get(), m[i].get(), e[i].get(), pub.n.get(), cx) == 1);
       FEDRA_CHECK(BN_mod_add(ps.get(), ps.get(), t.get(), pub.n.get(), cx) == 1);

@@ -102,8 +102,8 @@ TEST(PaillierOpeningTest, MalformedOpeningsAreRefusedWithAReason) {
   EXPECT_FALSE(ParseOpenings(pub, wire, 4).ok());
   EXPECT_FALSE(ParseOpenings(pub, wire, SIZE_MAX / 2).ok());
   // Openings under another key do not verify.
-  const std::vector<Opening> other = *OpenBatch(OtherTestKey(), SomeCiphertexts(
-                                                                     OtherTestKey().public_key(), 3));
+  const std::vector<Opening> other =
+      *OpenBatch(OtherTestKey(), SomeCiphertexts(OtherTestKey().public_key(), 3));
   EXPECT_FALSE(VerifyOpenings(pub, cs, other).ok());
 }
 
