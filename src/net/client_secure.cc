@@ -5,6 +5,7 @@
 #include <cstring>
 #include <thread>
 
+#include "core/log_safe.h"
 #include "fedra/core/logging.h"
 #include "fedra/core/thread_pool.h"
 #include "fedra/fl/secure_sum.h"
@@ -16,15 +17,17 @@
 #include "fedra/privacy/secagg/messages.h"
 #include "fedra/privacy/secagg/quantizer.h"
 #include "fl/secure_sum_terms.h"
+#include "net/secure_fold.h"
 #include "net/wire.h"
 
 namespace fedra::net {
 namespace {
 
 // DP-FedAvg's client-side fold (fixed clip, clipping done by RunLocalFit): the unweighted sum.
-void DpFold(const FitResult& result, UpdateAccumulator& acc) {
-  acc.Add("update", 1.0f, result.update);
-  acc.AddScalar("weight", 1.0);
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
 }
 
 }  // namespace
@@ -63,29 +66,23 @@ StatusOr<SecureParticipant::FitUpload> SecureParticipant::PrepareFit(
   flat_.clear();
   round_ = round;
   UpdateAccumulator terms;
-  if (o_.fold) {
-    o_.fold(result, terms);
-  } else if (in.fold() == "dp") {
-    DpFold(result, terms);
-  } else {
-    StrategyConfig sc;
-    sc.name = in.fold();
-    sc.base.fit = config;
-    auto strategy = NewStrategy(sc);
-    if (!strategy.ok()) {
-      return strategy.status().WithContext(
-          "cannot fold for the server's strategy (a custom strategy needs ClientOptions::fold)");
-    }
-    (*strategy)->Fold(result, terms);
-  }
-  if (terms.sums().empty()) return InvalidArgumentError("the strategy folded no vector");
-  const auto n = static_cast<double>(result.num_examples);
-  terms.AddScalar(kSecureLossScalar, result.train_loss * n);
-  terms.AddScalar(kSecureExamplesScalar, n);
+  FEDRA_RETURN_IF_ERROR(FoldForSecureSum(in.fold(), config, o_.fold, result, terms));
   const auto layout = internal::TermsLayout::Of(terms);
   FitUpload up;
   up.sum_names = layout.sum_names();
   up.scalar_names = layout.scalar_names();
+  // The server announces the round's layout; a client whose fold differs says so instead of
+  // uploading terms the round cannot add.
+  if (in.sum_names_size() > 0 || in.scalar_names_size() > 0) {
+    const std::vector<std::string> sums(in.sum_names().begin(), in.sum_names().end());
+    const std::vector<std::string> scalars(in.scalar_names().begin(), in.scalar_names().end());
+    if (sums != up.sum_names || scalars != up.scalar_names) {
+      return FailedPreconditionError(
+          "this client folds other sums than the server announced for the round (announced " +
+          LogSafe(Join(sums) + " | " + Join(scalars), 256) + "; folded " +
+          LogSafe(Join(up.sum_names) + " | " + Join(up.scalar_names), 256) + ")");
+    }
+  }
   flat_ = layout.Flatten(terms);
   num_scalars_ = layout.scalar_names().size();
   if (in.protocol() == "paillier") {

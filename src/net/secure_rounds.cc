@@ -18,6 +18,7 @@
 #include "fedra/privacy/secagg/quantizer.h"
 #include "fedra/privacy/secagg/server.h"
 #include "fl/secure_sum_terms.h"
+#include "net/secure_fold.h"
 #include "net/wire.h"
 
 namespace fedra::net {
@@ -26,23 +27,22 @@ namespace {
 // The layout of the round, fixed by the first accepted client; later ones must match it.
 class LayoutKeeper {
  public:
-  Status Check(const v1::FitReport& report, const Parameters& global) {
-    std::vector<std::string> sums(report.sum_names().begin(), report.sum_names().end());
-    std::vector<std::string> scalars(report.scalar_names().begin(), report.scalar_names().end());
-    FEDRA_ASSIGN_OR_RETURN(auto layout, internal::TermsLayout::FromNames(sums, scalars, global));
-    if (!layout_) {
-      if (layout.size() == 0) return InvalidArgumentError("the client announced no folded sums");
-      layout_.emplace(std::move(layout));
-      return OkStatus();
-    }
-    if (layout.sum_names() != layout_->sum_names() ||
-        layout.scalar_names() != layout_->scalar_names()) {
-      return InvalidArgumentError("the client folded other sums than the round's first client");
+  LayoutKeeper() = default;
+  explicit LayoutKeeper(internal::TermsLayout announced) : layout_(std::move(announced)) {}
+  // A client's report against the layout the server announced in the task.
+  Status Check(const v1::FitReport& report) const {
+    const std::vector<std::string> sums(report.sum_names().begin(), report.sum_names().end());
+    const std::vector<std::string> scalars(report.scalar_names().begin(),
+                                           report.scalar_names().end());
+    if (sums != layout_->sum_names() || scalars != layout_->scalar_names()) {
+      return InvalidArgumentError(
+          "the client folded other sums than the round's announced layout (" +
+          std::to_string(layout_->sum_names().size()) + " sums, " +
+          std::to_string(layout_->scalar_names().size()) + " scalars)");
     }
     return OkStatus();
   }
   const internal::TermsLayout& layout() const { return *layout_; }
-  bool has() const { return layout_.has_value(); }
 
  private:
   std::optional<internal::TermsLayout> layout_;
@@ -52,15 +52,15 @@ class LayoutKeeper {
 
 class SecAggRound final : public SecureRound {
  public:
-  SecAggRound(const SecureRoundOptions& o, int round, const Parameters& global)
-      : o_(o), round_(round), global_(global) {}
+  SecAggRound(const SecureRoundOptions& o, int round, const Parameters& global, LayoutKeeper layout)
+      : o_(o), round_(round), global_(global), layout_(std::move(layout)) {}
 
   Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
                    std::string upload) override {
     if (!upload.empty()) {
       return InvalidArgumentError("secure aggregation: a FIT answer must not carry a payload");
     }
-    FEDRA_RETURN_IF_ERROR(layout_.Check(report, global_));
+    FEDRA_RETURN_IF_ERROR(layout_.Check(report));
     members_.push_back({index, client});
     return OkStatus();
   }
@@ -73,7 +73,7 @@ class SecAggRound final : public SecureRound {
 
  private:
   StatusOr<SecureSum::Total> RunStages(StageTransport& transport, size_t max_dropped) {
-    if (!layout_.has()) return UnavailableError("no client trained");
+    if (members_.empty()) return UnavailableError("no client trained");
     const size_t accepted = members_.size();
     secagg::SecAggConfig config;
     config.round = static_cast<uint64_t>(round_);
@@ -221,15 +221,19 @@ class PaillierRound final : public SecureRound {
  public:
   PaillierRound(const SecureRoundOptions& o, const paillier::PublicKey& key,
                 const v1::SecureFitInstructions& fit, int round, const Parameters& global,
-                std::set<ClientId>& forgers)
-      : o_(o), key_(key), fit_(fit), round_(round), global_(global), forgers_(forgers) {}
+                LayoutKeeper layout, std::set<ClientId>& forgers)
+      : o_(o),
+        key_(key),
+        fit_(fit),
+        round_(round),
+        global_(global),
+        layout_(std::move(layout)),
+        forgers_(forgers) {}
 
   Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
                    std::string upload) override {
-    // Checked in full before anything is kept, so a refused client cannot fix the round's
-    // layout for the others.
-    LayoutKeeper layout = layout_;
-    FEDRA_RETURN_IF_ERROR(layout.Check(report, global_));
+    const LayoutKeeper& layout = layout_;
+    FEDRA_RETURN_IF_ERROR(layout.Check(report));
     FEDRA_ASSIGN_OR_RETURN(auto update, paillier::ParseEncryptedUpdate(key_, upload));
     if (update.num_contributions != 1) {
       return InvalidArgumentError("a client's ciphertexts must hold exactly one contribution");
@@ -245,7 +249,6 @@ class PaillierRound final : public SecureRound {
       aggregator_.emplace(std::move(agg));
     }
     FEDRA_RETURN_IF_ERROR(aggregator_->Add(update));
-    layout_ = std::move(layout);
     bytes_up_ += upload.size();
     contributors_.push_back({index, client});
     return OkStatus();
@@ -364,11 +367,24 @@ class Factory final : public SecureRoundFactory {
     return o_.protocol == "secagg" ? "secure aggregation" : "Paillier encryption";
   }
   const v1::SecureFitInstructions& fit_instructions() const override { return fit_; }
-  std::unique_ptr<SecureRound> NewRound(int round, const Parameters& global) override {
-    if (key_) {
-      return std::make_unique<PaillierRound>(o_, *key_, fit_, round, global, forgers_);
+  StatusOr<std::unique_ptr<SecureRound>> NewRound(int round, const Parameters& global) override {
+    // The layout is announced in every FIT task of the round (fit_instructions()).
+    AnnouncedLayout names{o_.sum_names, o_.scalar_names};
+    if (names.sums.empty()) {
+      FEDRA_ASSIGN_OR_RETURN(names, LayoutOfFold(o_.fold, global));
     }
-    return std::make_unique<SecAggRound>(o_, round, global);
+    FEDRA_ASSIGN_OR_RETURN(auto layout,
+                           internal::TermsLayout::FromNames(names.sums, names.scalars, global));
+    fit_.clear_sum_names();
+    fit_.clear_scalar_names();
+    for (const auto& n : names.sums) fit_.add_sum_names(n);
+    for (const auto& n : names.scalars) fit_.add_scalar_names(n);
+    if (key_) {
+      return std::unique_ptr<SecureRound>(std::make_unique<PaillierRound>(
+          o_, *key_, fit_, round, global, LayoutKeeper(std::move(layout)), forgers_));
+    }
+    return std::unique_ptr<SecureRound>(
+        std::make_unique<SecAggRound>(o_, round, global, LayoutKeeper(std::move(layout))));
   }
 
  private:

@@ -69,7 +69,9 @@ class SecureRoundFactory {
   virtual ~SecureRoundFactory() = default;
   virtual std::string Name() const = 0;
   virtual const v1::SecureFitInstructions& fit_instructions() const = 0;
-  virtual std::unique_ptr<SecureRound> NewRound(int round, const Parameters& global) = 0;
+  // The round's state, with the layout every client must fold (SecureRoundOptions::sum_names/
+  // scalar_names, or the probe fold of `fold`), announced in fit_instructions() from now on.
+  virtual StatusOr<std::unique_ptr<SecureRound>> NewRound(int round, const Parameters& global) = 0;
 };
 
 }  // namespace fedra::net

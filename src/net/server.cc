@@ -1011,7 +1011,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     if (!secure) return ClientPool::RunSecureFit(global, plan, max_losses, on_result);
     size_t failed = 0;
     opaque_limit = 8 * global.num_bytes() + (uint64_t{16} << 20);
-    std::unique_ptr<net::SecureRound> round = secure->NewRound(plan.round, global);
+    FEDRA_ASSIGN_OR_RETURN(std::unique_ptr<net::SecureRound> round,
+                           secure->NewRound(plan.round, global));
     std::vector<Task> tasks;
     for (size_t i = 0; i < plan.tasks.size(); ++i) {
       tasks.push_back({.client = plan.tasks[i].client, .index = i, .fit = plan.tasks[i].config});

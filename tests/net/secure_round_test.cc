@@ -298,10 +298,14 @@ TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
     EXPECT_TRUE(garbage.NextTask(&task, &groups).ok());
     v1::ResultHeader h = header_for(garbage, task);
     h.mutable_fit()->set_num_examples(1);
-    h.mutable_fit()->add_sum_names("update");
-    h.mutable_fit()->add_scalar_names("weight");
-    h.mutable_fit()->add_scalar_names(kSecureExamplesScalar);
-    h.mutable_fit()->add_scalar_names(kSecureLossScalar);
+    // The layout the server announced in the task (FedAvg's fold and the secure scalars).
+    const auto& secure = task.fit().secure();
+    EXPECT_EQ(std::vector<std::string>(secure.sum_names().begin(), secure.sum_names().end()),
+              std::vector<std::string>{"update"});
+    EXPECT_EQ(std::vector<std::string>(secure.scalar_names().begin(), secure.scalar_names().end()),
+              (std::vector<std::string>{kSecureExamplesScalar, kSecureLossScalar, "weight"}));
+    *h.mutable_fit()->mutable_sum_names() = secure.sum_names();
+    *h.mutable_fit()->mutable_scalar_names() = secure.scalar_names();
     EXPECT_TRUE(garbage.Submit(h, {}).ok());
     EXPECT_TRUE(garbage.NextTask(&task, &groups).ok());
     EXPECT_EQ(task.kind(), v1::STAGE);
@@ -327,6 +331,46 @@ TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
   EXPECT_EQ(out.failures, 1u);        // the plaintext client
   EXPECT_EQ(out.total->dropped, 1u);  // the garbage client: accepted after FIT, dropped at stage 0
   ExpectSumOf({0, 1, 2, 3}, out.total->sums, SecAggBound(5, 4));
+}
+
+// A participant that answers first with an extra or a renamed sum used to fix the round's
+// layout, so that every honest client failed. The server announces the layout in the task; an
+// odd answer is refused and the honest clients' round goes on.
+TEST_F(SecureRoundTest, AnOddFirstAnswerCannotFixTheRoundsLayout) {
+  StartServer({.protocol = "secagg"});
+  testing::RawClient odd(server_->port()), renamed(server_->port());
+  ASSERT_TRUE(odd.Register("odd").ok());
+  ASSERT_TRUE(renamed.Register("renamed").ok());
+  for (int i = 0; i < 3; ++i) StartClient(i);
+  ASSERT_EQ(server_->WaitForClients(5, std::chrono::seconds(20)), 5u);
+  auto answer = [&](testing::RawClient& raw, bool extra) {
+    v1::TaskHeader task;
+    std::map<std::string, Parameters> groups;
+    EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
+    v1::ResultHeader h;
+    h.set_session_id(raw.session());
+    h.set_run_id(task.run_id());
+    h.set_round(task.round());
+    h.set_task_id(task.task_id());
+    h.mutable_fit()->set_num_examples(1);
+    *h.mutable_fit()->mutable_sum_names() = task.fit().secure().sum_names();
+    *h.mutable_fit()->mutable_scalar_names() = task.fit().secure().scalar_names();
+    if (extra) {
+      h.mutable_fit()->add_sum_names("zz_extra");
+    } else {
+      h.mutable_fit()->set_sum_names(0, "renamed");
+    }
+    raw.Submit(h, {});  // answered at once: before any honest client has trained
+  };
+  auto a = std::async(std::launch::async, answer, std::ref(odd), true);
+  auto b = std::async(std::launch::async, answer, std::ref(renamed), false);
+  Outcome out = RunRound(1);
+  a.get();
+  b.get();
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  EXPECT_EQ(out.reports, 3u);
+  EXPECT_EQ(out.failures, 2u);
+  ExpectSumOf({0, 1, 2}, out.total->sums, SecAggBound(5, 3));
 }
 
 class PaillierRoundTest : public SecureRoundTest {

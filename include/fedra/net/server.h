@@ -50,6 +50,12 @@ namespace fedra {
 struct SecureRoundOptions {
   std::string protocol;  // "" (off), "secagg" or "paillier"
   std::string fold = "fedavg";
+  // The sums and scalars every client must fold, announced in each FIT task (a client's
+  // answer can never fix them). Empty: the fold of a probe result with `fold` (built-in
+  // strategies, "dp"); a custom strategy sets both (with its clients' ClientOptions::fold).
+  // The scalars include fedra's two secure-round scalars (kSecureLossScalar,
+  // kSecureExamplesScalar).
+  std::vector<std::string> sum_names, scalar_names;
   double stage_deadline_seconds = 60;
   uint32_t secagg_threshold = 0;   // 0: the protocol's default (see secagg/config.h)
   uint32_t secagg_neighbours = 0;  // 0: classic SecAgg; k > 0: SecAgg+ with k neighbours
