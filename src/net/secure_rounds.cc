@@ -137,10 +137,12 @@ class SecAggRound final : public SecureRound {
     tasks = Route(requests);
     Exchange(transport, 3, std::move(tasks), secagg::ParseUnmaskResponse,
              [&](const auto& m) { return server_->ReceiveUnmask(m); });
-    FEDRA_ASSIGN_OR_RETURN(auto raw_sum, server_->FinishUnmask());
+    auto raw_sum = server_->FinishUnmask();
+    ReportMisbehaviour();
+    if (!raw_sum.ok()) return raw_sum.status();
     const auto survivors = static_cast<uint32_t>(server_->survivors().size());
-    std::vector<float> sum(raw_sum.size());
-    FEDRA_RETURN_IF_ERROR(quantizer.Dequantize(raw_sum, survivors, sum));
+    std::vector<float> sum(raw_sum->size());
+    FEDRA_RETURN_IF_ERROR(quantizer.Dequantize(*raw_sum, survivors, sum));
     Logger("server")->info(
         "round {}: secure aggregation summed {} of {} clients (quantization error <= {:.3g} per "
         "coordinate)",
@@ -154,6 +156,30 @@ class SecAggRound final : public SecureRound {
     size_t index;
     ClientId client;
   };
+
+  uint64_t forged_answers() const override { return forged_; }
+
+  // Wrong shares (corrected, or the round aborted) and masked inputs that failed their tag:
+  // logged by client id and counted. A wrong share is the holder's lie or the owner's bad
+  // dealing; the log names both.
+  void ReportMisbehaviour() {
+    std::set<uint32_t> suspects;
+    for (const auto& d : server_->disputes()) {
+      suspects.insert(d.holder);
+      Logger("server")->warn(
+          "round {}: secure aggregation: client {} revealed a share of client {}'s secret that "
+          "disagrees with the other holders' (corrected; one of the two is dishonest)",
+          round_, members_.at(d.holder).client, members_.at(d.owner).client);
+    }
+    for (uint32_t u : server_->bad_inputs()) {
+      suspects.insert(u);
+      Logger("server")->warn(
+          "round {}: secure aggregation: client {}'s masked input does not carry its seed's tag "
+          "(altered, replayed or not masked honestly); the round is aborted",
+          round_, members_.at(u).client);
+    }
+    forged_ = suspects.size();
+  }
 
   Status CheckSender(uint32_t sender, uint32_t expected) const {
     if (sender != expected) {
@@ -213,6 +239,7 @@ class SecAggRound final : public SecureRound {
   std::vector<Member> members_;
   std::unique_ptr<secagg::SecAggServer> server_;
   uint64_t bytes_up_ = 0;
+  uint64_t forged_ = 0;
 };
 
 // ---- Paillier ------------------------------------------------------------------------

@@ -25,6 +25,7 @@
 #include "fedra/privacy/paillier/key_json.h"
 #include "fedra/privacy/paillier/opening.h"
 #include "fedra/privacy/paillier/secret_key.h"
+#include "fedra/privacy/secagg/messages.h"
 #include "fedra/privacy/secagg/quantizer.h"
 #include "net/client_secure.h"
 #include "net/raw_client.h"
@@ -148,6 +149,57 @@ class SecureRoundTest : public ::testing::Test {
     EXPECT_NEAR(total.scalar("weight"), plain.scalar("weight"), bound);
   }
 
+  // A participant on a raw connection (slot `i` of terms_): its update is zeros of one
+  // example, folded like FedAvg; FIT and STAGE answers come from a real SecureParticipant,
+  // and `tamper` may rewrite a STAGE answer before it is sent (the hostile part). Answers
+  // tasks until `done`; returns how many answers `tamper` changed.
+  int Participate(testing::RawClient& client, ClientOptions o, int i, const std::atomic<bool>& done,
+                  const std::function<bool(const v1::TaskHeader&, std::string&)>& tamper) {
+    o.fold = [this, i](const FitResult& r, UpdateAccumulator& acc) {
+      acc.Add("update", static_cast<float>(r.num_examples), r.update);
+      acc.AddScalar("weight", static_cast<double>(r.num_examples));
+      std::lock_guard lock(mu_);
+      terms_[i] = acc;
+    };
+    net::SecureParticipant participant(o);
+    int tampered = 0;
+    while (!done) {
+      v1::TaskHeader task;
+      std::map<std::string, Parameters> groups;
+      if (!client.Poll(&task, &groups).ok() || task.kind() == v1::WAIT) continue;
+      v1::ResultHeader h;
+      h.set_session_id(client.session());
+      h.set_run_id(task.run_id());
+      h.set_round(task.round());
+      h.set_task_id(task.task_id());
+      std::string payload;
+      if (task.kind() == v1::FIT) {
+        FitResult zeros{.update = groups.at("global"), .num_examples = 1};
+        zeros.update.SetZero();
+        auto up = participant.PrepareFit(task.fit().secure(), zeros, *net::FromProto(task.fit()),
+                                         task.round());
+        EXPECT_TRUE(up.ok()) << up.status().ToString();
+        if (!up.ok()) return tampered;
+        h.mutable_fit()->set_num_examples(1);
+        for (const auto& n : up->sum_names) h.mutable_fit()->add_sum_names(n);
+        for (const auto& n : up->scalar_names) h.mutable_fit()->add_scalar_names(n);
+        payload = std::move(up->payload);
+      } else if (task.kind() == v1::STAGE) {
+        auto reply = participant.Stage(task.stage(), task.round(), client.opaque());
+        EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+        if (!reply.ok()) return tampered;
+        payload = std::move(*reply);
+        tampered += tamper(task, payload) ? 1 : 0;
+        h.mutable_stage()->set_stage(task.stage().stage());
+      } else {
+        continue;
+      }
+      h.set_payload_bytes(payload.size());
+      client.Submit(h, {payload});
+    }
+    return tampered;
+  }
+
   std::unique_ptr<Server> server_;
   std::vector<Dataset> data_;
   const Dataset empty_{};
@@ -158,6 +210,13 @@ class SecureRoundTest : public ::testing::Test {
   std::vector<std::future<Status>> runs_;
   std::mutex mu_;
   std::vector<UpdateAccumulator> terms_;
+};
+
+// Sets `flag` when a test leaves, by success or a failed ASSERT, so that participant threads
+// stop and their futures can be joined.
+struct RaiseOnExit {
+  std::atomic<bool>& flag;
+  ~RaiseOnExit() { flag = true; }
 };
 
 double SecAggBound(uint32_t n, uint32_t summed) {
@@ -373,6 +432,70 @@ TEST_F(SecureRoundTest, AnOddFirstAnswerCannotFixTheRoundsLayout) {
   ExpectSumOf({0, 1, 2}, out.total->sums, SecAggBound(5, 3));
 }
 
+// A participant that lies in the protocol: round 1 it reveals one share with 1 added to one
+// chunk (this used to unmask to garbage: accuracy 0.78 -> 0.25), round 2 it flips a bit of its
+// masked input, round 3 it answers with a masked input replayed from round 1. With 6
+// participants and threshold 4 the wrong share is corrected and the total is exact; the
+// altered and the replayed input abort their rounds (no total, model unchanged) instead of
+// unmasking to garbage. Every lie is counted.
+TEST_F(SecureRoundTest, LiesInTheSecAggProtocolAreCorrectedOrAbortTheRound) {
+  StartServer({.protocol = "secagg", .secagg_threshold = 4});
+  for (int i = 0; i < 5; ++i) StartClient(i);
+  terms_.resize(6);
+  testing::RawClient raw(server_->port());
+  ASSERT_TRUE(raw.Register("liar").ok());
+  ASSERT_EQ(server_->WaitForClients(6, std::chrono::seconds(20)), 6u);
+  std::atomic<bool> done{false};
+  std::string first_masked;
+  using net::AsBytes, net::BytesToString;
+  auto lie = [&](const v1::TaskHeader& task, std::string& reply) {
+    const uint32_t stage = task.stage().stage();
+    if (task.round() == 1 && stage == 2) first_masked = reply;
+    if (task.round() == 1 && stage == 3) {
+      auto r = secagg::ParseUnmaskResponse(AsBytes(reply));
+      EXPECT_TRUE(r.ok());
+      r->shares.at(0).y[1] = secagg::FieldAdd(r->shares.at(0).y[1], 1);
+      reply = BytesToString(secagg::Serialize(*r));
+      return true;
+    }
+    if (task.round() == 2 && stage == 2) {
+      auto m = secagg::ParseMaskedInput(AsBytes(reply));
+      EXPECT_TRUE(m.ok());
+      m->masked.at(0) ^= 1u << 20;
+      reply = BytesToString(secagg::Serialize(*m));
+      return true;
+    }
+    if (task.round() == 3 && stage == 2) {
+      auto old = secagg::ParseMaskedInput(AsBytes(first_masked));
+      auto now = secagg::ParseMaskedInput(AsBytes(reply));
+      EXPECT_TRUE(old.ok() && now.ok());
+      old->sender = now->sender;  // its index in this round's protocol
+      reply = BytesToString(secagg::Serialize(*old));
+      return true;
+    }
+    return false;
+  };
+  auto liar = std::async(std::launch::async, [&] { return Participate(raw, {}, 5, done, lie); });
+  RaiseOnExit stop{done};
+  Outcome one = RunRound(1);
+  ASSERT_TRUE(one.total.ok()) << one.total.status().ToString();
+  EXPECT_EQ(one.total->dropped, 0u);
+  ExpectSumOf({0, 1, 2, 3, 4, 5}, one.total->sums, SecAggBound(6, 6));
+  EXPECT_EQ(server_->stats().forged_answers, 1u);
+  for (int round : {2, 3}) {
+    Outcome out = RunRound(round);
+    ASSERT_FALSE(out.total.ok()) << "round " << round << " unmasked a total";
+    EXPECT_NE(out.total.status().message().find("does not carry the tag"), std::string::npos)
+        << out.total.status().ToString();
+  }
+  EXPECT_EQ(server_->stats().forged_answers, 3u);
+  Outcome honest = RunRound(4);  // the liar answers honestly again: the round completes
+  done = true;
+  EXPECT_EQ(liar.get(), 3);
+  ASSERT_TRUE(honest.total.ok()) << honest.total.status().ToString();
+  ExpectSumOf({0, 1, 2, 3, 4, 5}, honest.total->sums, SecAggBound(6, 6));
+}
+
 class PaillierRoundTest : public SecureRoundTest {
  protected:
   static void SetUpTestSuite() {
@@ -467,68 +590,37 @@ TEST_F(PaillierRoundTest, AForgedDecryptionIsRefusedAndAnHonestClientDecrypts) {
   auto key = paillier::ReadSecretKeyFile(File("a.key.json"));
   ASSERT_TRUE(key.ok());
   std::atomic<bool> done{false};
-  std::atomic<int> forged{0};
-  auto forger = [&](testing::RawClient& client) {
-    ClientOptions o{.paillier_secret_key_file = File("a.key.json")};
-    o.fold = [](const FitResult& r, UpdateAccumulator& acc) {
-      acc.Add("update", 1.0f, r.update);
-      acc.AddScalar("weight", 0.0);
-    };
-    net::SecureParticipant participant(o);
-    while (!done) {
-      v1::TaskHeader task;
-      std::map<std::string, Parameters> groups;
-      if (!client.Poll(&task, &groups).ok() || task.kind() == v1::WAIT) continue;
-      v1::ResultHeader h;
-      h.set_session_id(client.session());
-      h.set_run_id(task.run_id());
-      h.set_round(task.round());
-      h.set_task_id(task.task_id());
-      std::string payload;
-      if (task.kind() == v1::FIT) {
-        FitResult zeros{.update = groups.at("global"), .num_examples = 1};
-        zeros.update.SetZero();
-        auto up = participant.PrepareFit(task.fit().secure(), zeros, *net::FromProto(task.fit()),
-                                         task.round());
-        ASSERT_TRUE(up.ok()) << up.status().ToString();
-        h.mutable_fit()->set_num_examples(1);
-        for (const auto& n : up->sum_names) h.mutable_fit()->add_sum_names(n);
-        for (const auto& n : up->scalar_names) h.mutable_fit()->add_scalar_names(n);
-        payload = std::move(up->payload);
-      } else if (task.kind() == v1::STAGE) {
-        v1::PaillierDecryptRequest request;
-        ASSERT_TRUE(request.ParseFromString(client.opaque()));
-        auto total = paillier::ParseEncryptedUpdate(key->public_key(), request.total());
-        ASSERT_TRUE(total.ok());
-        auto openings =
-            paillier::OpenAggregate(*key, *total, net::PackingFromProto(request.packing()));
-        ASSERT_TRUE(openings.ok());
-        for (auto& opening : *openings) opening.m.back() ^= 0x40;  // every plaintext changed
-        payload = paillier::SerializeOpenings(key->public_key(), *openings);
-        h.mutable_stage()->set_stage(0);
-        ++forged;
-      } else {
-        continue;
-      }
-      h.set_payload_bytes(payload.size());
-      client.Submit(h, {payload});
-    }
+  // The decryptor's honest opening with every plaintext changed (the attack: any values it
+  // likes, with randomness it cannot fit to them).
+  auto forge = [&](const v1::TaskHeader&, std::string& reply) {
+    const size_t count = reply.size() / (2 * key->public_key().modulus_bytes());
+    auto openings = paillier::ParseOpenings(key->public_key(), reply, count);
+    EXPECT_TRUE(openings.ok());
+    for (auto& opening : *openings) opening.m.back() ^= 0x40;
+    reply = paillier::SerializeOpenings(key->public_key(), *openings);
+    return true;
   };
-  std::vector<std::future<void>> forgers;
-  for (auto& r : raw) forgers.push_back(std::async(std::launch::async, forger, std::ref(*r)));
+  auto forger = [&](int f) {
+    return Participate(*raw[f], {.paillier_secret_key_file = File("a.key.json")}, 1 + f, done,
+                       forge);
+  };
+  std::vector<std::future<int>> forgers;
+  for (int f = 0; f < kForgers; ++f) forgers.push_back(std::async(std::launch::async, forger, f));
+  RaiseOnExit stop{done};
   // Three contributors and three attempts per round: the honest client always decrypts in the
   // end; a forger asked first is caught (at least once in 8 rounds but with (1/3)^8).
   for (int round = 1; round <= 8; ++round) {
     Outcome out = RunRound(round);
     ASSERT_TRUE(out.total.ok()) << "round " << round << ": " << out.total.status().ToString();
     EXPECT_EQ(out.reports, 3u);
-    ExpectSumOf({0}, out.total->sums, Bound(3));
+    ExpectSumOf({0, 1, 2}, out.total->sums, Bound(3));
   }
   done = true;
-  for (auto& f : forgers) f.wait();
-  EXPECT_GE(forged.load(), 1);
-  EXPECT_LE(forged.load(), kForgers);  // a caught forger is never asked again
-  EXPECT_EQ(server_->stats().forged_answers, static_cast<uint64_t>(forged.load()));
+  int forged = 0;
+  for (auto& f : forgers) forged += f.get();
+  EXPECT_GE(forged, 1);
+  EXPECT_LE(forged, kForgers);  // a caught forger is never asked again
+  EXPECT_EQ(server_->stats().forged_answers, static_cast<uint64_t>(forged));
 }
 
 TEST_F(PaillierRoundTest, TheServerRefusesASecretKeyFile) {

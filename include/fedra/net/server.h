@@ -115,7 +115,8 @@ struct ServerStats {
   uint64_t uploads_stalled = 0;        // cancelled: a slot held without progress
   uint64_t registrations_refused = 0;  // over a registration limit
   uint64_t polls_refused = 0;          // over a long-poll limit
-  uint64_t forged_answers = 0;         // stage answers that failed verification (forged decryption)
+  uint64_t forged_answers = 0;  // stage answers that failed verification: a forged decryption,
+                                // a wrong SecAgg share, a masked input failing its tag
 };
 
 class Server {

@@ -225,6 +225,8 @@ StatusOr<MaskedInput> SecAggClient::Mask(const RelayedShares& relayed,
     AddMask(*key, internal::MaskSign(id_, p.keys.sender), out.masked);
     OPENSSL_cleanse(key->data(), key->size());
   }
+  FEDRA_ASSIGN_OR_RETURN(internal::InputDigest digest, internal::DigestInput(out.masked));
+  FEDRA_ASSIGN_OR_RETURN(out.tag, internal::InputTag(seed_, config_.round, id_, digest));
   stage_ = Stage::kUnmask;
   return out;
 }

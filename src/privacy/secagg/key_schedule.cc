@@ -1,8 +1,10 @@
 #include "privacy/secagg/key_schedule.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -50,6 +52,27 @@ StatusOr<Key256> PairwiseMaskKey(const X25519Agreement& own, uint32_t own_id,
   auto key = DeriveKey(*shared, KeyPurpose::kPairwiseMask, round, own_id, peer_id);
   OPENSSL_cleanse(shared->data(), shared->size());
   return key;
+}
+
+StatusOr<InputDigest> DigestInput(std::span<const uint32_t> words) {
+  static_assert(std::endian::native == std::endian::little, "words are hashed as stored");
+  InputDigest out{};
+  unsigned int len = 0;
+  if (EVP_Digest(words.data(), words.size_bytes(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != out.size())
+    return InternalError("SHA-256 of a masked input failed");
+  return out;
+}
+
+StatusOr<std::array<uint8_t, 32>> InputTag(const Key256& seed, uint64_t round, uint32_t sender,
+                                           const InputDigest& digest) {
+  std::array<uint8_t, 1 + 8 + 4 + 32> info{};
+  info[0] = static_cast<uint8_t>(KeyPurpose::kInputTag);
+  PutU64(&info[1], round);
+  PutU32(&info[9], sender);
+  std::memcpy(&info[13], digest.data(), digest.size());
+  const auto* salt = reinterpret_cast<const uint8_t*>(kSalt);
+  return HkdfSha256(seed, std::span<const uint8_t>(salt, sizeof(kSalt) - 1), info);
 }
 
 std::array<uint8_t, 32> ShareAssociatedData(uint64_t round, uint32_t sender, uint32_t receiver) {

@@ -15,7 +15,7 @@
 
 namespace fedra::secagg::internal {
 
-enum class KeyPurpose : uint8_t { kShareEncryption = 1, kPairwiseMask = 2 };
+enum class KeyPurpose : uint8_t { kShareEncryption = 1, kPairwiseMask = 2, kInputTag = 3 };
 
 // HKDF-SHA256(ikm = X25519 secret, salt = "fedra-secagg-v1", info = purpose|round|min|max).
 StatusOr<Key256> DeriveKey(const Key256& shared_secret, KeyPurpose purpose, uint64_t round,
@@ -28,6 +28,17 @@ StatusOr<Key256> PairwiseMaskKey(const X25519Agreement& own, uint32_t own_id,
 // Client `self` adds PRG(s_uv) to its input when self < peer and subtracts it otherwise, so
 // the pair's masks cancel in the sum.
 inline int MaskSign(uint32_t self, uint32_t peer) { return self < peer ? +1 : -1; }
+
+// SHA-256 of a masked input's words (little-endian), so the server keeps 32 bytes per client
+// until it can check the tag.
+using InputDigest = std::array<uint8_t, 32>;
+StatusOr<InputDigest> DigestInput(std::span<const uint32_t> words);
+
+// The tag of a masked input: HKDF-SHA256(ikm = the sender's self-mask seed b_u, salt,
+// info = kInputTag|round|sender|digest). Only b_u's holder could make it before unmasking, and
+// b_u is fresh every round, so an input from another round or with any word changed fails.
+StatusOr<std::array<uint8_t, 32>> InputTag(const Key256& seed, uint64_t round, uint32_t sender,
+                                           const InputDigest& digest);
 
 // AES-GCM associated data for a share sent from `sender` to `receiver` in `round`.
 std::array<uint8_t, 32> ShareAssociatedData(uint64_t round, uint32_t sender, uint32_t receiver);

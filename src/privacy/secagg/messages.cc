@@ -15,7 +15,7 @@ enum class Type : uint8_t {
   kUnmaskRequest,
   kUnmaskResponse,
 };
-constexpr uint8_t kMagic0 = 'F', kMagic1 = 'S', kVersion = 1;
+constexpr uint8_t kMagic0 = 'F', kMagic1 = 'S', kVersion = 2;
 
 class Writer {
  public:
@@ -44,7 +44,8 @@ class Reader {
     if (in.size() < 4 || in[0] != kMagic0 || in[1] != kMagic1)
       Fail("not a secagg message (bad magic)");
     else if (in[2] != kVersion)
-      Fail("unsupported version " + std::to_string(in[2]) + ", expected 1");
+      Fail("unsupported version " + std::to_string(in[2]) + ", expected " +
+           std::to_string(kVersion));
     else if (in[3] != static_cast<uint8_t>(type))
       Fail("wrong message type " + std::to_string(in[3]) + ", expected " +
            std::to_string(static_cast<int>(type)));
@@ -214,8 +215,9 @@ StatusOr<RelayedShares> ParseRelayedShares(std::span<const uint8_t> bytes) {
 
 std::vector<uint8_t> Serialize(const MaskedInput& m) {
   Writer w(Type::kMaskedInput);
-  w.Reserve(8 + 4 * m.masked.size());
+  w.Reserve(8 + kInputTagBytes + 4 * m.masked.size());
   w.U32(m.sender);
+  w.Bytes(m.tag);
   WriteIds(w, m.masked);
   return w.Take();
 }
@@ -223,6 +225,7 @@ StatusOr<MaskedInput> ParseMaskedInput(std::span<const uint8_t> bytes) {
   Reader r(bytes, Type::kMaskedInput, "MaskedInput");
   MaskedInput m;
   m.sender = r.U32();
+  r.Bytes(m.tag);
   m.masked = ReadIds(r);
   return Done(r, std::move(m));
 }

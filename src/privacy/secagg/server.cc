@@ -9,6 +9,7 @@
 #include <set>
 
 #include "fedra/privacy/secagg/prg.h"
+#include "fedra/privacy/secagg/shamir_decoder.h"
 #include "privacy/secagg/key_schedule.h"
 #include "privacy/secagg/word_ops.h"
 
@@ -27,6 +28,8 @@ struct SecAggServer::ClientState {
   AdvertiseKeys keys;
   std::vector<SealedShare> inbox;     // sealed shares addressed to this client
   std::vector<ShamirShare> revealed;  // shares of this client's b_u or s_u^SK, at unmasking
+  internal::InputDigest digest{};     // of its masked input, checked against `tag` at the end
+  std::array<uint8_t, kInputTagBytes> tag{};
 };
 
 StatusOr<std::unique_ptr<SecAggServer>> SecAggServer::Create(
@@ -194,6 +197,8 @@ Status SecAggServer::ReceiveMaskedInput(const MaskedInput& msg) {
     return InvalidArgumentError("masked input from client " + Id(msg.sender) + " has " +
                                 std::to_string(msg.masked.size()) + " words, expected " +
                                 std::to_string(config_.vector_length));
+  FEDRA_ASSIGN_OR_RETURN(clients_[msg.sender].digest, internal::DigestInput(msg.masked));
+  clients_[msg.sender].tag = msg.tag;
   internal::AccumulateWords<true>(masked_sum_.data(), msg.masked.data(), masked_sum_.size());
   clients_[msg.sender].answered = kMasked;
   return OkStatus();
@@ -266,38 +271,74 @@ Status SecAggServer::ReceiveUnmask(const UnmaskResponse& msg) {
 
 StatusOr<std::vector<std::pair<uint32_t, Key256>>> SecAggServer::Reconstruct(bool seeds) {
   const std::vector<uint32_t>& owners = seeds ? survivors_ : dropped_;
-  // One set of Lagrange coefficients per distinct set of share holders: with classic SecAgg
-  // every owner's shares come from the same responders, so this runs once.
-  std::map<std::vector<uint64_t>, std::vector<uint64_t>> lagrange;
+  const char* what = seeds ? "self-mask seed" : "mask key";
+  // One decoder per distinct set of share holders: with classic SecAgg every owner's shares
+  // come from the same responders, so it is built once.
+  std::map<std::vector<uint64_t>, ShamirDecoder> decoders;
+  // Holders caught with a wrong share: left out of later owners' decoding while enough others
+  // remain, so that one liar costs one slow decode, not one per owner.
+  std::set<uint64_t> caught;
+  for (const ShareDispute& d : disputes_) caught.insert(uint64_t{d.holder} + 1);
   std::vector<std::pair<uint32_t, Key256>> out;
   out.reserve(owners.size());
   for (uint32_t u : owners) {
     std::vector<ShamirShare>& shares = clients_[u].revealed;
     if (shares.size() < config_.threshold)
-      return Abort("only " + std::to_string(shares.size()) + " shares of the " +
-                   (seeds ? "self-mask seed" : "mask key") + " of client " + Id(u) + " arrived, " +
-                   Id(config_.threshold) + " needed");
+      return Abort("only " + std::to_string(shares.size()) + " shares of the " + what +
+                   " of client " + Id(u) + " arrived, " + Id(config_.threshold) + " needed");
     std::sort(shares.begin(), shares.end(),
               [](const ShamirShare& a, const ShamirShare& b) { return a.x < b.x; });
-    shares.resize(config_.threshold);
+    const size_t trusted = static_cast<size_t>(std::count_if(
+        shares.begin(), shares.end(), [&](const ShamirShare& s) { return !caught.contains(s.x); }));
+    if (trusted >= config_.threshold && trusted < shares.size())
+      std::erase_if(shares, [&](const ShamirShare& s) { return caught.contains(s.x); });
     std::vector<uint64_t> xs;
     for (const ShamirShare& s : shares) xs.push_back(s.x);
-    auto it = lagrange.find(xs);
-    if (it == lagrange.end()) {
-      FEDRA_ASSIGN_OR_RETURN(std::vector<uint64_t> coef, LagrangeAtZero(xs));
-      it = lagrange.emplace(xs, std::move(coef)).first;
+    auto it = decoders.find(xs);
+    if (it == decoders.end()) {
+      FEDRA_ASSIGN_OR_RETURN(ShamirDecoder d, ShamirDecoder::Create(xs, config_.threshold));
+      it = decoders.emplace(xs, std::move(d)).first;
     }
-    auto secret = ShamirCombine(it->second, shares);
-    if (!secret.ok()) return Abort(secret.status().message() + " (client " + Id(u) + ")");
+    auto decoded = it->second.Decode(shares);
+    if (!decoded.ok()) {
+      return Abort("the " + std::string(what) + " of client " + Id(u) +
+                   " cannot be recovered: " + decoded.status().message() + " (" +
+                   std::to_string(shares.size()) + " shares, threshold " + Id(config_.threshold) +
+                   ", " + std::to_string(it->second.correctable()) + " wrong ones correctable)");
+    }
+    for (uint64_t x : decoded->wrong) {
+      disputes_.push_back({static_cast<uint32_t>(x - 1), u});
+      caught.insert(x);
+    }
     if (!seeds) {
-      FEDRA_ASSIGN_OR_RETURN(X25519KeyPair pair, X25519FromPrivate(*secret));
-      if (pair.public_key != clients_[u].keys.mask_key)
+      FEDRA_ASSIGN_OR_RETURN(X25519KeyPair pair, X25519FromPrivate(decoded->secret));
+      const bool match = pair.public_key == clients_[u].keys.mask_key;
+      OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
+      if (!match)
         return Abort("the mask key reconstructed for dropped client " + Id(u) +
                      " does not match its advertised public key (corrupt shares)");
     }
-    out.emplace_back(u, *secret);
+    out.emplace_back(u, decoded->secret);
+    OPENSSL_cleanse(decoded->secret.data(), decoded->secret.size());
   }
   return out;
+}
+
+Status SecAggServer::CheckInputTags(const std::vector<std::pair<uint32_t, Key256>>& seeds) {
+  for (const auto& [u, seed] : seeds) {
+    FEDRA_ASSIGN_OR_RETURN(auto want,
+                           internal::InputTag(seed, config_.round, u, clients_[u].digest));
+    if (CRYPTO_memcmp(want.data(), clients_[u].tag.data(), want.size()) != 0)
+      bad_inputs_.push_back(u);
+  }
+  if (bad_inputs_.empty()) return OkStatus();
+  std::string ids;
+  for (uint32_t u : bad_inputs_) ids += (ids.empty() ? "" : ", ") + Id(u);
+  return Abort("the masked input of client(s) " + ids +
+               " does not carry the tag of its self-mask seed for round " +
+               std::to_string(config_.round) +
+               ": altered in transit, replayed from another round, or not masked with the seed "
+               "its shares hold; the sum is not unmasked");
 }
 
 StatusOr<std::vector<uint32_t>> SecAggServer::FinishUnmask(ThreadPool* pool) {
@@ -307,6 +348,11 @@ StatusOr<std::vector<uint32_t>> SecAggServer::FinishUnmask(ThreadPool* pool) {
     return Abort("only " + std::to_string(responders) + " clients answered the unmask request, " +
                  Id(config_.min_survivors) + " needed");
   FEDRA_ASSIGN_OR_RETURN(auto seeds, Reconstruct(/*seeds=*/true));
+  Status tags = CheckInputTags(seeds);
+  if (!tags.ok()) {
+    for (auto& [id, secret] : seeds) OPENSSL_cleanse(secret.data(), secret.size());
+    return tags;
+  }
   FEDRA_ASSIGN_OR_RETURN(auto keys, Reconstruct(/*seeds=*/false));
   Status removed = RemoveMasks(seeds, keys, pool);
   for (auto* secrets : {&seeds, &keys})

@@ -2,6 +2,7 @@ target_sources(fedra PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/crypto.cc
   ${CMAKE_CURRENT_LIST_DIR}/prg.cc
   ${CMAKE_CURRENT_LIST_DIR}/shamir.cc
+  ${CMAKE_CURRENT_LIST_DIR}/shamir_decoder.cc
   ${CMAKE_CURRENT_LIST_DIR}/config.cc
   ${CMAKE_CURRENT_LIST_DIR}/neighbour_graph.cc
   ${CMAKE_CURRENT_LIST_DIR}/messages.cc

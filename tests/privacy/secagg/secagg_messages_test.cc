@@ -50,7 +50,9 @@ TEST(SecAggMessagesTest, EveryMessageRoundTripsAndParsingIsStrict) {
   EXPECT_EQ(*ParseRelayedShares(Serialize(rs)), rs);
   ExpectStrict(Serialize(rs), ParseRelayedShares);
 
-  const MaskedInput mi{2, {0, 0xffffffffu, 12345}};
+  MaskedInput mi{2, {0, 0xffffffffu, 12345}};
+  mi.tag[0] = 7;
+  mi.tag[31] = 0xee;
   EXPECT_EQ(*ParseMaskedInput(Serialize(mi)), mi);
   ExpectStrict(Serialize(mi), ParseMaskedInput);
 
@@ -68,8 +70,9 @@ TEST(SecAggMessagesTest, RejectsWrongTypeVersionAndMagic) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("wrong message type"), std::string::npos);
   auto bad_version = wire;
-  bad_version[2] = 2;
-  EXPECT_NE(ParseAdvertiseKeys(bad_version).status().message().find("version"), std::string::npos);
+  bad_version[2] = 1;  // before the masked input carried a tag
+  EXPECT_NE(ParseAdvertiseKeys(bad_version).status().message().find("unsupported version 1"),
+            std::string::npos);
   auto bad_magic = wire;
   bad_magic[0] = 'X';
   EXPECT_NE(ParseAdvertiseKeys(bad_magic).status().message().find("magic"), std::string::npos);
@@ -77,7 +80,7 @@ TEST(SecAggMessagesTest, RejectsWrongTypeVersionAndMagic) {
 
 TEST(SecAggMessagesTest, RejectsHugeCountsWithoutAllocating) {
   auto wire = Serialize(MaskedInput{1, {1, 2}});
-  wire[8] = wire[9] = wire[10] = wire[11] = 0xff;  // count = 2^32 - 1
+  wire[40] = wire[41] = wire[42] = wire[43] = 0xff;  // count = 2^32 - 1 (after sender and tag)
   auto r = ParseMaskedInput(wire);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("exceeds"), std::string::npos) << r.status().message();

@@ -14,9 +14,9 @@ class ProtocolTest : public ::testing::Test {
  protected:
   void SetUp() override { Init(6, 0, 4); }
 
-  void Init(uint32_t n, uint32_t k, uint32_t t) {
+  void Init(uint32_t n, uint32_t k, uint32_t t, uint64_t round = 9) {
     config_ = {};
-    config_.round = 9;
+    config_.round = round;
     config_.num_clients = n;
     config_.neighbours = k;
     config_.threshold = t;
@@ -58,16 +58,28 @@ class ProtocolTest : public ::testing::Test {
     return *relayed;
   }
 
-  // Masks the inputs of `senders` (the rest drop before masking); returns unmask requests.
-  std::vector<UnmaskRequest> UpToUnmask(const std::vector<RelayedShares>& relayed,
-                                        const std::vector<uint32_t>& senders) {
+  // The masked inputs of `senders` (the rest drop before masking).
+  std::vector<MaskedInput> MaskAll(const std::vector<RelayedShares>& relayed,
+                                   const std::vector<uint32_t>& senders) {
     std::vector<MaskedInput> masked;
     for (const auto& r : relayed)
       if (std::find(senders.begin(), senders.end(), r.recipient) != senders.end())
         masked.push_back(*clients_[r.recipient]->Mask(r, Input(r.recipient)));
-    auto requests = server_->MaskedInputStage(masked);
+    return masked;
+  }
+
+  // Masks the inputs of `senders` (the rest drop before masking); returns unmask requests.
+  std::vector<UnmaskRequest> UpToUnmask(const std::vector<RelayedShares>& relayed,
+                                        const std::vector<uint32_t>& senders) {
+    auto requests = server_->MaskedInputStage(MaskAll(relayed, senders));
     EXPECT_TRUE(requests.ok()) << requests.status().ToString();
     return requests.ok() ? *requests : std::vector<UnmaskRequest>{};
+  }
+
+  std::vector<UnmaskResponse> Responses(const std::vector<UnmaskRequest>& requests) {
+    std::vector<UnmaskResponse> responses;
+    for (const auto& r : requests) responses.push_back(*clients_[r.recipient]->Unmask(r));
+    return responses;
   }
 
   std::vector<uint32_t> PlainSum(const std::vector<uint32_t>& ids) const {
@@ -250,6 +262,78 @@ TEST_F(ProtocolTest, CorruptRevealedShareAbortsWithoutASum) {
   EXPECT_NE(server_->abort_reason().find("does not match its advertised public key"),
             std::string::npos)
       << server_->abort_reason();
+}
+
+// The attack that used to unmask to garbage: one holder adds 1 to one chunk of the share it
+// reveals. With 6 responders and threshold 4, one wrong share per secret is corrected.
+TEST_F(ProtocolTest, AWrongRevealedShareIsCorrectedAndReported) {
+  const std::vector<uint32_t> all = {0, 1, 2, 3, 4, 5};
+  auto responses = Responses(UpToUnmask(UpToRelay(), all));
+  for (auto& s : responses[1].shares)
+    if (s.owner == 0) s.y[2] = FieldAdd(s.y[2], 1);
+  auto sum = server_->UnmaskStage(responses);
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(*sum, PlainSum(all));
+  ASSERT_EQ(server_->disputes().size(), 1u);
+  EXPECT_EQ(server_->disputes()[0].holder, 1u);
+  EXPECT_EQ(server_->disputes()[0].owner, 0u);
+}
+
+TEST_F(ProtocolTest, AHolderLyingAboutEverySecretIsCorrectedForEach) {
+  const std::vector<uint32_t> senders = {0, 1, 2, 3, 4, 5, 6};  // 7 drops: its key is needed
+  Init(8, 0, 5);
+  auto requests = UpToUnmask(UpToRelay(), senders);
+  auto responses = Responses(requests);
+  for (auto& resp : responses)
+    if (resp.sender == 2)
+      for (auto& s : resp.shares)
+        for (uint64_t& y : s.y) y = FieldAdd(y, 99);
+  auto sum = server_->UnmaskStage(responses);
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(*sum, PlainSum(senders));
+  // Caught at the first secret; every later one is decoded without its shares.
+  ASSERT_EQ(server_->disputes().size(), 1u);
+  EXPECT_EQ(server_->disputes()[0].holder, 2u);
+}
+
+TEST_F(ProtocolTest, MoreWrongSharesThanCanBeCorrectedAbortWithoutASum) {
+  const std::vector<uint32_t> all = {0, 1, 2, 3, 4, 5};
+  auto responses = Responses(UpToUnmask(UpToRelay(), all));
+  for (int liar : {1, 4})
+    for (auto& s : responses[liar].shares)
+      if (s.owner == 0) s.y[0] = FieldAdd(s.y[0], 5);
+  auto sum = server_->UnmaskStage(responses);
+  ASSERT_FALSE(sum.ok());
+  EXPECT_EQ(sum.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(server_->abort_reason().find("self-mask seed of client 0 cannot be recovered"),
+            std::string::npos)
+      << server_->abort_reason();
+}
+
+TEST_F(ProtocolTest, AFlippedBitInAMaskedInputAbortsBeforeTheSum) {
+  const std::vector<uint32_t> all = {0, 1, 2, 3, 4, 5};
+  auto masked = MaskAll(UpToRelay(), all);
+  masked[4].masked[2] ^= 0x100;
+  auto requests = server_->MaskedInputStage(masked);
+  ASSERT_TRUE(requests.ok());
+  auto sum = server_->UnmaskStage(Responses(*requests));
+  ASSERT_FALSE(sum.ok());
+  EXPECT_EQ(server_->bad_inputs(), std::vector<uint32_t>{4});
+  EXPECT_NE(server_->abort_reason().find("does not carry the tag"), std::string::npos)
+      << server_->abort_reason();
+}
+
+TEST_F(ProtocolTest, AMaskedInputReplayedFromAnEarlierRoundAborts) {
+  const std::vector<uint32_t> all = {0, 1, 2, 3, 4, 5};
+  const MaskedInput old = MaskAll(UpToRelay(), all)[2];
+  Init(6, 0, 4, /*round=*/10);
+  auto masked = MaskAll(UpToRelay(), all);
+  masked[2] = old;
+  auto requests = server_->MaskedInputStage(masked);
+  ASSERT_TRUE(requests.ok());
+  auto sum = server_->UnmaskStage(Responses(*requests));
+  ASSERT_FALSE(sum.ok());
+  EXPECT_EQ(server_->bad_inputs(), std::vector<uint32_t>{2});
 }
 
 TEST_F(ProtocolTest, AbortsBelowThresholdAtEachStage) {

@@ -5,14 +5,14 @@
 //            server -> client  KeyDirectory     the keys of the client's advertised neighbours
 //   stage 1  client -> server  ShareKeys        AES-GCM sealed Shamir shares, one per neighbour
 //            server -> client  RelayedShares    the sealed shares addressed to the client
-//   stage 2  client -> server  MaskedInput      y_u = x_u + PRG(b_u) + sum_v +-PRG(s_uv)
+//   stage 2  client -> server  MaskedInput      y_u = x_u + PRG(b_u) + sum_v +-PRG(s_uv), tag
 //            server -> client  UnmaskRequest    which neighbours survived, which dropped
 //   stage 3  client -> server  UnmaskResponse   b-shares of survivors, s-shares of the dropped
 //
-// Encoding: "FS", version 1, a type byte, then little-endian fields; vectors carry a uint32
-// count. Parse* accepts exactly what Serialize produces and returns DataLoss (naming the
-// message and the problem) for anything else: wrong magic/type, truncation, counts larger
-// than the remaining bytes, trailing bytes, unknown share kinds.
+// Encoding: "FS", version 2 (1 had no input tag), a type byte, then little-endian fields; vectors
+// carry a uint32 count. Parse* accepts exactly what Serialize produces and returns DataLoss (naming
+// the message and the problem) for anything else: wrong magic/type, truncation, counts larger than
+// the remaining bytes, trailing bytes, unknown share kinds.
 //
 // Thread-safety: value types and free functions.
 #ifndef FEDRA_PRIVACY_SECAGG_MESSAGES_H_
@@ -61,9 +61,15 @@ struct RelayedShares {
   bool operator==(const RelayedShares&) const = default;
 };
 
+// `tag` binds the input to its sender and round under the sender's self-mask seed b_u
+// (HKDF-SHA256 keyed by b_u over the round, the sender and SHA-256 of the words); the server
+// checks it once it has reconstructed b_u, so an altered or replayed input aborts the round
+// instead of unmasking to garbage.
+inline constexpr size_t kInputTagBytes = 32;
 struct MaskedInput {
   uint32_t sender = 0;
   std::vector<uint32_t> masked;  // in Z_2^32
+  std::array<uint8_t, kInputTagBytes> tag{};
   bool operator==(const MaskedInput&) const = default;
 };
 

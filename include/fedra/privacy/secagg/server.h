@@ -13,6 +13,13 @@
 //                  the same message) when fewer clients than config.min_survivors answered, or
 //                  when some client's secret can no longer be reconstructed from `threshold`
 //                  shares. No partial sum is ever returned.
+//
+// Against a malicious participant, FinishUnmask decodes every secret from all the shares that
+// arrived (ShamirDecoder: wrong shares beyond the threshold's are corrected and reported in
+// disputes(), too many abort the round), checks each mask key against its advertised public
+// key and each self-mask seed against the tag on its owner's masked input (an input altered in
+// transit, replayed from another round or not made with the seed aborts the round, reported in
+// bad_inputs()). What stays possible: any input a client chooses, masked honestly.
 // The *Stage(span) helpers run one whole stage: they return the first rejected message's Status
 // (messages before it stay accepted, the stage stays open), else the Finish*() result.
 //
@@ -73,6 +80,16 @@ class SecAggServer {
   // Empty unless the round aborted.
   const std::string& abort_reason() const { return abort_reason_; }
 
+  // A revealed share that disagreed with the decoded secret (after FinishUnmask): `holder`
+  // revealed it wrong, or `owner` dealt it wrong; unverifiable Shamir sharing cannot tell.
+  struct ShareDispute {
+    uint32_t holder = 0;
+    uint32_t owner = 0;
+  };
+  const std::vector<ShareDispute>& disputes() const { return disputes_; }
+  // Survivors whose masked input failed its tag check (the round aborted).
+  const std::vector<uint32_t>& bad_inputs() const { return bad_inputs_; }
+
  private:
   enum class Stage { kAdvertise, kShareKeys, kMaskedInput, kUnmask, kDone, kAborted };
   struct ClientState;
@@ -86,6 +103,8 @@ class SecAggServer {
   StatusOr<std::vector<std::pair<uint32_t, Key256>>> Reconstruct(bool seeds);
   // Removes the survivors' self-masks and the pairwise masks they share with dropped clients
   // from masked_sum_, expanding masks on `pool` (may be null).
+  // Aborts unless every survivor's masked input carries the tag of its reconstructed seed.
+  Status CheckInputTags(const std::vector<std::pair<uint32_t, Key256>>& seeds);
   Status RemoveMasks(const std::vector<std::pair<uint32_t, Key256>>& seeds,
                      const std::vector<std::pair<uint32_t, Key256>>& keys, ThreadPool* pool);
 
@@ -96,6 +115,8 @@ class SecAggServer {
   std::set<PublicKey> advertised_keys_;
   std::vector<uint32_t> masked_sum_;
   std::vector<uint32_t> survivors_, dropped_;
+  std::vector<ShareDispute> disputes_;
+  std::vector<uint32_t> bad_inputs_;
   std::string abort_reason_;
 };
 
