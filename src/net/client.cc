@@ -189,12 +189,12 @@ struct Client::Impl {
     return writer->Finish();
   }
 
-  // The server refusing one result (late, duplicate, malformed) ends that task, not the
-  // session: log it and go on polling.
+  // The server refusing one result (late, duplicate, malformed, failing the protocol's check)
+  // ends that task, not the session: log it and go on polling.
   grpc::Status Refused(const grpc::Status& s, const v1::TaskHeader& task) {
     const auto code = s.error_code();
     if (code == grpc::StatusCode::FAILED_PRECONDITION || code == grpc::StatusCode::ALREADY_EXISTS ||
-        code == grpc::StatusCode::INVALID_ARGUMENT) {
+        code == grpc::StatusCode::INVALID_ARGUMENT || code == grpc::StatusCode::DATA_LOSS) {
       log->warn("round {}: the server refused the result: {}", task.round(),
                 LogSafe(s.error_message(), 512));
       return grpc::Status(grpc::StatusCode::OK, "");

@@ -229,6 +229,7 @@ class SecAggRound final : public SecureRound {
                                    round_, stage, members_[id_of.at(reply.index)].client,
                                    LogSafe(s.ToString(), 512));
           }
+          return s;
         });
   }
 
@@ -318,6 +319,7 @@ class PaillierRound final : public SecureRound {
                            } else {
                              plain = Verified(reply.message);
                            }
+                           return plain->status();
                          });
       if (plain && plain->ok()) {
         Logger("server")->info(

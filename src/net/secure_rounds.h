@@ -40,10 +40,11 @@ class StageTransport {
  public:
   virtual ~StageTransport() = default;
   // Sends every task as a STAGE task and calls on_reply exactly once per task (an error for
-  // a client that does not answer within `deadline_seconds`), on the calling thread.
+  // a client that does not answer within `deadline_seconds`), on the calling thread. What
+  // on_reply returns is the protocol's verdict on the answer, told to the client that sent it.
   virtual void RunStage(const std::string& protocol, uint32_t stage, std::vector<StageTask> tasks,
                         double deadline_seconds,
-                        const std::function<void(StageReply)>& on_reply) = 0;
+                        const std::function<Status(StageReply)>& on_reply) = 0;
 };
 
 class SecureRound {

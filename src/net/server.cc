@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -117,6 +118,9 @@ struct Outcome {
   v1::FitReport secure_report;  // secure FIT: the folded sums' names
   std::string opaque;           // secure FIT upload or STAGE answer
   bool holds_slot = false;      // an upload slot to release once the driver is done with it
+  // Secure answers are checked by the protocol on the driver thread; its verdict goes back to
+  // the handler, which tells the client.
+  std::shared_ptr<std::promise<Status>> verdict;
 };
 
 // What one batch of tasks is: its kind and, for secure rounds, the protocol's instructions.
@@ -796,7 +800,11 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         if (!st.ok()) return fail(st.WithContext(what));
         out.secure_report = r;
       }
-      return Deliver(header, what, std::move(out));
+      out.verdict = std::make_shared<std::promise<Status>>();
+      std::future<Status> told = out.verdict->get_future();
+      grpc::Status delivered = Deliver(header, what, std::move(out), /*count=*/false);
+      if (!delivered.ok()) return delivered;
+      return AwaitVerdict(ctx, what, told);
     }
     auto reader_or = net::PayloadReader::WithLayout(
         header.tensors(), header.payload_bytes(), *global,
@@ -830,9 +838,43 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     return Deliver(header, what, {.fit = std::move(result), .holds_slot = true});
   }
 
+  // The protocol's verdict on a secure answer, as the client's status: a refusal by the
+  // protocol (malformed, wrong sender, not matching the layout, a forged decryption) is the
+  // refusal's code, never OK. Counted here, not at delivery.
+  grpc::Status AwaitVerdict(grpc::ServerContext* ctx, const std::string& what,
+                            std::future<Status>& told) {
+    while (told.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+      if (ctx->IsCancelled())
+        return grpc::Status(grpc::StatusCode::CANCELLED, what + ": cancelled");
+      std::lock_guard lock(mu);
+      if (stopping) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
+    }
+    Status verdict;
+    try {
+      verdict = told.get();
+    } catch (const std::future_error&) {  // dropped unchecked: the server is stopping
+      verdict = UnavailableError(what + ": the round ended before the answer was checked");
+    }
+    std::lock_guard lock(mu);
+    ++(verdict.ok() ? stats.results_accepted : stats.results_rejected);
+    if (verdict.ok()) return grpc::Status::OK;
+    // Only codes that end one task at the client (it logs them and polls on).
+    switch (verdict.code()) {
+      case StatusCode::kInvalidArgument:
+      case StatusCode::kDataLoss:
+      case StatusCode::kFailedPrecondition:
+      case StatusCode::kUnavailable:
+        break;
+      default:
+        verdict = FailedPreconditionError(verdict.message());
+    }
+    return net::ToGrpc(verdict.WithContext(what));
+  }
+
   // Hands a received result that holds an upload slot to the driver, unless its round closed
-  // during the upload.
-  grpc::Status Deliver(const v1::ResultHeader& header, const std::string& what, Outcome out) {
+  // during the upload. `count`: an accepted result (else the verdict counts it).
+  grpc::Status Deliver(const v1::ResultHeader& header, const std::string& what, Outcome out,
+                       bool count = true) {
     std::lock_guard lock(mu);
     Task* task = nullptr;
     if (board && board->open && static_cast<int>(header.round()) == board->round) {
@@ -846,7 +888,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           what + " is late: the round closed during the upload");
     }
-    ++stats.results_accepted;
+    if (count) ++stats.results_accepted;
     Complete(*task, std::move(out));
     return grpc::Status::OK;
   }
@@ -872,7 +914,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   // Runs one batch of tasks through the board; `deliver` gets each outcome on this thread.
   void RunTasks(const BoardSetup& setup, const Parameters* global,
                 const std::map<std::string, Parameters>& broadcast, const std::vector<Task>& tasks,
-                const std::function<void(Outcome&)>& deliver) {
+                const std::function<Status(Outcome&)>& deliver) {
     const int round = setup.round;
     std::shared_ptr<const Parameters> shared_global;
     if (global) shared_global = std::make_shared<const Parameters>(*global);
@@ -905,7 +947,8 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         Outcome out = std::move(board->done.front());
         board->done.pop_front();
         lock.unlock();
-        deliver(out);
+        Status verdict = deliver(out);
+        if (out.verdict) out.verdict->set_value(std::move(verdict));
         out = Outcome{};  // free the update before taking the lock again
         lock.lock();
         --remaining;
@@ -974,6 +1017,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                  on_result(out.index, out.status);
                }
                if (out.holds_slot) ReleaseSlot();
+               return OkStatus();
              });
   }
 
@@ -996,6 +1040,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                } else {
                  on_result(out.index, out.status);
                }
+               return OkStatus();
              });
   }
 
@@ -1035,6 +1080,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                  ++failed;
                  on_result(out.index, s);
                }
+               return s;
              });
     if (failed > max_losses) {
       return UnavailableError(std::to_string(failed) + " of " + std::to_string(plan.tasks.size()) +
@@ -1055,7 +1101,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     StageRunner(Impl& impl, int round) : impl_(impl), round_(round) {}
     void RunStage(const std::string& protocol, uint32_t stage, std::vector<net::StageTask> tasks,
                   double deadline_seconds,
-                  const std::function<void(net::StageReply)>& on_reply) override {
+                  const std::function<Status(net::StageReply)>& on_reply) override {
       std::vector<Task> board_tasks;
       for (auto& t : tasks) {
         board_tasks.push_back(
@@ -1070,7 +1116,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                       .stage = stage},
                      nullptr, {}, board_tasks, [&](Outcome& out) {
                        if (out.holds_slot) impl_.ReleaseSlot();
-                       on_reply({out.index, out.status, std::move(out.opaque)});
+                       return on_reply({out.index, out.status, std::move(out.opaque)});
                      });
     }
 

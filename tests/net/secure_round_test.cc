@@ -152,9 +152,10 @@ class SecureRoundTest : public ::testing::Test {
   // A participant on a raw connection (slot `i` of terms_): its update is zeros of one
   // example, folded like FedAvg; FIT and STAGE answers come from a real SecureParticipant,
   // and `tamper` may rewrite a STAGE answer before it is sent (the hostile part). Answers
-  // tasks until `done`; returns how many answers `tamper` changed.
-  int Participate(testing::RawClient& client, ClientOptions o, int i, const std::atomic<bool>& done,
-                  const std::function<bool(const v1::TaskHeader&, std::string&)>& tamper) {
+  // tasks until `done`; returns the server's status for each answer `tamper` changed.
+  std::vector<grpc::StatusCode> Participate(
+      testing::RawClient& client, ClientOptions o, int i, const std::atomic<bool>& done,
+      const std::function<bool(const v1::TaskHeader&, std::string&)>& tamper) {
     o.fold = [this, i](const FitResult& r, UpdateAccumulator& acc) {
       acc.Add("update", static_cast<float>(r.num_examples), r.update);
       acc.AddScalar("weight", static_cast<double>(r.num_examples));
@@ -162,7 +163,7 @@ class SecureRoundTest : public ::testing::Test {
       terms_[i] = acc;
     };
     net::SecureParticipant participant(o);
-    int tampered = 0;
+    std::vector<grpc::StatusCode> tampered;
     while (!done) {
       v1::TaskHeader task;
       std::map<std::string, Parameters> groups;
@@ -173,6 +174,7 @@ class SecureRoundTest : public ::testing::Test {
       h.set_round(task.round());
       h.set_task_id(task.task_id());
       std::string payload;
+      bool changed = false;
       if (task.kind() == v1::FIT) {
         FitResult zeros{.update = groups.at("global"), .num_examples = 1};
         zeros.update.SetZero();
@@ -189,13 +191,14 @@ class SecureRoundTest : public ::testing::Test {
         EXPECT_TRUE(reply.ok()) << reply.status().ToString();
         if (!reply.ok()) return tampered;
         payload = std::move(*reply);
-        tampered += tamper(task, payload) ? 1 : 0;
+        changed = tamper(task, payload);
         h.mutable_stage()->set_stage(task.stage().stage());
       } else {
         continue;
       }
       h.set_payload_bytes(payload.size());
-      client.Submit(h, {payload});
+      const grpc::Status sent = client.Submit(h, {payload});
+      if (changed) tampered.push_back(sent.error_code());
     }
     return tampered;
   }
@@ -374,7 +377,12 @@ TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
     v1::ResultHeader r = header_for(garbage, task);
     r.mutable_stage()->set_stage(0);
     r.set_payload_bytes(7);
-    EXPECT_TRUE(garbage.Submit(r, {"garbage"}).ok());
+    // The protocol's refusal reaches the client (it used to get OK: the check ran after the
+    // call had returned).
+    const grpc::Status refused = garbage.Submit(r, {"garbage"});
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::DATA_LOSS);
+    EXPECT_NE(refused.error_message().find("malformed AdvertiseKeys"), std::string::npos)
+        << refused.error_message();
     // Answering the same stage task twice is refused: as a duplicate, or as late if the
     // stage has closed meanwhile.
     const auto again = garbage.Submit(r, {"garbage"}).error_code();
@@ -491,7 +499,8 @@ TEST_F(SecureRoundTest, LiesInTheSecAggProtocolAreCorrectedOrAbortTheRound) {
   EXPECT_EQ(server_->stats().forged_answers, 3u);
   Outcome honest = RunRound(4);  // the liar answers honestly again: the round completes
   done = true;
-  EXPECT_EQ(liar.get(), 3);
+  // Each lie passed the stage's checks on arrival (only the decoding or the tag reveal it).
+  EXPECT_EQ(liar.get(), std::vector<grpc::StatusCode>(3, grpc::StatusCode::OK));
   ASSERT_TRUE(honest.total.ok()) << honest.total.status().ToString();
   ExpectSumOf({0, 1, 2, 3, 4, 5}, honest.total->sums, SecAggBound(6, 6));
 }
@@ -540,6 +549,42 @@ TEST_F(PaillierRoundTest, AClientWithAnotherKeyFailsItsTaskAndTheOthersGoOn) {
   EXPECT_EQ(out.reports, 3u);
   EXPECT_EQ(out.failures, 1u);
   ExpectSumOf({0, 1, 2}, out.total->sums, Bound(3));
+}
+
+// An upload the protocol refuses (ciphertexts that do not parse, a forged decryption) gets the
+// refusal as its status, not OK; the round goes on with the others.
+TEST_F(PaillierRoundTest, ARefusedUploadAndARefusedDecryptionAreToldToTheClient) {
+  StartServer({.protocol = "paillier", .paillier_public_key_file = File("a.pub.json")});
+  for (int i = 0; i < 2; ++i) StartClient(i, -1, File("a.key.json"));
+  testing::RawClient raw(server_->port());
+  ASSERT_TRUE(raw.Register("garbage").ok());
+  ASSERT_EQ(server_->WaitForClients(3, std::chrono::seconds(20)), 3u);
+  auto hostile = std::async(std::launch::async, [&] {
+    v1::TaskHeader task;
+    std::map<std::string, Parameters> groups;
+    EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
+    v1::ResultHeader h;
+    h.set_session_id(raw.session());
+    h.set_run_id(task.run_id());
+    h.set_round(task.round());
+    h.set_task_id(task.task_id());
+    h.mutable_fit()->set_num_examples(1);
+    *h.mutable_fit()->mutable_sum_names() = task.fit().secure().sum_names();
+    *h.mutable_fit()->mutable_scalar_names() = task.fit().secure().scalar_names();
+    const std::string junk(100, 'x');
+    h.set_payload_bytes(junk.size());
+    return raw.Submit(h, {junk});
+  });
+  Outcome out = RunRound(1);
+  const grpc::Status refused = hostile.get();
+  EXPECT_TRUE(refused.error_code() == grpc::StatusCode::DATA_LOSS ||
+              refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
+      << refused.error_code() << " " << refused.error_message();
+  EXPECT_FALSE(refused.error_message().empty());
+  ASSERT_TRUE(out.total.ok()) << out.total.status().ToString();
+  EXPECT_EQ(out.reports, 2u);
+  EXPECT_EQ(out.failures, 1u);
+  ExpectSumOf({0, 1}, out.total->sums, Bound(2));
 }
 
 TEST_F(PaillierRoundTest, ATotalOfOneUpdateIsNeverDecrypted) {
@@ -604,7 +649,7 @@ TEST_F(PaillierRoundTest, AForgedDecryptionIsRefusedAndAnHonestClientDecrypts) {
     return Participate(*raw[f], {.paillier_secret_key_file = File("a.key.json")}, 1 + f, done,
                        forge);
   };
-  std::vector<std::future<int>> forgers;
+  std::vector<std::future<std::vector<grpc::StatusCode>>> forgers;
   for (int f = 0; f < kForgers; ++f) forgers.push_back(std::async(std::launch::async, forger, f));
   RaiseOnExit stop{done};
   // Three contributors and three attempts per round: the honest client always decrypts in the
@@ -617,7 +662,12 @@ TEST_F(PaillierRoundTest, AForgedDecryptionIsRefusedAndAnHonestClientDecrypts) {
   }
   done = true;
   int forged = 0;
-  for (auto& f : forgers) forged += f.get();
+  for (auto& f : forgers) {
+    for (grpc::StatusCode code : f.get()) {
+      EXPECT_EQ(code, grpc::StatusCode::DATA_LOSS);  // the forger is told
+      ++forged;
+    }
+  }
   EXPECT_GE(forged, 1);
   EXPECT_LE(forged, kForgers);  // a caught forger is never asked again
   EXPECT_EQ(server_->stats().forged_answers, static_cast<uint64_t>(forged));
