@@ -5,7 +5,8 @@
 //
 // Throughput is bytes of mask (4 per uint32 word) per second. BM_ClientMaskStage is the whole
 // SecAggClient::Mask call for a client with `peers` neighbours and 100,000 parameters: share
-// decryption, one X25519 + HKDF per peer and peers + 1 mask expansions.
+// decryption, one X25519 + HKDF per peer, peers + 1 mask expansions and the input's tag.
+// BM_ShamirDecode and BM_InputDigestSha256 are what robust unmasking adds (issue #17).
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 
@@ -16,6 +17,7 @@
 #include "fedra/privacy/secagg/crypto.h"
 #include "fedra/privacy/secagg/prg.h"
 #include "fedra/privacy/secagg/server.h"
+#include "fedra/privacy/secagg/shamir_decoder.h"
 
 namespace {
 
@@ -108,7 +110,48 @@ void BM_ClientMaskStage(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>((peers + 1) * m * 4));
 }
 
+// Robust unmasking: decoding one secret from k = 100 shares with threshold 67 (classic SecAgg
+// of 100 clients), all consistent (the cheap check) or with `wrong` shares (Berlekamp-Welch on
+// the chunks they touch: every chunk here). The decoder is built once per round.
+void BM_ShamirDecode(benchmark::State& state) {
+  const size_t k = 100, t = 67;
+  const auto wrong = static_cast<size_t>(state.range(0));
+  fedra::secagg::Prg prg(KeyOf(5));
+  std::vector<uint64_t> xs(k);
+  for (size_t i = 0; i < k; ++i) xs[i] = i + 1;
+  auto shares = *fedra::secagg::ShamirSplit(KeyOf(6), t, xs, prg);
+  for (size_t i = 0; i < wrong; ++i)
+    for (uint64_t& y : shares[3 * i].y) y = fedra::secagg::FieldAdd(y, 1);
+  const auto decoder = *fedra::secagg::ShamirDecoder::Create(xs, t);
+  for (auto _ : state) {
+    auto r = decoder.Decode(shares);
+    if (!r.ok() || r->wrong.size() != wrong) state.SkipWithError("decoding failed");
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_ShamirDecoderCreate(benchmark::State& state) {
+  std::vector<uint64_t> xs(100);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = i + 1;
+  for (auto _ : state) benchmark::DoNotOptimize(fedra::secagg::ShamirDecoder::Create(xs, 67));
+}
+
+// The masked input's tag hashes the whole vector once on each side: SHA-256 of 100k words.
+void BM_InputDigestSha256(benchmark::State& state) {
+  const std::vector<uint32_t> words(static_cast<size_t>(state.range(0)), 7);
+  unsigned char md[32];
+  for (auto _ : state) {
+    EVP_Digest(words.data(), words.size() * 4, md, nullptr, EVP_sha256(), nullptr);
+    benchmark::DoNotOptimize(md);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(words.size() * 4));
+}
+
 BENCHMARK(BM_RawAesCtrKeystream)->Arg(100'000);
+BENCHMARK(BM_ShamirDecode)->Arg(0)->Arg(1)->Arg(16)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ShamirDecoderCreate)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_InputDigestSha256)->Arg(100'000);
 BENCHMARK(BM_MaskExpansion)->Arg(100'000);
 BENCHMARK(BM_X25519Agreement);
 // 42 = SecAgg+ default k for 10,000 clients; 499 = classic SecAgg with 500 clients.

@@ -59,8 +59,15 @@ Status Quantizer::Dequantize(std::span<const uint32_t> sum, uint32_t count,
     return InvalidArgumentError("quantizer: " + std::to_string(count) +
                                 " clients exceed the configured " + std::to_string(num_clients_));
   const double offset = count * clip_;
-  for (size_t i = 0; i < sum.size(); ++i)
+  const uint64_t most = uint64_t{count} * (levels_ - 1);
+  for (size_t i = 0; i < sum.size(); ++i) {
+    if (sum[i] > most)
+      return OutOfRangeError("quantizer: coordinate " + std::to_string(i) + " of the sum of " +
+                             std::to_string(count) +
+                             " clients is above what their grid values can add up to: an input "
+                             "was outside the quantizer's range; the sum is refused");
     out[i] = static_cast<float>(static_cast<double>(sum[i]) * step_ - offset);
+  }
   return OkStatus();
 }
 

@@ -71,5 +71,23 @@ TEST(QuantizerTest, ClipsOutOfRangeAndRejectsNonFinite) {
   EXPECT_FALSE(q->Dequantize(out, 2, back).ok());  // more clients than configured
 }
 
+// A participant may mask any word, not only a grid value: a sum above what `count` grid
+// values can reach is refused instead of dequantized (the largest reachable sum is accepted).
+TEST(QuantizerTest, ASumNoHonestInputsCanReachIsRefused) {
+  auto q = Quantizer::Create({.clip = 1.0, .num_clients = 4, .levels = 1001});
+  ASSERT_TRUE(q.ok());
+  std::vector<float> out(2);
+  const std::vector<uint32_t> top = {3 * 1000, 0};
+  ASSERT_TRUE(q->Dequantize(top, 3, out).ok());
+  EXPECT_FLOAT_EQ(out[0], 3.0f);
+  EXPECT_FLOAT_EQ(out[1], -3.0f);
+  const std::vector<uint32_t> beyond = {0, 3 * 1000 + 1};
+  Status s = q->Dequantize(beyond, 3, out);
+  EXPECT_EQ(s.code(), StatusCode::kOutOfRange);
+  EXPECT_NE(s.message().find("coordinate 1"), std::string::npos) << s.ToString();
+  const std::vector<uint32_t> wrapped = {0xffffffffu, 0};  // an input of -1 mod 2^32
+  EXPECT_EQ(q->Dequantize(wrapped, 3, out).code(), StatusCode::kOutOfRange);
+}
+
 }  // namespace
 }  // namespace fedra::secagg

@@ -43,7 +43,9 @@ class Quantizer {
   // out[i] = quantized x[i]. InvalidArgument for NaN/Inf or a size mismatch.
   Status Quantize(std::span<const float> x, Prg& rng, std::span<uint32_t> out) const;
   // out[i] = the float sum of `count` clients whose quantized values sum (mod 2^32) to sum[i].
-  // InvalidArgument if count exceeds num_clients or the sizes differ.
+  // InvalidArgument if count exceeds num_clients or the sizes differ; OutOfRange if some
+  // sum[i] exceeds count * (levels - 1), which no `count` honest inputs can reach (a
+  // participant masked a value outside the grid; the sum is refused, not clamped).
   Status Dequantize(std::span<const uint32_t> sum, uint32_t count, std::span<float> out) const;
 
  private:
