@@ -111,6 +111,13 @@ void FileSeeds() {
   Seed("datasets", Split2(images, labels) + "\x0a");
   Seed("datasets", "1.5,2,0\n3,4e-3,4\n\x01");
   Seed("datasets", "a;b;y\n1,2,0.5\n\x0b");
+  // Text: a multipart message (mode byte even) and a tokenizer file (odd).
+  Seed("text",
+       "Subject: =?utf-8?Q?caf=C3=A9?=\nContent-Type: multipart/alternative; boundary=b\n\n--b\n"
+       "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nhi=3D=\nthere\n"
+       "--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGI+aGk8L2I+Jmx0Ow==\n"
+       "--b--\n\x04");
+  Seed("text", "fedra-bpe 1 2\n5 6\n261 7\n\x01");
   Seed("config",
        R"({"rounds": 3, "lr": 0.1, "insecure": true, "name": "a", "input-shape": [1, 28, 28]})");
   Seed("config",
