@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "fedra/ml/layer.h"
@@ -55,6 +56,58 @@ TEST(LayerGradientTest, ReLU) {
   auto bound = BindLayer(*NewReLU({10}), rng);
   auto report = CheckLayerGradients(bound, SpacedInput(10, 4, rng), rng, kEps);
   EXPECT_LT(report.max_input_error, kTol);
+}
+
+TEST(LayerGradientTest, Gelu) {
+  Rng rng(31);
+  auto bound = BindLayer(*NewGelu({6, 2}), rng);
+  auto report = CheckLayerGradients(bound, RandomInput(12, 3, rng), rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+  EXPECT_EQ(report.checked, 12 * 3);
+}
+
+TEST(GeluTest, MatchesTheExactFormula) {
+  Rng rng(32);
+  auto bound = BindLayer(*NewGelu({4}), rng);
+  Matrix x(4, 1), y;
+  x << -3.0f, -0.5f, 0.0f, 2.0f;
+  bound.layer->Forward(x, &y, false);
+  // x Phi(x), Phi from the erfc identity, computed independently here.
+  for (int i = 0; i < 4; ++i) {
+    const double v = x(i, 0);
+    EXPECT_NEAR(y(i, 0), v * 0.5 * std::erfc(-v / std::sqrt(2.0)), 1e-6);
+  }
+}
+
+TEST(LayerGradientTest, LayerNormWithNonTrivialScaleAndShift) {
+  Rng rng(33);
+  auto bound = BindLayer(*NewLayerNorm({3, 5}), rng);
+  EXPECT_EQ(bound.weights[0], std::vector<float>(5, 1.0f));  // PyTorch's initialisation
+  EXPECT_EQ(bound.weights[1], std::vector<float>(5, 0.0f));
+  for (auto& w : bound.weights)
+    for (float& v : w) v += static_cast<float>(0.5 * rng.Normal());
+  auto report = CheckLayerGradients(bound, RandomInput(15, 2, rng), rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+  EXPECT_LT(report.max_param_error, kTol);
+  EXPECT_EQ(report.checked, 15 * 2 + 5 + 5);
+}
+
+TEST(LayerNormTest, EachVectorComesOutWithZeroMeanAndUnitVariance) {
+  Rng rng(34);
+  auto bound = BindLayer(*NewLayerNorm({4, 8}), rng);
+  Matrix x = RandomInput(32, 3, rng), y;
+  x *= 7.0f;
+  x.array() += 3.0f;
+  bound.layer->Forward(x, &y, true);
+  for (Eigen::Index c = 0; c < y.cols(); ++c) {
+    for (Eigen::Index r = 0; r < 32; r += 8) {
+      const auto v = y.block(r, c, 8, 1);
+      EXPECT_NEAR(v.mean(), 0.0, 1e-5);
+      EXPECT_NEAR((v.array() - v.mean()).square().mean(), 1.0, 1e-3);  // eps 1e-5 / var ~49
+    }
+  }
+  EXPECT_FALSE(NewLayerNorm({4, 8}, 0.0).ok());
+  EXPECT_FALSE(NewLayerNorm({}).ok());
 }
 
 struct ConvCase {

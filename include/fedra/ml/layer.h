@@ -81,6 +81,11 @@ StatusOr<std::unique_ptr<Layer>> NewConv2D(const Shape& input, const Conv2DOptio
 // Max pooling over kernel x kernel windows, no padding; stride 0 means stride = kernel.
 StatusOr<std::unique_ptr<Layer>> NewMaxPool2D(const Shape& input, int64_t kernel,
                                               int64_t stride = 0);
+// GELU with the exact normal CDF (torch.nn.GELU()): y = x Phi(x).
+StatusOr<std::unique_ptr<Layer>> NewGelu(const Shape& input);
+// Layer normalisation over the last dimension D of `input` (torch.nn.LayerNorm(D, eps)):
+// parameters "weight" {D} (initially 1) and "bias" {D} (0). InvalidArgument for eps <= 0.
+StatusOr<std::unique_ptr<Layer>> NewLayerNorm(const Shape& input, double eps = 1e-5);
 // Reshapes to {NumElements(input)}.
 StatusOr<std::unique_ptr<Layer>> NewFlatten(const Shape& input);
 // Inverted dropout: in training, zeroes each value with probability `rate` and scales the
