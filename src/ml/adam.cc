@@ -64,11 +64,24 @@ void Adam::Step(std::span<float> params, std::span<const float> grads) {
     m = beta1 * m + (1.0f - beta1) * g;
     v = beta2 * v + (1.0f - beta2) * g.square();
   };
+  const bool masked = !options_.decay_mask.empty();
+  FEDRA_CHECK(!masked || options_.decay_mask.size() == params.size());
+  const Eigen::Map<const Eigen::ArrayXf> mask(masked ? options_.decay_mask.data() : nullptr,
+                                              masked ? n : 0);
   if (options_.decoupled_weight_decay) {
-    if (wd != 0.0f) p *= 1.0f - lr * wd;
+    if (wd != 0.0f && masked) {
+      p *= 1.0f - lr * wd * mask;
+    } else if (wd != 0.0f) {
+      p *= 1.0f - lr * wd;
+    }
     update_moments(grad);
   } else if (wd != 0.0f) {
-    update_moments(grad + wd * p);  // p is not yet updated: L2 gradient of the current p
+    // p is not yet updated: L2 gradient of the current p.
+    if (masked) {
+      update_moments(grad + wd * mask * p);
+    } else {
+      update_moments(grad + wd * p);
+    }
   } else {
     update_moments(grad);
   }

@@ -107,6 +107,11 @@ StatusOr<std::unique_ptr<Optimizer>> NewAdam(const AdamOptions& options) {
     return InvalidArgumentError("epsilon must be finite and > 0, got " + Str(options.epsilon));
   }
   FEDRA_RETURN_IF_ERROR(CheckNonNegative("weight_decay", options.weight_decay));
+  for (float m : options.decay_mask) {
+    if (m != 0.0f && m != 1.0f) {
+      return InvalidArgumentError("decay_mask values must be 0 or 1, got " + Str(m));
+    }
+  }
   return internal::MakeAdam(options);
 }
 

@@ -46,6 +46,13 @@ StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, 
   if (options.epochs < 0 || options.batch_size <= 0) {
     return InvalidArgumentError("need epochs >= 0 and batch_size > 0");
   }
+  if (!std::isfinite(options.max_grad_norm) || options.max_grad_norm < 0) {
+    return InvalidArgumentError("max_grad_norm must be finite and >= 0 (0: no clipping)");
+  }
+  if (options.schedule) {
+    FEDRA_RETURN_IF_ERROR(ValidateLrSchedule(*options.schedule));
+    if (options.schedule_offset < 0) return InvalidArgumentError("schedule_offset must be >= 0");
+  }
   FEDRA_RETURN_IF_ERROR(CheckCompatible(model, loss, data));
   TrainResult result;
   result.num_examples = data.size();
@@ -78,6 +85,13 @@ StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, 
       if (options.gradient_hook) options.gradient_hook(params, model.mutable_gradients());
       // The guard checks what the step would apply, so no full parameter copy is needed.
       if (!model.gradients().CheckFinite().ok()) return Diverged("a gradient is NaN or Inf");
+      if (options.max_grad_norm > 0) {
+        ClipByGlobalNorm(model.mutable_gradients().span(), options.max_grad_norm);
+      }
+      if (options.schedule) {
+        optimizer.set_learning_rate(static_cast<float>(
+            LearningRateAt(*options.schedule, options.schedule_offset + result.steps)));
+      }
       optimizer.Step(params.span(), model.gradients().span());
       ++result.steps;
     }

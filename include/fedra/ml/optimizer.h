@@ -86,11 +86,15 @@ struct AdamOptions {
   float epsilon = 1e-8f;
   float weight_decay = 0.0f;
   bool decoupled_weight_decay = false;
+  // Empty: every parameter decays. Else one 0 or 1 per parameter (WeightDecayMask in
+  // fine_tuning.h exempts biases and LayerNorm weights, as BERT does); REQUIRES
+  // (FEDRA_CHECK) its size to match the parameters at Step.
+  std::vector<float> decay_mask;
 };
 
 // Factories validate their options, InvalidArgument unless: learning_rate and weight_decay
 // are finite and >= 0; momentum, beta1 and beta2 are in [0, 1); epsilon is finite and > 0;
-// nesterov has momentum > 0.
+// nesterov has momentum > 0; every decay_mask value is 0 or 1.
 StatusOr<std::unique_ptr<Optimizer>> NewSgd(const SgdOptions& options);
 StatusOr<std::unique_ptr<Optimizer>> NewAdam(const AdamOptions& options);
 // AdamW: NewAdam with decoupled_weight_decay forced on (set weight_decay, e.g. 0.01).

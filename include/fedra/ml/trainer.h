@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "fedra/core/rng.h"
 #include "fedra/core/status.h"
 #include "fedra/ml/dataset.h"
+#include "fedra/ml/fine_tuning.h"
 #include "fedra/ml/loss.h"
 #include "fedra/ml/model.h"
 #include "fedra/ml/optimizer.h"
@@ -36,6 +38,13 @@ struct TrainOptions {
   std::function<void(const Parameters& params, Parameters& grads)> gradient_hook;
   // Optional: called after every epoch (progress display, early stopping by the caller).
   std::function<void(const EpochStats&)> on_epoch_end;
+  // Optional: the optimizer's learning rate before update number schedule_offset + s (s
+  // counting this call's updates from 0), e.g. a warm-up and decay over all of a client's
+  // rounds (see fine_tuning.h).
+  std::optional<LrSchedule> schedule;
+  int64_t schedule_offset = 0;
+  // > 0: gradients (after gradient_hook) are clipped to this global L2 norm before each step.
+  double max_grad_norm = 0;
 };
 
 struct TrainResult {
@@ -52,7 +61,8 @@ struct EvalResult {
 };
 
 // Trains `model` in place. InvalidArgument if the data does not fit the model or the loss
-// (feature size, target shape, labels beyond the output size) or options are out of range;
+// (feature size, target shape, labels beyond the output size) or options are out of range
+// (including an invalid schedule, a negative or non-finite max_grad_norm);
 // FailedPrecondition if the loss or a gradient becomes NaN/Inf (no step is taken with a
 // non-finite gradient; the model keeps the parameters it had before that step).
 StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
