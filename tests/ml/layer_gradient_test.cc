@@ -79,6 +79,39 @@ TEST(GeluTest, MatchesTheExactFormula) {
   }
 }
 
+// Token ids as inputs: the finite-difference step never changes an id (ids are rounded), so
+// the input gradient is zero on both sides; the tables' gradients are checked.
+TEST(LayerGradientTest, EmbeddingTables) {
+  Rng rng(35);
+  auto bound = BindLayer(*NewEmbedding({4}, 6, 3), rng);
+  EXPECT_EQ(bound.layer->OutputShape(), Shape({4, 3}));
+  Matrix ids(4, 2);
+  ids << 0, 5, 2, 2, 5, 1, 3, 0;  // repeated ids accumulate
+  auto report = CheckLayerGradients(bound, ids, rng, kEps);
+  EXPECT_LT(report.max_input_error, kTol);
+  EXPECT_LT(report.max_param_error, kTol);
+  EXPECT_EQ(report.checked, 4 * 2 + 6 * 3 + 4 * 3);
+}
+
+TEST(EmbeddingTest, LooksUpWordsAddsPositionsAndReadsBadIdsAsUnk) {
+  Rng rng(36);
+  auto bound = BindLayer(*NewEmbedding({3}, 4, 2), rng);
+  const auto& words = bound.weights[0];
+  const auto& pos = bound.weights[1];
+  Matrix ids(3, 1), y;
+  ids << 3, 7, std::nanf("");  // 7 is outside the vocabulary
+  bound.layer->Forward(ids, &y, false);
+  ASSERT_EQ(y.rows(), 6);  // {T = 3, D = 2} per example, position-major
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_FLOAT_EQ(y(0 * 2 + k, 0), words[3 * 2 + k] + pos[0 * 2 + k]);
+    EXPECT_FLOAT_EQ(y(1 * 2 + k, 0), words[1 * 2 + k] + pos[1 * 2 + k]);  // [UNK]
+    EXPECT_FLOAT_EQ(y(2 * 2 + k, 0), words[1 * 2 + k] + pos[2 * 2 + k]);  // [UNK]
+  }
+  EXPECT_FALSE(NewEmbedding({3, 2}, 4, 2).ok());
+  EXPECT_FALSE(NewEmbedding({3}, 1, 2).ok());
+  EXPECT_FALSE(NewEmbedding({3}, 4, 0).ok());
+}
+
 TEST(LayerGradientTest, LayerNormWithNonTrivialScaleAndShift) {
   Rng rng(33);
   auto bound = BindLayer(*NewLayerNorm({3, 5}), rng);

@@ -81,6 +81,11 @@ StatusOr<std::unique_ptr<Layer>> NewConv2D(const Shape& input, const Conv2DOptio
 // Max pooling over kernel x kernel windows, no padding; stride 0 means stride = kernel.
 StatusOr<std::unique_ptr<Layer>> NewMaxPool2D(const Shape& input, int64_t kernel,
                                               int64_t stride = 0);
+// Token + learned position embeddings for sequences of `input` = {T} token ids (stored as
+// floats, exact below 2^24): output {T, dim}, parameters "word_embeddings.weight" {vocab, dim}
+// and "position_embeddings.weight" {T, dim} (BERT's names), initialised N(0, 0.02). An id that
+// is not in [0, vocab) reads as [UNK] (1); validate token data before training.
+StatusOr<std::unique_ptr<Layer>> NewEmbedding(const Shape& input, int64_t vocab, int64_t dim);
 // GELU with the exact normal CDF (torch.nn.GELU()): y = x Phi(x).
 StatusOr<std::unique_ptr<Layer>> NewGelu(const Shape& input);
 // Layer normalisation over the last dimension D of `input` (torch.nn.LayerNorm(D, eps)):
