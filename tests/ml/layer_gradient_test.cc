@@ -112,6 +112,77 @@ TEST(EmbeddingTest, LooksUpWordsAddsPositionsAndReadsBadIdsAsUnk) {
   EXPECT_FALSE(NewEmbedding({3}, 4, 0).ok());
 }
 
+TEST(LayerGradientTest, SelfAttentionWithNonZeroBiases) {
+  for (int64_t heads : {1, 2}) {
+    Rng rng(37);
+    auto bound = BindLayer(*NewSelfAttention({3, 4}, heads), rng);
+    for (float& b : bound.weights[1]) b = static_cast<float>(0.3 * rng.Normal());
+    for (float& b : bound.weights[3]) b = static_cast<float>(0.3 * rng.Normal());
+    auto report = CheckLayerGradients(bound, RandomInput(12, 2, rng), rng, kEps);
+    EXPECT_LT(report.max_input_error, kTol) << heads << " heads";
+    EXPECT_LT(report.max_param_error, kTol) << heads << " heads";
+    EXPECT_EQ(report.checked, 12 * 2 + 12 * 4 + 12 + 16 + 4);
+  }
+}
+
+// The forward pass against the definition written out in loops (PyTorch's packing: rows
+// 0..D-1 of in_proj are the query projection, then key, then value).
+TEST(SelfAttentionTest, ForwardMatchesTheDefinition) {
+  Rng rng(39);
+  const int T = 3, D = 4, H = 2, dh = D / H;
+  auto bound = BindLayer(*NewSelfAttention({T, D}, H), rng);
+  for (float& b : bound.weights[1]) b = static_cast<float>(0.3 * rng.Normal());
+  const auto& w_in = bound.weights[0];
+  const auto& b_in = bound.weights[1];
+  const auto& w_out = bound.weights[2];
+  const auto& b_out = bound.weights[3];
+  const Matrix x = RandomInput(T * D, 1, rng);
+  Matrix y;
+  bound.layer->Forward(x, &y, false);
+  double qkv[T][3 * D];
+  for (int t = 0; t < T; ++t)
+    for (int r = 0; r < 3 * D; ++r) {
+      qkv[t][r] = b_in[r];
+      for (int k = 0; k < D; ++k) qkv[t][r] += w_in[r * D + k] * x(t * D + k, 0);
+    }
+  double o[T][D] = {};
+  for (int h = 0; h < H; ++h)
+    for (int i = 0; i < T; ++i) {
+      double s[T], z = 0;
+      for (int j = 0; j < T; ++j) {
+        s[j] = 0;
+        for (int k = 0; k < dh; ++k) s[j] += qkv[i][h * dh + k] * qkv[j][D + h * dh + k];
+        s[j] = std::exp(s[j] / std::sqrt(double{dh}));
+        z += s[j];
+      }
+      for (int j = 0; j < T; ++j)
+        for (int k = 0; k < dh; ++k) o[i][h * dh + k] += s[j] / z * qkv[j][2 * D + h * dh + k];
+    }
+  for (int t = 0; t < T; ++t)
+    for (int r = 0; r < D; ++r) {
+      double want = b_out[r];
+      for (int k = 0; k < D; ++k) want += w_out[r * D + k] * o[t][k];
+      EXPECT_NEAR(y(t * D + r, 0), want, 1e-5);
+    }
+}
+
+// Without positions, attention is permutation-equivariant: permuting the sequence permutes
+// the output the same way.
+TEST(SelfAttentionTest, PermutingTheSequencePermutesTheOutput) {
+  Rng rng(38);
+  auto bound = BindLayer(*NewSelfAttention({4, 6}, 3), rng);
+  const Matrix x = RandomInput(24, 1, rng);
+  const int perm[] = {2, 0, 3, 1};
+  Matrix xp(24, 1), y, yp;
+  for (int t = 0; t < 4; ++t) xp.block(t * 6, 0, 6, 1) = x.block(perm[t] * 6, 0, 6, 1);
+  bound.layer->Forward(x, &y, false);
+  bound.layer->Forward(xp, &yp, false);
+  for (int t = 0; t < 4; ++t)
+    for (int k = 0; k < 6; ++k) EXPECT_NEAR(yp(t * 6 + k, 0), y(perm[t] * 6 + k, 0), 1e-5);
+  EXPECT_FALSE(NewSelfAttention({4, 6}, 4).ok());  // 4 heads do not divide 6
+  EXPECT_FALSE(NewSelfAttention({24}, 2).ok());
+}
+
 TEST(LayerGradientTest, LayerNormWithNonTrivialScaleAndShift) {
   Rng rng(33);
   auto bound = BindLayer(*NewLayerNorm({3, 5}), rng);

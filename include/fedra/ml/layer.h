@@ -86,6 +86,10 @@ StatusOr<std::unique_ptr<Layer>> NewMaxPool2D(const Shape& input, int64_t kernel
 // and "position_embeddings.weight" {T, dim} (BERT's names), initialised N(0, 0.02). An id that
 // is not in [0, vocab) reads as [UNK] (1); validate token data before training.
 StatusOr<std::unique_ptr<Layer>> NewEmbedding(const Shape& input, int64_t vocab, int64_t dim);
+// Multi-head self-attention over `input` = {T, D} (torch.nn.MultiheadAttention, query = key =
+// value, no mask): parameters "in_proj_weight" {3D, D}, "in_proj_bias" {3D},
+// "out_proj.weight" {D, D}, "out_proj.bias" {D}. InvalidArgument unless heads divides D.
+StatusOr<std::unique_ptr<Layer>> NewSelfAttention(const Shape& input, int64_t heads);
 // GELU with the exact normal CDF (torch.nn.GELU()): y = x Phi(x).
 StatusOr<std::unique_ptr<Layer>> NewGelu(const Shape& input);
 // Layer normalisation over the last dimension D of `input` (torch.nn.LayerNorm(D, eps)):
