@@ -90,6 +90,21 @@ StatusOr<std::unique_ptr<Layer>> NewEmbedding(const Shape& input, int64_t vocab,
 // value, no mask): parameters "in_proj_weight" {3D, D}, "in_proj_bias" {3D},
 // "out_proj.weight" {D, D}, "out_proj.bias" {D}. InvalidArgument unless heads divides D.
 StatusOr<std::unique_ptr<Layer>> NewSelfAttention(const Shape& input, int64_t heads);
+// A transformer text encoder from `input` = {T} token ids to {dim}: NewEmbedding, `layers`
+// pre-LN blocks (x + self_attn(norm1(x)), then x + linear2(gelu(linear1(norm2(x)))), as
+// torch.nn.TransformerEncoderLayer(norm_first=True, activation="gelu", dropout=0) names and
+// computes them, under "layers.<i>."), a final "norm", and the mean over the real tokens.
+// [PAD] (id 0) positions get no attention and are left out of the mean.
+struct TextEncoderOptions {
+  int64_t vocab = 0;  // the tokenizer's vocab_size()
+  int64_t dim = 128;
+  int64_t heads = 4;
+  int64_t layers = 4;
+  int64_t ff_dim = 512;
+  double eps = 1e-5;  // LayerNorm's
+};
+StatusOr<std::unique_ptr<Layer>> NewTextEncoder(const Shape& input,
+                                                const TextEncoderOptions& options);
 // GELU with the exact normal CDF (torch.nn.GELU()): y = x Phi(x).
 StatusOr<std::unique_ptr<Layer>> NewGelu(const Shape& input);
 // Layer normalisation over the last dimension D of `input` (torch.nn.LayerNorm(D, eps)):
