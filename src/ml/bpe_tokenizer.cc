@@ -259,4 +259,32 @@ StatusOr<BpeTokenizer> BpeTokenizer::Load(const std::string& path) {
   return BpeTokenizer(std::move(merges));
 }
 
+StatusOr<Dataset> TokenizedDataset(const BpeTokenizer& tokenizer,
+                                   std::span<const std::string> texts, std::span<const int> labels,
+                                   int64_t length, int num_classes) {
+  if (texts.size() != labels.size())
+    return InvalidArgumentError("tokenized dataset: " + std::to_string(texts.size()) +
+                                " texts but " + std::to_string(labels.size()) + " labels");
+  if (length < 1 || num_classes < 1)
+    return InvalidArgumentError("tokenized dataset: need length >= 1 and num_classes >= 1");
+  Dataset d;
+  d.example_shape = {length};
+  d.num_classes = num_classes;
+  d.features = Matrix::Zero(length, static_cast<Eigen::Index>(texts.size()));
+  d.targets.resize(1, static_cast<Eigen::Index>(texts.size()));
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= num_classes)
+      return InvalidArgumentError("tokenized dataset: label " + std::to_string(labels[i]) +
+                                  " of text " + std::to_string(i) + " is not in [0, " +
+                                  std::to_string(num_classes) + ")");
+    const std::vector<int32_t> ids = tokenizer.Encode(texts[i]);
+    const size_t n = std::min(ids.size(), static_cast<size_t>(length));
+    for (size_t t = 0; t < n; ++t)
+      d.features(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(i)) =
+          static_cast<float>(ids[t]);
+    d.targets(0, static_cast<Eigen::Index>(i)) = static_cast<float>(labels[i]);
+  }
+  return d;
+}
+
 }  // namespace fedra

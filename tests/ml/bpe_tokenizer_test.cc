@@ -135,6 +135,30 @@ TEST(BpeTokenizerTest, VocabularyLimitsAndEarlyStop) {
   EXPECT_EQ(bpe->vocab_size(), BpeTokenizer::kBaseVocab);
 }
 
+TEST(TokenizedDatasetTest, CutsPadsAndLabels) {
+  auto bpe = BpeTokenizer::Train(Corpus(), 300);
+  ASSERT_TRUE(bpe.ok());
+  std::vector<std::string> texts(2);
+  texts[0] = "the cat";
+  texts[1].assign(400, 'z');
+  texts[1].append(" long");
+  const std::vector<int> labels = {0, 1};
+  auto d = TokenizedDataset(*bpe, texts, labels, 8, 2);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_TRUE(d->Validate().ok());
+  EXPECT_EQ(d->example_shape, Shape({8}));
+  const auto first = bpe->Encode("the cat");
+  ASSERT_LT(first.size(), 8u);
+  for (size_t t = 0; t < 8; ++t)
+    EXPECT_EQ(d->features(static_cast<Eigen::Index>(t), 0), t < first.size() ? first[t] : 0);
+  for (Eigen::Index t = 0; t < 8; ++t) EXPECT_NE(d->features(t, 1), 0);  // cut, not padded
+  EXPECT_EQ(d->Labels(), labels);
+  const std::vector<int> bad = {0, 2};
+  EXPECT_FALSE(TokenizedDataset(*bpe, texts, bad, 8, 2).ok());
+  EXPECT_FALSE(TokenizedDataset(*bpe, texts, std::vector<int>{0}, 8, 2).ok());
+  EXPECT_FALSE(TokenizedDataset(*bpe, texts, labels, 0, 2).ok());
+}
+
 class BpeFileTest : public ::testing::Test {
  protected:
   void SetUp() override {

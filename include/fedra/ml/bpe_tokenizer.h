@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "fedra/core/status.h"
+#include "fedra/ml/dataset.h"
 
 namespace fedra {
 
@@ -56,6 +57,14 @@ class BpeTokenizer {
   // Rank of a pair (its merge index), keyed by left << 32 | right.
   std::vector<std::pair<uint64_t, int32_t>> rank_;  // sorted by key
 };
+
+// Token-id sequences as a classification Dataset for NewTextEncoder: example i is the first
+// `length` ids of Encode(texts[i]) (cut; padded with [PAD] = 0), stored as floats; its label
+// labels[i] in [0, num_classes). example_shape {length}. InvalidArgument for mismatched sizes,
+// length < 1, or a label out of range.
+StatusOr<Dataset> TokenizedDataset(const BpeTokenizer& tokenizer,
+                                   std::span<const std::string> texts, std::span<const int> labels,
+                                   int64_t length, int num_classes);
 
 }  // namespace fedra
 
