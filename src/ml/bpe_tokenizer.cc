@@ -239,6 +239,9 @@ StatusOr<BpeTokenizer> BpeTokenizer::Load(const std::string& path) {
   if (count > kMaxVocab - kBaseVocab) return bad("too many merges");
   std::vector<std::pair<int32_t, int32_t>> merges;
   merges.reserve(count);
+  // Bytes per token: a merge can never make one longer than a word (kMaxWordBytes), and a
+  // file that chains merges into longer tokens (doubling each time) must not exhaust memory.
+  std::vector<size_t> width(kBaseVocab, 1);
   while (next_line(line)) {
     const size_t sp = line.find(' ');
     uint64_t a = 0, b = 0;
@@ -251,6 +254,11 @@ StatusOr<BpeTokenizer> BpeTokenizer::Load(const std::string& path) {
                  ": each must be a byte or an earlier merge (below " + std::to_string(id) + ")");
     if (merges.size() == count)
       return bad("more merges than the header's " + std::to_string(count));
+    if (width[a] + width[b] > kMaxWordBytes)
+      return bad("merge of ids " + std::to_string(a) + " and " + std::to_string(b) + " makes a " +
+                 std::to_string(width[a] + width[b]) + "-byte token, longer than a word (" +
+                 std::to_string(kMaxWordBytes) + " bytes)");
+    width.push_back(width[a] + width[b]);
     merges.emplace_back(static_cast<int32_t>(a), static_cast<int32_t>(b));
   }
   if (merges.size() != count)

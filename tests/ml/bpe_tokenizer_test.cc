@@ -200,6 +200,12 @@ TEST_F(BpeFileTest, BadFilesAreRefusedWithTheLine) {
   expect_bad("fedra-bpe 1 1\n5 x\n", ":2: expected");
   expect_bad("fedra-bpe 1 99999999999\n", "too many merges");
   EXPECT_TRUE(LoadText("fedra-bpe 1 2\n5 6\n261 7\n").ok());
+  // Merges that double a token each time (2, 4, ..., 2^40 bytes) stop at 64 bytes, the longest
+  // word, instead of exhausting memory.
+  std::string doubling = "fedra-bpe 1 40\n5 5\n";
+  for (int i = 0; i < 39; ++i)
+    doubling += std::to_string(261 + i) + " " + std::to_string(261 + i) + "\n";
+  expect_bad(doubling, ":8: merge of ids 266 and 266 makes a 128-byte token");
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 // quadratic); merges never cross a word. Other whitespace bytes are single-byte words.
 //
 // File format (Save/Load, the file travels with the model): the line "fedra-bpe 1 <merges>",
-// then one line per merge "<left id> <right id>" (ids of earlier tokens). Load refuses
-// anything else with the line number.
+// then one line per merge "<left id> <right id>" (ids of earlier tokens, making a token of at
+// most 64 bytes, the longest word). Load refuses anything else with the line number.
 //
 // Thread-safety: immutable after Train/Load; Encode and Decode are const.
 #ifndef FEDRA_ML_BPE_TOKENIZER_H_
