@@ -71,6 +71,8 @@ class SecAggRound final : public SecureRound {
     return total;
   }
 
+  uint64_t forged_answers() const override { return forged_; }
+
  private:
   StatusOr<SecureSum::Total> RunStages(StageTransport& transport, size_t max_dropped) {
     if (members_.empty()) return UnavailableError("no client trained");
@@ -156,8 +158,6 @@ class SecAggRound final : public SecureRound {
     size_t index;
     ClientId client;
   };
-
-  uint64_t forged_answers() const override { return forged_; }
 
   // Wrong shares (corrected, or the round aborted) and masked inputs that failed their tag:
   // logged by client id and counted. A wrong share is the holder's lie or the owner's bad
