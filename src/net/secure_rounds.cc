@@ -52,8 +52,8 @@ class LayoutKeeper {
 
 class SecAggRound final : public SecureRound {
  public:
-  SecAggRound(const SecureRoundOptions& o, int round, const Parameters& global, LayoutKeeper layout)
-      : o_(o), round_(round), global_(global), layout_(std::move(layout)) {}
+  SecAggRound(const SecureRoundOptions& o, int round, LayoutKeeper layout)
+      : o_(o), round_(round), layout_(std::move(layout)) {}
 
   Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
                    std::string upload) override {
@@ -235,7 +235,6 @@ class SecAggRound final : public SecureRound {
 
   const SecureRoundOptions& o_;
   int round_;
-  const Parameters& global_;
   LayoutKeeper layout_;
   std::vector<Member> members_;
   std::unique_ptr<secagg::SecAggServer> server_;
@@ -248,15 +247,9 @@ class SecAggRound final : public SecureRound {
 class PaillierRound final : public SecureRound {
  public:
   PaillierRound(const SecureRoundOptions& o, const paillier::PublicKey& key,
-                const v1::SecureFitInstructions& fit, int round, const Parameters& global,
-                LayoutKeeper layout, std::set<ClientId>& forgers)
-      : o_(o),
-        key_(key),
-        fit_(fit),
-        round_(round),
-        global_(global),
-        layout_(std::move(layout)),
-        forgers_(forgers) {}
+                const v1::SecureFitInstructions& fit, int round, LayoutKeeper layout,
+                std::set<ClientId>& forgers)
+      : o_(o), key_(key), fit_(fit), round_(round), layout_(std::move(layout)), forgers_(forgers) {}
 
   Status AcceptFit(size_t index, ClientId client, const v1::FitReport& report,
                    std::string upload) override {
@@ -370,7 +363,6 @@ class PaillierRound final : public SecureRound {
   const paillier::PublicKey& key_;
   const v1::SecureFitInstructions& fit_;
   int round_;
-  const Parameters& global_;
   LayoutKeeper layout_;
   std::optional<paillier::EncryptedAggregator> aggregator_;
   std::vector<Member> contributors_;
@@ -410,10 +402,10 @@ class Factory final : public SecureRoundFactory {
     for (const auto& n : names.scalars) fit_.add_scalar_names(n);
     if (key_) {
       return std::unique_ptr<SecureRound>(std::make_unique<PaillierRound>(
-          o_, *key_, fit_, round, global, LayoutKeeper(std::move(layout)), forgers_));
+          o_, *key_, fit_, round, LayoutKeeper(std::move(layout)), forgers_));
     }
     return std::unique_ptr<SecureRound>(
-        std::make_unique<SecAggRound>(o_, round, global, LayoutKeeper(std::move(layout))));
+        std::make_unique<SecAggRound>(o_, round, LayoutKeeper(std::move(layout))));
   }
 
  private:
