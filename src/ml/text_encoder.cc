@@ -82,23 +82,23 @@ class TextEncoder final : public Layer {
       b.attn->set_key_mask(&mask_);
       Matrix att;
       b.attn->Forward(b.n1, &att, false);
-      b.h2 = h + att;
-      b.b = Reshaped(b.h2, d);
+      const Matrix h2 = h + att;
+      b.b = Reshaped(h2, d);
       b.norm2->Forward(b.b, &b.n2, false);
       b.linear1->Forward(b.n2, &b.f1, false);
       b.gelu->Forward(b.f1, &b.g, false);
       Matrix f2;
       b.linear2->Forward(b.g, &f2, false);
-      h = b.h2 + Reshaped(f2, t_ * d);
+      h = h2 + Reshaped(f2, t_ * d);
     }
     final_in_ = Reshaped(h, d);
     Matrix n;
     norm_->Forward(final_in_, &n, false);
-    final_out_ = Reshaped(n, t_ * d);
+    const Matrix out = Reshaped(n, t_ * d);
     y->setZero(d, x.cols());
     for (Eigen::Index c = 0; c < x.cols(); ++c)
       for (int64_t t = 0; t < t_; ++t)
-        if (mask_(t, c)) y->col(c) += final_out_.block(t * d, c, d, 1);
+        if (mask_(t, c)) y->col(c) += out.block(t * d, c, d, 1);
     for (Eigen::Index c = 0; c < x.cols(); ++c) y->col(c) /= count_(c);
   }
 
@@ -140,7 +140,7 @@ class TextEncoder final : public Layer {
   struct Block {
     std::unique_ptr<Layer> norm1, norm2, linear1, gelu, linear2;
     std::unique_ptr<internal::SelfAttention> attn;
-    Matrix a, n1, h2, b, n2, f1, g;  // what Backward needs, from the last Forward
+    Matrix a, n1, b, n2, f1, g;  // what Backward needs, from the last Forward
   };
 
   // Every part in parameter order, with the PyTorch-style name prefix of its parameters.
@@ -164,7 +164,7 @@ class TextEncoder final : public Layer {
   TextEncoderOptions o_;
   std::unique_ptr<Layer> embed_, norm_;
   std::vector<Block> blocks_;
-  Matrix ids_, final_in_, final_out_;
+  Matrix ids_, final_in_;
   KeyMask mask_;
   Eigen::VectorXf count_;
 };

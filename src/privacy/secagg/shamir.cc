@@ -6,10 +6,6 @@
 namespace fedra::secagg {
 namespace {
 
-// Chunk i covers secret bytes [kChunkStart[i], kChunkStart[i+1]): 7,7,7,7,4 bytes, so every
-// chunk is < 2^56 < p and an interpolated value >= 2^(8 * width) exposes bad shares.
-constexpr std::array<size_t, kShamirChunks + 1> kChunkStart = {0, 7, 14, 21, 28, 32};
-
 uint64_t Reduce(__uint128_t v) {
   // 2^61 = 1 (mod p): fold the high bits down twice, then one conditional subtraction.
   uint64_t lo = static_cast<uint64_t>(v & kShamirPrime);
@@ -57,8 +53,8 @@ StatusOr<std::vector<ShamirShare>> ShamirSplit(const Key256& secret, size_t thre
   std::vector<uint64_t> coef(threshold);
   for (size_t c = 0; c < kShamirChunks; ++c) {
     uint64_t chunk = 0;
-    for (size_t b = kChunkStart[c]; b < kChunkStart[c + 1]; ++b)
-      chunk |= uint64_t{secret[b]} << (8 * (b - kChunkStart[c]));
+    for (size_t b = kShamirChunkStart[c]; b < kShamirChunkStart[c + 1]; ++b)
+      chunk |= uint64_t{secret[b]} << (8 * (b - kShamirChunkStart[c]));
     coef[0] = chunk;
     for (size_t k = 1; k < threshold; ++k) coef[k] = rng.UniformBelow(kShamirPrime);
     for (auto& share : shares) {  // Horner
@@ -107,13 +103,13 @@ StatusOr<Key256> ShamirCombine(std::span<const uint64_t> coefficients,
         return DataLossError("Shamir share value is outside the field");
       acc = FieldAdd(acc, FieldMul(coefficients[i], shares[i].y[c]));
     }
-    const size_t width = kChunkStart[c + 1] - kChunkStart[c];
+    const size_t width = kShamirChunkStart[c + 1] - kShamirChunkStart[c];
     if (acc >> (8 * width) != 0)
       return DataLossError("Shamir shares are inconsistent: reconstructed chunk " +
                            std::to_string(c) + " is not a " + std::to_string(width) +
                            "-byte value");
     for (size_t b = 0; b < width; ++b)
-      secret[kChunkStart[c] + b] = static_cast<uint8_t>(acc >> (8 * b));
+      secret[kShamirChunkStart[c] + b] = static_cast<uint8_t>(acc >> (8 * b));
   }
   return secret;
 }

@@ -7,9 +7,6 @@
 namespace fedra::secagg {
 namespace {
 
-// Chunk widths as ShamirSplit encodes them (7,7,7,7,4 bytes).
-constexpr std::array<size_t, kShamirChunks> kChunkBytes = {7, 7, 7, 7, 4};
-
 uint64_t Evaluate(std::span<const uint64_t> poly, uint64_t x) {
   uint64_t acc = 0;
   for (size_t k = poly.size(); k-- > 0;) acc = FieldAdd(FieldMul(acc, x), poly[k]);
@@ -147,14 +144,12 @@ StatusOr<ShamirDecoder::Result> ShamirDecoder::Decode(std::span<const ShamirShar
       for (size_t i = 0; i < k; ++i)
         if (Evaluate(*f, xs_[i]) != ys[i]) wrong.insert(xs_[i]);
     }
-    const size_t width = kChunkBytes[c];
+    const size_t width = kShamirChunkStart[c + 1] - kShamirChunkStart[c];
     if (value >> (8 * width) != 0)
       return DataLossError("Shamir shares are inconsistent: reconstructed chunk " + N(c) +
                            " is not a " + N(width) + "-byte value");
-    size_t start = 0;
-    for (size_t b = 0; b < c; ++b) start += kChunkBytes[b];
     for (size_t b = 0; b < width; ++b)
-      out.secret[start + b] = static_cast<uint8_t>(value >> (8 * b));
+      out.secret[kShamirChunkStart[c] + b] = static_cast<uint8_t>(value >> (8 * b));
   }
   out.wrong.assign(wrong.begin(), wrong.end());
   return out;

@@ -24,6 +24,9 @@ namespace fedra::secagg {
 
 inline constexpr uint64_t kShamirPrime = (uint64_t{1} << 61) - 1;
 inline constexpr size_t kShamirChunks = 5;
+// Chunk i holds secret bytes [kShamirChunkStart[i], kShamirChunkStart[i + 1]): 7,7,7,7,4 bytes,
+// so every chunk is < 2^56 < p and an interpolated value of more bytes exposes bad shares.
+inline constexpr std::array<size_t, kShamirChunks + 1> kShamirChunkStart = {0, 7, 14, 21, 28, 32};
 
 struct ShamirShare {
   uint64_t x = 0;                           // holder's evaluation point, in [1, p)
