@@ -110,13 +110,26 @@ std::unique_ptr<RawClient::OpenUpload> RawClient::StartSubmit(const v1::ResultHe
   return up;
 }
 
-v1::ResultHeader RawClient::FitHeader(const v1::TaskHeader& task, const Parameters& update,
-                                      uint64_t num_examples) const {
+v1::ResultHeader RawClient::HeaderFor(const v1::TaskHeader& task) const {
   v1::ResultHeader h;
   h.set_session_id(session_);
   h.set_run_id(task.run_id());
   h.set_round(task.round());
   h.set_task_id(task.task_id());
+  return h;
+}
+
+v1::ResultHeader RawClient::SecureFitHeader(const v1::TaskHeader& task) const {
+  v1::ResultHeader h = HeaderFor(task);
+  h.mutable_fit()->set_num_examples(1);
+  *h.mutable_fit()->mutable_sum_names() = task.fit().secure().sum_names();
+  *h.mutable_fit()->mutable_scalar_names() = task.fit().secure().scalar_names();
+  return h;
+}
+
+v1::ResultHeader RawClient::FitHeader(const v1::TaskHeader& task, const Parameters& update,
+                                      uint64_t num_examples) const {
+  v1::ResultHeader h = HeaderFor(task);
   h.mutable_fit()->set_num_examples(num_examples);
   h.mutable_fit()->set_train_loss(0.5);
   h.set_payload_bytes(net::DescribePayload({{"update", &update}}, h.mutable_tensors()));

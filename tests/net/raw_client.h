@@ -37,6 +37,11 @@ class RawClient {
   };
   std::unique_ptr<OpenUpload> StartSubmit(const v1::ResultHeader& header,
                                           const std::string& first_chunk);
+  // The header of an answer to `task` from this session (no report, no payload yet).
+  v1::ResultHeader HeaderFor(const v1::TaskHeader& task) const;
+  // A secure FIT answer to `task` reporting one example and the sums and scalars the task
+  // announced (SecureFitInstructions.sum_names / scalar_names), with no payload.
+  v1::ResultHeader SecureFitHeader(const v1::TaskHeader& task) const;
   // A well-formed fit result for `task`: `update` in one group "update".
   v1::ResultHeader FitHeader(const v1::TaskHeader& task, const Parameters& update,
                              uint64_t num_examples) const;

@@ -168,11 +168,7 @@ class SecureRoundTest : public ::testing::Test {
       v1::TaskHeader task;
       std::map<std::string, Parameters> groups;
       if (!client.Poll(&task, &groups).ok() || task.kind() == v1::WAIT) continue;
-      v1::ResultHeader h;
-      h.set_session_id(client.session());
-      h.set_run_id(task.run_id());
-      h.set_round(task.round());
-      h.set_task_id(task.task_id());
+      v1::ResultHeader h = client.HeaderFor(task);
       std::string payload;
       bool changed = false;
       if (task.kind() == v1::FIT) {
@@ -327,14 +323,6 @@ TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
   ASSERT_TRUE(plaintext.Register("plaintext").ok());
   ASSERT_TRUE(garbage.Register("garbage").ok());
   ASSERT_EQ(server_->WaitForClients(6, std::chrono::seconds(20)), 6u);
-  auto header_for = [](const testing::RawClient& raw, const v1::TaskHeader& task) {
-    v1::ResultHeader h;
-    h.set_session_id(raw.session());
-    h.set_run_id(task.run_id());
-    h.set_round(task.round());
-    h.set_task_id(task.task_id());
-    return h;
-  };
   // A plaintext update in a secure round: refused with the reason, and the task is over.
   auto hostile1 = std::async(std::launch::async, [&] {
     v1::TaskHeader task;
@@ -345,7 +333,7 @@ TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
                                       {testing::RawClient::Bytes(groups.at("global"))});
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_NE(s.error_message().find("plaintext tensors are refused"), std::string::npos);
-    v1::ResultHeader h = header_for(plaintext, task);
+    v1::ResultHeader h = plaintext.HeaderFor(task);
     h.mutable_fit()->set_num_examples(1);
     h.mutable_fit()->add_sum_names("update");
     const auto again = plaintext.Submit(h, {}).error_code();  // duplicate, or late
@@ -358,23 +346,20 @@ TEST_F(SecureRoundTest, HostileAnswersAreRefusedAndTheRoundGoesOnWithoutThem) {
     v1::TaskHeader task;
     std::map<std::string, Parameters> groups;
     EXPECT_TRUE(garbage.NextTask(&task, &groups).ok());
-    v1::ResultHeader h = header_for(garbage, task);
-    h.mutable_fit()->set_num_examples(1);
     // The layout the server announced in the task (FedAvg's fold and the secure scalars).
     const auto& secure = task.fit().secure();
     EXPECT_EQ(std::vector<std::string>(secure.sum_names().begin(), secure.sum_names().end()),
               std::vector<std::string>{"update"});
     EXPECT_EQ(std::vector<std::string>(secure.scalar_names().begin(), secure.scalar_names().end()),
               (std::vector<std::string>{kSecureExamplesScalar, kSecureLossScalar, "weight"}));
-    *h.mutable_fit()->mutable_sum_names() = secure.sum_names();
-    *h.mutable_fit()->mutable_scalar_names() = secure.scalar_names();
+    v1::ResultHeader h = garbage.SecureFitHeader(task);
     EXPECT_TRUE(garbage.Submit(h, {}).ok());
     EXPECT_TRUE(garbage.NextTask(&task, &groups).ok());
     EXPECT_EQ(task.kind(), v1::STAGE);
     v1::SecAggSetup setup;
     EXPECT_TRUE(setup.ParseFromString(garbage.opaque()));
     EXPECT_EQ(setup.num_clients(), 5u);
-    v1::ResultHeader r = header_for(garbage, task);
+    v1::ResultHeader r = garbage.HeaderFor(task);
     r.mutable_stage()->set_stage(0);
     r.set_payload_bytes(7);
     // The protocol's refusal reaches the client (it used to get OK: the check ran after the
@@ -414,14 +399,7 @@ TEST_F(SecureRoundTest, AnOddFirstAnswerCannotFixTheRoundsLayout) {
     v1::TaskHeader task;
     std::map<std::string, Parameters> groups;
     EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
-    v1::ResultHeader h;
-    h.set_session_id(raw.session());
-    h.set_run_id(task.run_id());
-    h.set_round(task.round());
-    h.set_task_id(task.task_id());
-    h.mutable_fit()->set_num_examples(1);
-    *h.mutable_fit()->mutable_sum_names() = task.fit().secure().sum_names();
-    *h.mutable_fit()->mutable_scalar_names() = task.fit().secure().scalar_names();
+    v1::ResultHeader h = raw.SecureFitHeader(task);
     if (extra) {
       h.mutable_fit()->add_sum_names("zz_extra");
     } else {
@@ -563,14 +541,7 @@ TEST_F(PaillierRoundTest, ARefusedUploadAndARefusedDecryptionAreToldToTheClient)
     v1::TaskHeader task;
     std::map<std::string, Parameters> groups;
     EXPECT_TRUE(raw.NextTask(&task, &groups).ok());
-    v1::ResultHeader h;
-    h.set_session_id(raw.session());
-    h.set_run_id(task.run_id());
-    h.set_round(task.round());
-    h.set_task_id(task.task_id());
-    h.mutable_fit()->set_num_examples(1);
-    *h.mutable_fit()->mutable_sum_names() = task.fit().secure().sum_names();
-    *h.mutable_fit()->mutable_scalar_names() = task.fit().secure().scalar_names();
+    v1::ResultHeader h = raw.SecureFitHeader(task);
     const std::string junk(100, 'x');
     h.set_payload_bytes(junk.size());
     return raw.Submit(h, {junk});

@@ -297,11 +297,7 @@ TEST_F(ServerTest, StatusCodesHoldAcrossTheBoardsOfOneRound) {
 
   for (size_t i = 0; i < 2; ++i) {
     const v1::TaskHeader& e = i == 0 ? e0 : e1;
-    v1::ResultHeader h;
-    h.set_session_id(c[i]->session());
-    h.set_run_id(e.run_id());
-    h.set_round(e.round());
-    h.set_task_id(e.task_id());
+    v1::ResultHeader h = c[i]->HeaderFor(e);
     h.mutable_evaluate()->set_num_examples(10);
     h.mutable_evaluate()->set_loss(0.5);
     h.mutable_evaluate()->set_accuracy(0.75);
