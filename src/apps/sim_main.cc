@@ -12,6 +12,7 @@
 #include "apps/round_line.h"
 #include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
+#include "apps/text_task.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/checkpoint.h"
 #include "fedra/fl/dp_strategy.h"
@@ -43,6 +44,7 @@ struct Flags {
   fedra::InfluenceBoundOptions influence{.enabled =
                                              false};  // in-process clients are the user's own
   fedra::apps::SecureSumFlags secure_sum;
+  fedra::apps::TextFlags text;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   uint64_t seed = 1;
   double max_failure_fraction = 0.5;
@@ -79,10 +81,24 @@ fedra::Status LoadData(const Flags& f, Data& d) {
     if (!f.csv_test.empty()) {
       FEDRA_ASSIGN_OR_RETURN(d.test, fedra::LoadCsv(f.csv_test, o));
     }
+  } else if (f.data == "spam-assassin") {
+    const std::string dir =
+        f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
+    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+    if (f.partition.kind == "group") {
+      FEDRA_ASSIGN_OR_RETURN(auto parts, fedra::apps::PartitionTextByGroup(text, f.clients));
+      for (auto& p : parts) d.clients.push_back({.train = std::move(p), .test = {}});
+    }
+    d.train = std::move(text.train);
+    d.test = std::move(text.test);
+    if (!d.clients.empty()) return fedra::OkStatus();
   } else {
-    return fedra::InvalidArgumentError("unknown --data '" + f.data +
-                                       "' (expected fashion-mnist, csv or synthetic)");
+    return fedra::InvalidArgumentError(
+        "unknown --data '" + f.data +
+        "' (expected fashion-mnist, spam-assassin, csv or synthetic)");
   }
+  if (f.partition.kind == "group")
+    return fedra::InvalidArgumentError("--partition group is for --data spam-assassin");
   FEDRA_ASSIGN_OR_RETURN(d.clients, fedra::PartitionClients(d.train, f.clients, f.partition, rng));
   return fedra::OkStatus();
 }
@@ -125,9 +141,14 @@ fedra::Status Run(Flags f) {
   Data data;
   FEDRA_RETURN_IF_ERROR(LoadData(f, data));
   const fedra::Dataset& shape_src = data.clients.front().train;
-  FEDRA_ASSIGN_OR_RETURN(auto model,
-                         fedra::NewModelByName(f.model, shape_src.example_shape,
-                                               std::max(1, shape_src.num_classes), f.seed));
+  std::unique_ptr<fedra::Model> model;
+  if (f.model == "text") {
+    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
+  } else {
+    FEDRA_ASSIGN_OR_RETURN(model,
+                           fedra::NewModelByName(f.model, shape_src.example_shape,
+                                                 std::max(1, shape_src.num_classes), f.seed));
+  }
   auto make_loss = [&] {
     return shape_src.is_classification() ? fedra::NewSoftmaxCrossEntropy()
                                          : fedra::NewMeanSquaredError();
@@ -240,12 +261,15 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--rounds", f.rounds, "federated rounds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--model", f.model, "linear, logreg, mlp, cnn or simple-cnn")
+  app.add_option("--model", f.model,
+                 "linear, logreg, mlp, cnn, simple-cnn, or text (a classifier on --encoder)")
       ->capture_default_str();
   app.add_option("--data", f.data,
-                 "fashion-mnist, csv or synthetic (FedProx Synthetic(alpha, beta))")
+                 "fashion-mnist, spam-assassin, csv or synthetic (FedProx Synthetic(alpha, beta))")
       ->capture_default_str();
-  app.add_option("--data-dir", f.data_dir, "Fashion-MNIST directory")->capture_default_str();
+  app.add_option("--data-dir", f.data_dir,
+                 "Fashion-MNIST directory (for spam-assassin the default is data/spam-assassin)")
+      ->capture_default_str();
   app.add_option("--csv-train", f.csv_train, "training CSV (features..., label)");
   app.add_option("--csv-test", f.csv_test, "test CSV for server-side evaluation");
   app.add_option("--csv-classes", f.csv_classes, "classes in the CSV label column (0: regression)");
@@ -254,7 +278,9 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->capture_default_str();
   app.add_option("--synthetic-beta", f.synthetic_beta, "Synthetic(alpha, beta): data heterogeneity")
       ->capture_default_str();
-  app.add_option("--partition", f.partition.kind, "iid, dirichlet, shards or quantity")
+  app.add_option(
+         "--partition", f.partition.kind,
+         "iid, dirichlet, shards, quantity, or group (spam-assassin: clients per mail group)")
       ->capture_default_str();
   app.add_option("--alpha", f.partition.alpha, "Dirichlet concentration (dirichlet, quantity)")
       ->capture_default_str();
@@ -297,6 +323,7 @@ int main(int argc, char** argv) {
   fedra::apps::AddStrategyFlags(app, f.strategy);
   fedra::apps::AddInfluenceFlags(app, f.influence);
   fedra::apps::AddSecureSumFlags(app, f.secure_sum);
+  fedra::apps::AddTextFlags(app, f.text);
   AddRunFlags(app, f);
   CLI11_PARSE(app, argc, argv);
   const fedra::Status s = Run(f);

@@ -82,7 +82,13 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
   app.add_option("--lr", s.base.fit.learning_rate, "local SGD learning rate")
       ->capture_default_str();
   app.add_option("--momentum", s.base.fit.momentum, "local SGD momentum")->capture_default_str();
-  app.add_option("--weight-decay", s.base.fit.weight_decay, "local L2 weight decay")
+  app.add_option("--weight-decay", s.base.fit.weight_decay,
+                 "local weight decay (L2 for sgd, decoupled for adamw)")
+      ->capture_default_str();
+  app.add_option("--local-optimizer", s.base.fit.optimizer, "local optimizer: sgd or adamw")
+      ->capture_default_str();
+  app.add_option("--max-grad-norm", s.base.fit.max_grad_norm,
+                 "clip each local gradient to this L2 norm (0: off)")
       ->capture_default_str();
   app.add_option("--mu", s.proximal_mu, "FedProx proximal coefficient")->capture_default_str();
   app.add_option("--server-lr", s.server_learning_rate, "server learning rate (fedavgm, scaffold)")

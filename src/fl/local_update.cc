@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "fedra/ml/fine_tuning.h"
+#include "fedra/ml/optimizer.h"
 #include "fedra/ml/trainer.h"
 #include "fedra/privacy/dp/clipping.h"
 #include "fedra/privacy/dp/gaussian_noise.h"
@@ -62,10 +64,22 @@ StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& d
   if (config.scaffold) {
     FEDRA_ASSIGN_OR_RETURN(correction, ScaffoldCorrection(global, broadcast, state));
   }
-  FEDRA_ASSIGN_OR_RETURN(auto optimizer, NewSgd({.learning_rate = config.learning_rate,
-                                                 .momentum = config.momentum,
-                                                 .weight_decay = config.weight_decay}));
-  TrainOptions options{.epochs = config.epochs, .batch_size = config.batch_size};
+  std::unique_ptr<Optimizer> optimizer;
+  if (config.optimizer == "adamw") {
+    FEDRA_ASSIGN_OR_RETURN(optimizer,
+                           NewAdamW({.learning_rate = config.learning_rate,
+                                     .weight_decay = config.weight_decay,
+                                     .decay_mask = WeightDecayMask(model.parameters())}));
+  } else if (config.optimizer == "sgd") {
+    FEDRA_ASSIGN_OR_RETURN(optimizer, NewSgd({.learning_rate = config.learning_rate,
+                                              .momentum = config.momentum,
+                                              .weight_decay = config.weight_decay}));
+  } else {
+    return InvalidArgumentError("unknown local optimizer '" + config.optimizer + "'");
+  }
+  TrainOptions options{.epochs = config.epochs,
+                       .batch_size = config.batch_size,
+                       .max_grad_norm = config.max_grad_norm};
   if (config.proximal_mu > 0 || config.scaffold) {
     options.gradient_hook = [&](const Parameters& params, Parameters& grads) {
       if (config.proximal_mu > 0) {

@@ -2,7 +2,9 @@
 // pre-LN blocks as torch.nn.TransformerEncoderLayer(norm_first=True, activation="gelu",
 // dropout=0) computes them, a final LayerNorm, and the mean over the real tokens. Position-
 // wise sublayers run on the batch reshaped to one column per position (D x T*B); attention
-// on one column per example (T*D x B) with the padding keys masked.
+// on one column per example (T*D x B) with the padding keys masked. A LoRA adapter is folded
+// into its projection before every forward (the sublayer computes with the merged weight and
+// the gradient of that weight yields the adapters'), so the sublayers stay unaware of it.
 #include <algorithm>
 #include <cmath>
 
@@ -13,7 +15,9 @@
 namespace fedra {
 namespace {
 
+using internal::ConstRowMap;
 using internal::KeyMask;
+using internal::RowMap;
 
 // The same values seen as `rows` x (size / rows): positions <-> examples.
 Matrix Reshaped(const Matrix& m, Eigen::Index rows) {
@@ -35,29 +39,67 @@ class TextEncoder final : public Layer {
       blocks_.push_back(std::move(b));
     }
     norm_ = *NewLayerNorm({o.dim}, o.eps);
+    if (o.lora_rank > 0) {
+      for (Block& b : blocks_) {
+        b.lora.push_back(Lora{"in_proj", 0, 3 * o.dim, o.dim});
+        b.lora.push_back(Lora{"out_proj", 2, o.dim, o.dim});
+        if (o.lora_feed_forward) {
+          b.lora_ff1.push_back(Lora{"", 0, o.ff_dim, o.dim});
+          b.lora_ff2.push_back(Lora{"", 0, o.dim, o.ff_dim});
+        }
+      }
+    }
   }
   std::string Name() const override { return "text_encoder"; }
   Shape InputShape() const override { return {t_}; }
-  Shape OutputShape() const override { return {o_.dim}; }
+  Shape OutputShape() const override {
+    if (o_.pooling == TextEncoderOptions::Pooling::kNone) return {t_, o_.dim};
+    return {o_.dim};
+  }
   std::unique_ptr<Layer> Clone() const override { return std::make_unique<TextEncoder>(t_, o_); }
 
   std::vector<ParamSpec> ParameterSpecs() const override {
     std::vector<ParamSpec> out;
-    ForEachPart([&](const std::string& prefix, Layer& l) {
+    ForEachPart([&](const std::string& prefix, Layer& l, const std::vector<Lora>& lora) {
       for (ParamSpec s : l.ParameterSpecs()) out.push_back({prefix + s.name, s.shape});
+      for (const Lora& a : lora) {
+        const std::string p = prefix + (a.name.empty() ? "" : a.name + ".");
+        out.push_back({p + "lora_A", {o_.lora_rank, a.in}});
+        out.push_back({p + "lora_B", {a.out, o_.lora_rank}});
+      }
     });
     return out;
   }
+  // An adapted projection's sublayer is bound to the merged weight and its gradient, which
+  // this layer owns; the real weight and the adapters are bound here.
   void Bind(std::span<float* const> w, std::span<float* const> g) override {
     size_t at = 0;
-    ForEachPart([&](const std::string&, Layer& l) {
+    ForEachPart([&](const std::string&, Layer& l, std::vector<Lora>& lora) {
       const size_t n = l.ParameterSpecs().size();
-      l.Bind(w.subspan(at, n), g.subspan(at, n));
+      std::vector<float*> lw(w.begin() + at, w.begin() + at + n);
+      std::vector<float*> lg(g.begin() + at, g.begin() + at + n);
       at += n;
+      for (Lora& a : lora) {
+        a.w = lw[a.slot], a.gw = lg[a.slot];
+        a.merged.resize(a.out * a.in), a.g_merged.resize(a.out * a.in);
+        lw[a.slot] = a.merged.data(), lg[a.slot] = a.g_merged.data();
+        a.a = w[at], a.ga = g[at], a.b = w[at + 1], a.gb = g[at + 1];
+        at += 2;
+      }
+      l.Bind(lw, lg);
     });
   }
   void Initialize(Rng& rng) override {
-    ForEachPart([&](const std::string&, Layer& l) { l.Initialize(rng); });
+    ForEachPart([&](const std::string&, Layer& l, std::vector<Lora>& lora) {
+      l.Initialize(rng);  // into the merged buffers of adapted projections
+      for (Lora& a : lora) {
+        std::copy(a.merged.begin(), a.merged.end(), a.w);
+        const double bound = 1.0 / std::sqrt(static_cast<double>(a.in));
+        for (int64_t i = 0; i < o_.lora_rank * a.in; ++i)
+          a.a[i] = static_cast<float>(bound * (2 * rng.Uniform() - 1));
+        std::fill(a.b, a.b + a.out * o_.lora_rank, 0.0f);
+      }
+    });
   }
 
   void Forward(const Matrix& x, Matrix* y, bool) override {
@@ -73,6 +115,9 @@ class TextEncoder final : public Layer {
       count_(c) = static_cast<float>(std::max(real, 1));
     }
     const Eigen::Index d = o_.dim;
+    ForEachPart([&](const std::string&, Layer&, std::vector<Lora>& lora) {
+      for (Lora& a : lora) a.Merge(o_);
+    });
     Matrix h;
     embed_->Forward(x, &h, false);
     for (Block& b : blocks_) {
@@ -94,6 +139,10 @@ class TextEncoder final : public Layer {
     final_in_ = Reshaped(h, d);
     Matrix n;
     norm_->Forward(final_in_, &n, false);
+    if (o_.pooling == TextEncoderOptions::Pooling::kNone) {
+      *y = Reshaped(n, t_ * d);
+      return;
+    }
     const Matrix out = Reshaped(n, t_ * d);
     y->setZero(d, x.cols());
     for (Eigen::Index c = 0; c < x.cols(); ++c)
@@ -109,10 +158,15 @@ class TextEncoder final : public Layer {
       Forward(x, &unused, true);  // the cache is of another batch
     }
     const Eigen::Index d = o_.dim;
-    Matrix dn = Matrix::Zero(t_ * d, x.cols());
-    for (Eigen::Index c = 0; c < x.cols(); ++c)
-      for (int64_t t = 0; t < t_; ++t)
-        if (mask_(t, c)) dn.block(t * d, c, d, 1) = dy.col(c) / count_(c);
+    Matrix dn;
+    if (o_.pooling == TextEncoderOptions::Pooling::kNone) {
+      dn = dy;
+    } else {
+      dn.setZero(t_ * d, x.cols());
+      for (Eigen::Index c = 0; c < x.cols(); ++c)
+        for (int64_t t = 0; t < t_; ++t)
+          if (mask_(t, c)) dn.block(t * d, c, d, 1) = dy.col(c) / count_(c);
+    }
     Matrix dfinal;
     norm_->Backward(final_in_, Matrix(), Reshaped(dn, d), &dfinal);
     Matrix dh = Reshaped(dfinal, t_ * d);
@@ -133,31 +187,61 @@ class TextEncoder final : public Layer {
       dh = dh2 + Reshaped(da, t_ * d);
     }
     embed_->Backward(x, Matrix(), dh, nullptr);
+    ForEachPart([&](const std::string&, Layer&, std::vector<Lora>& lora) {
+      for (Lora& a : lora) a.SplitGradient(o_);
+    });
     if (dx != nullptr) dx->setZero(x.rows(), x.cols());
   }
 
  private:
+  // A LoRA adapter on the weight `slot` (an {out, in} matrix) of one sublayer.
+  struct Lora {
+    std::string name;  // under the sublayer's prefix ("" for a dense sublayer's own weight)
+    size_t slot = 0;
+    int64_t out = 0, in = 0;
+    float *w = nullptr, *gw = nullptr, *a = nullptr, *ga = nullptr, *b = nullptr, *gb = nullptr;
+    std::vector<float> merged, g_merged;  // W + s B A and dL/d(merged)
+
+    void Merge(const TextEncoderOptions& o) {
+      const float s = static_cast<float>(o.lora_alpha / o.lora_rank);
+      RowMap(merged.data(), out, in) =
+          ConstRowMap(w, out, in) +
+          s * ConstRowMap(b, out, o.lora_rank) * ConstRowMap(a, o.lora_rank, in);
+    }
+    // dL/dW = dL/dmerged; dL/dA = s B^T dL/dmerged; dL/dB = s dL/dmerged A^T.
+    void SplitGradient(const TextEncoderOptions& o) {
+      const float s = static_cast<float>(o.lora_alpha / o.lora_rank);
+      const ConstRowMap gm(g_merged.data(), out, in);
+      RowMap(gw, out, in) = gm;
+      RowMap(ga, o.lora_rank, in).noalias() = s * ConstRowMap(b, out, o.lora_rank).transpose() * gm;
+      RowMap(gb, out, o.lora_rank).noalias() = s * gm * ConstRowMap(a, o.lora_rank, in).transpose();
+    }
+  };
   struct Block {
     std::unique_ptr<Layer> norm1, norm2, linear1, gelu, linear2;
     std::unique_ptr<internal::SelfAttention> attn;
-    Matrix a, n1, b, n2, f1, g;  // what Backward needs, from the last Forward
+    std::vector<Lora> lora, lora_ff1, lora_ff2;  // on attn, linear1, linear2
+    Matrix a, n1, b, n2, f1, g;                  // what Backward needs, from the last Forward
   };
 
-  // Every part in parameter order, with the PyTorch-style name prefix of its parameters.
+  // Every part in parameter order, with the PyTorch-style name prefix of its parameters and
+  // its adapters (each part's adapter tensors follow its own).
   template <typename F>
   void ForEachPart(F&& f) const {
-    f("embeddings.", *embed_);
+    auto* self = const_cast<TextEncoder*>(this);  // the callers that mutate are non-const
+    std::vector<Lora> none;
+    f("embeddings.", *embed_, none);
     for (size_t i = 0; i < blocks_.size(); ++i) {
       const std::string p = "layers." + std::to_string(i) + ".";
-      const Block& b = blocks_[i];
-      f(p + "self_attn.", *b.attn);
-      f(p + "linear1.", *b.linear1);
-      f(p + "linear2.", *b.linear2);
-      f(p + "norm1.", *b.norm1);
-      f(p + "norm2.", *b.norm2);
-      f(p + "gelu.", *b.gelu);
+      Block& b = self->blocks_[i];
+      f(p + "self_attn.", *b.attn, b.lora);
+      f(p + "linear1.", *b.linear1, b.lora_ff1);
+      f(p + "linear2.", *b.linear2, b.lora_ff2);
+      f(p + "norm1.", *b.norm1, none);
+      f(p + "norm2.", *b.norm2, none);
+      f(p + "gelu.", *b.gelu, none);
     }
-    f("norm.", *norm_);
+    f("norm.", *norm_, none);
   }
 
   int64_t t_;
@@ -179,6 +263,8 @@ StatusOr<std::unique_ptr<Layer>> NewTextEncoder(const Shape& input, const TextEn
     return InvalidArgumentError(
         "text_encoder: need vocab >= 2, dim >= 1 divisible by heads >= 1, layers >= 0, "
         "ff_dim >= 1 and eps > 0");
+  if (o.lora_rank < 0 || (o.lora_rank > 0 && !(o.lora_alpha > 0 && std::isfinite(o.lora_alpha))))
+    return InvalidArgumentError("text_encoder: need lora_rank >= 0 and a finite lora_alpha > 0");
   return std::unique_ptr<Layer>(std::make_unique<TextEncoder>(input[0], o));
 }
 

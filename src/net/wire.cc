@@ -248,6 +248,8 @@ void ToProto(const FitConfig& c, v1::FitInstructions* out) {
   out->set_scaffold(c.scaffold);
   out->set_clip_norm(c.clip_norm);
   out->set_noise_stddev(c.noise_stddev);
+  out->set_optimizer(c.optimizer);
+  out->set_max_grad_norm(c.max_grad_norm);
 }
 
 StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
@@ -265,6 +267,9 @@ StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
   if (!nonneg(in.proximal_mu())) return bad("proximal_mu must be >= 0");
   if (!nonneg(in.clip_norm())) return bad("clip_norm must be >= 0");
   if (!nonneg(in.noise_stddev())) return bad("noise_stddev must be >= 0");
+  if (!nonneg(in.max_grad_norm())) return bad("max_grad_norm must be >= 0");
+  const std::string optimizer = in.optimizer().empty() ? "sgd" : in.optimizer();
+  if (optimizer != "sgd" && optimizer != "adamw") return bad("optimizer must be sgd or adamw");
   return FitConfig{.epochs = in.epochs(),
                    .batch_size = in.batch_size(),
                    .learning_rate = in.learning_rate(),
@@ -273,7 +278,9 @@ StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
                    .proximal_mu = in.proximal_mu(),
                    .scaffold = in.scaffold(),
                    .clip_norm = in.clip_norm(),
-                   .noise_stddev = in.noise_stddev()};
+                   .noise_stddev = in.noise_stddev(),
+                   .optimizer = optimizer,
+                   .max_grad_norm = in.max_grad_norm()};
 }
 
 grpc::Status ToGrpc(const Status& status) {

@@ -37,6 +37,33 @@ TEST(LocalUpdateTest, UpdateIsLocalMinusGlobalAfterOneHandWorkedStep) {
   EXPECT_DOUBLE_EQ(r->train_loss, 9.0);
 }
 
+// Adam's first step moves every coordinate by lr * sign(grad) (m / sqrt(v) = g / |g|); the
+// decoupled decay skips the bias; clipping does not change the direction Adam follows.
+TEST(LocalUpdateTest, AdamWTakesSignSizedStepsAndDecaysOnlyWeights) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  Parameters global = Zeros(*model);
+  global.data()[0] = 1.0f;  // w = (1, 0): y = 1, error -2, grad w = (-4, -8), grad b = -4
+  Rng rng(1);
+  ClientState state;
+  const FitConfig c{.epochs = 1,
+                    .batch_size = 1,
+                    .learning_rate = 0.1f,
+                    .weight_decay = 0.5f,
+                    .optimizer = "adamw",
+                    .max_grad_norm = 1.0f};
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global, c, {}, &state, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // w0: decayed by lr * wd * w0 = 0.05, then + 0.1; w1 (zero) and b: + 0.1 each.
+  EXPECT_NEAR(r->update.data()[0], 0.1f - 0.05f, 1e-5);
+  EXPECT_NEAR(r->update.data()[1], 0.1f, 1e-5);
+  EXPECT_NEAR(r->update.data()[2], 0.1f, 1e-5);
+  FitConfig unknown = c;
+  unknown.optimizer = "lbfgs";
+  EXPECT_FALSE(
+      RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global, unknown, {}, &state, rng)
+          .ok());
+}
+
 TEST(LocalUpdateTest, ProximalTermPullsTowardsTheGlobalModel) {
   auto model = *NewLinearRegression({2}, 1, 1);
   Parameters global = Zeros(*model);

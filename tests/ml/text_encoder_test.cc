@@ -31,6 +31,76 @@ TEST(TextEncoderTest, GradientsMatchFiniteDifferences) {
   EXPECT_EQ(report.checked, 4 * 3 + (7 + 4) * 4 + 2 * (80 + 30 + 28 + 16) + 8);
 }
 
+// LoRA adapters on the attention and feed-forward projections: every gradient (base weights,
+// A and B) by finite differences, with B moved away from its zero start.
+TEST(TextEncoderTest, LoraGradientsMatchFiniteDifferences) {
+  Rng rng(43);
+  TextEncoderOptions o = kSmall;
+  o.lora_rank = 2;
+  o.lora_alpha = 3;
+  o.lora_feed_forward = true;
+  auto bound = BindLayer(*NewTextEncoder({4}, o), rng);
+  for (auto& w : bound.weights)
+    for (float& v : w) v += static_cast<float>(0.1 * rng.Normal());
+  Matrix ids(4, 2);
+  ids << 5, 2,  //
+      3, 2,     //
+      6, 0,     //
+      1, 0;
+  auto report = CheckLayerGradients(bound, ids, rng, 1e-3);
+  EXPECT_LT(report.max_param_error, 1e-2);
+  // Base as before plus per block: in_proj 2x4 + 12x2, out_proj 2x4 + 4x2, linear1 2x4 + 6x2,
+  // linear2 2x6 + 4x2.
+  EXPECT_EQ(report.checked, 4 * 2 + (7 + 4) * 4 + 2 * (80 + 30 + 28 + 16 + 32 + 16 + 20 + 20) + 8);
+}
+
+// With B = 0 the adapted encoder computes exactly what the base does.
+TEST(TextEncoderTest, FreshAdaptersChangeNothing) {
+  Rng rng(44);
+  TextEncoderOptions o = kSmall;
+  auto base = BindLayer(*NewTextEncoder({4}, o), rng);
+  o.lora_rank = 3;
+  auto adapted = BindLayer(*NewTextEncoder({4}, o), rng);
+  const auto specs = adapted.layer->ParameterSpecs();
+  size_t k = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].name.ends_with(".lora_A")) continue;
+    if (specs[i].name.ends_with(".lora_B")) {
+      for (float v : adapted.weights[i]) ASSERT_EQ(v, 0.0f);
+      continue;
+    }
+    adapted.weights[i] = base.weights[k++];
+  }
+  ASSERT_EQ(k, base.weights.size());
+  Matrix ids(4, 2), y1, y2;
+  ids << 5, 2, 3, 2, 6, 0, 1, 0;
+  base.layer->Forward(ids, &y1, false);
+  adapted.layer->Forward(ids, &y2, false);
+  EXPECT_EQ(y1, y2);
+  EXPECT_FALSE(NewTextEncoder({4}, {.vocab = 7, .dim = 4, .heads = 2, .lora_rank = -1}).ok());
+  EXPECT_FALSE(
+      NewTextEncoder({4}, {.vocab = 7, .dim = 4, .heads = 2, .lora_rank = 2, .lora_alpha = 0})
+          .ok());
+}
+
+// Without pooling: one output vector per position, gradients checked through all of them.
+TEST(TextEncoderTest, UnpooledOutputGradientsMatchFiniteDifferences) {
+  Rng rng(45);
+  TextEncoderOptions o = kSmall;
+  o.pooling = TextEncoderOptions::Pooling::kNone;
+  auto bound = BindLayer(*NewTextEncoder({3}, o), rng);
+  EXPECT_EQ(bound.layer->OutputShape(), Shape({3, 4}));
+  for (auto& w : bound.weights)
+    for (float& v : w) v += static_cast<float>(0.1 * rng.Normal());
+  Matrix ids(3, 2);
+  ids << 5, 2,  //
+      4, 2,     //
+      6, 0;
+  auto report = CheckLayerGradients(bound, ids, rng, 1e-3);
+  EXPECT_LT(report.max_param_error, 1e-2);
+  EXPECT_GT(report.checked, 100);
+}
+
 TEST(TextEncoderTest, PaddingChangesNothing) {
   Rng rng(42);
   auto longer = BindLayer(*NewTextEncoder({5}, kSmall), rng);
@@ -66,6 +136,16 @@ TEST(TextEncoderTest, ParameterNamesFollowPyTorch) {
                 "layers.0.linear1.weight", "layers.0.linear1.bias", "layers.0.linear2.weight",
                 "layers.0.linear2.bias", "layers.0.norm1.weight", "layers.0.norm1.bias",
                 "layers.0.norm2.weight", "layers.0.norm2.bias", "norm.weight", "norm.bias"}));
+  auto lora = NewTextEncoder(
+      {8}, {.vocab = 50, .dim = 8, .heads = 2, .layers = 1, .ff_dim = 16, .lora_rank = 4});
+  ASSERT_TRUE(lora.ok());
+  std::vector<std::string> adapters;
+  for (const ParamSpec& s : (*lora)->ParameterSpecs())
+    if (s.name.find("lora_") != std::string::npos) adapters.push_back(s.name);
+  EXPECT_EQ(adapters,
+            (std::vector<std::string>{
+                "layers.0.self_attn.in_proj.lora_A", "layers.0.self_attn.in_proj.lora_B",
+                "layers.0.self_attn.out_proj.lora_A", "layers.0.self_attn.out_proj.lora_B"}));
   EXPECT_FALSE(NewTextEncoder({8}, {.vocab = 50, .dim = 6, .heads = 4}).ok());
   EXPECT_FALSE(NewTextEncoder({8, 2}, {.vocab = 50}).ok());
   EXPECT_FALSE(NewTextEncoder({8}, {.vocab = 1}).ok());

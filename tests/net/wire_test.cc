@@ -156,6 +156,24 @@ TEST(WireTest, FitInstructionsRoundTripAndOutOfRangeValuesAreRefused) {
   EXPECT_TRUE(back->scaffold);
   EXPECT_EQ(back->clip_norm, 1.5f);
   EXPECT_EQ(back->noise_stddev, 0.25f);
+  EXPECT_EQ(back->optimizer, "sgd");
+  // AdamW and gradient clipping travel; an older server's empty optimizer means SGD.
+  FitConfig adamw = c;
+  adamw.optimizer = "adamw";
+  adamw.max_grad_norm = 0.5f;
+  v1::FitInstructions q;
+  ToProto(adamw, &q);
+  auto back2 = FromProto(q);
+  ASSERT_TRUE(back2.ok()) << back2.status().ToString();
+  EXPECT_EQ(back2->optimizer, "adamw");
+  EXPECT_EQ(back2->max_grad_norm, 0.5f);
+  q.clear_optimizer();
+  EXPECT_EQ(FromProto(q)->optimizer, "sgd");
+  q.set_optimizer("lbfgs");
+  EXPECT_THAT(FromProto(q).status().message(), HasSubstr("optimizer must be sgd or adamw"));
+  q.set_optimizer("adamw");
+  q.set_max_grad_norm(-1);
+  EXPECT_THAT(FromProto(q).status().message(), HasSubstr("max_grad_norm"));
   v1::FitInstructions bad = p;
   bad.set_epochs(0);
   EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("epochs"));

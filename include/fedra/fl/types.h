@@ -30,6 +30,12 @@ struct FitConfig {
   // distributed DP noise, drawn from a cryptographic generator).
   float clip_norm = 0.0f;
   float noise_stddev = 0.0f;
+  // The local optimizer: "sgd" (momentum; weight_decay as an L2 term) or "adamw" (Adam with
+  // decoupled weight_decay, not on biases and norms; momentum unused; moments restart every
+  // round). FedNova and SCAFFOLD assume SGD steps.
+  std::string optimizer = "sgd";
+  // > 0: every local gradient is clipped to this global L2 norm before its step.
+  float max_grad_norm = 0.0f;
 };
 
 struct FitTask {

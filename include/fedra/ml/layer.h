@@ -95,13 +95,25 @@ StatusOr<std::unique_ptr<Layer>> NewSelfAttention(const Shape& input, int64_t he
 // torch.nn.TransformerEncoderLayer(norm_first=True, activation="gelu", dropout=0) names and
 // computes them, under "layers.<i>."), a final "norm", and the mean over the real tokens.
 // [PAD] (id 0) positions get no attention and are left out of the mean.
+// With pooling kNone the output is {T, dim}, one vector per position (for masked-language-model
+// pre-training). With lora_rank r > 0 every attention projection (and with lora_feed_forward
+// linear1 and linear2) computes with W + (lora_alpha / r) B A (LoRA, Hu et al. 2021): extra
+// parameters "<projection>.lora_A" {r, in} (uniform in +-1/sqrt(in)) and "<projection>.lora_B"
+// {out, r} (zero, so the encoder starts as without adapters), where <projection> is
+// "layers.<i>.self_attn.in_proj", "layers.<i>.self_attn.out_proj", "layers.<i>.linear1" or
+// "layers.<i>.linear2". Freezing the base is the model's business (see NewTrainableSubset).
 struct TextEncoderOptions {
+  enum class Pooling { kMean, kNone };
   int64_t vocab = 0;  // the tokenizer's vocab_size()
   int64_t dim = 128;
   int64_t heads = 4;
   int64_t layers = 4;
   int64_t ff_dim = 512;
   double eps = 1e-5;  // LayerNorm's
+  Pooling pooling = Pooling::kMean;
+  int64_t lora_rank = 0;
+  double lora_alpha = 8;
+  bool lora_feed_forward = false;
 };
 StatusOr<std::unique_ptr<Layer>> NewTextEncoder(const Shape& input,
                                                 const TextEncoderOptions& options);

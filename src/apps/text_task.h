@@ -1,0 +1,49 @@
+// The spam-filter task shared by fedra-sim, fedra-train, fedra-server and fedra-client: the
+// SpamAssassin corpus tokenized with a saved BPE vocabulary, and a classifier on a
+// pre-trained encoder file (both written by fedra-text-pretrain).
+#ifndef FEDRA_APPS_TEXT_TASK_H_
+#define FEDRA_APPS_TEXT_TASK_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "fedra/core/status.h"
+#include "fedra/ml/dataset.h"
+#include "fedra/ml/model.h"
+
+namespace fedra::apps {
+
+inline constexpr char kSpamAssassinDir[] = "data/spam-assassin";
+
+struct TextFlags {
+  std::string encoder = "data/text/encoder.safetensors";
+  std::string tokenizer = "data/text/tokenizer.bpe";
+  std::string tuning = "lora";  // full, lora or head
+  int64_t lora_rank = 8;
+  double lora_alpha = 16;
+  bool lora_feed_forward = false;
+};
+void AddTextFlags(CLI::App& app, TextFlags& f);
+
+struct TextData {
+  Dataset train, test;                      // the corpus' fixed hash split, tokenized
+  std::vector<std::vector<size_t>> groups;  // indices into train, one list per mail group
+};
+// `dir` holds the unpacked corpus (scripts/fetch_spam_assassin.sh). The sequence length is the
+// encoder's.
+StatusOr<TextData> LoadSpamAssassinTokens(const std::string& dir, const TextFlags& f);
+
+// The "text" model: NewTextClassifier on the encoder file with the flags' tuning.
+StatusOr<std::unique_ptr<Model>> NewTextModel(const TextFlags& f, uint64_t seed);
+
+// One client per group and mailbox (`clients` a multiple of the group count): clients'
+// training sets, in group order.
+StatusOr<std::vector<Dataset>> PartitionTextByGroup(const TextData& d, size_t clients);
+
+}  // namespace fedra::apps
+
+#endif  // FEDRA_APPS_TEXT_TASK_H_

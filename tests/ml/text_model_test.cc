@@ -1,0 +1,146 @@
+// Text models: MLM pre-training learns a predictable token pattern, the encoder file round-trips
+// and refuses what is not one, and the classifier exposes what its tuning trains.
+#include "fedra/ml/text_model.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "fedra/ml/bpe_tokenizer.h"
+#include "fedra/ml/safetensors.h"
+
+namespace fedra {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kLength = 8;
+const TextEncoderOptions kTiny{.vocab = 12, .dim = 16, .heads = 2, .layers = 1, .ff_dim = 32};
+
+// Sequences cycling through the ids 5..10 from a random start, some cut short by padding:
+// every masked token follows from its neighbours.
+Dataset Cycles(size_t n, Rng& rng) {
+  Dataset d{.features = Matrix(kLength, n),
+            .targets = Matrix::Zero(1, n),
+            .example_shape = {kLength},
+            .num_classes = 1};
+  for (size_t i = 0; i < n; ++i) {
+    const auto start = static_cast<int64_t>(rng.UniformInt(6));
+    const auto real = static_cast<int64_t>(4 + rng.UniformInt(kLength - 3));
+    for (int64_t t = 0; t < kLength; ++t)
+      d.features(t, i) = t < real ? static_cast<float>(5 + (start + t) % 6) : 0.0f;
+  }
+  return d;
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("fedra_text_model_" + name)).string();
+}
+
+TextEncoderFile Pretrained(Rng& rng, int epochs, MlmResult* result = nullptr) {
+  TextEncoderFile f{.options = kTiny, .length = kLength};
+  MlmOptions o{.mask_fraction = 0.2, .epochs = epochs, .batch_size = 16, .learning_rate = 1e-2};
+  auto r = PretrainMlm(Cycles(256, rng), o, rng, &f);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (result != nullptr && r.ok()) *result = *r;
+  return f;
+}
+
+TEST(PretrainMlmTest, LearnsToPredictMaskedTokensFromTheirNeighbours) {
+  Rng rng(1);
+  MlmResult first, last;
+  TextEncoderFile f = Pretrained(rng, 1, &first);
+  std::vector<double> losses;
+  MlmOptions o{.mask_fraction = 0.2, .epochs = 30, .batch_size = 16, .learning_rate = 1e-2};
+  o.on_epoch_end = [&](int, double loss, double) { losses.push_back(loss); };
+  auto r = PretrainMlm(Cycles(256, rng), o, rng, &f);  // continues from the first run
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(losses.size(), 30u);
+  EXPECT_LT(r->loss, 0.5 * first.loss);
+  EXPECT_GT(r->accuracy, 0.8);  // chance is 1/6 among the cycle's ids; both neighbours masked, less
+  EXPECT_EQ(r->steps, 30 * 16);
+}
+
+TEST(PretrainMlmTest, BadOptionsAndIdsOutsideTheVocabularyAreRefused) {
+  Rng rng(2);
+  TextEncoderFile f{.options = kTiny, .length = kLength};
+  Dataset d = Cycles(16, rng);
+  EXPECT_FALSE(PretrainMlm(d, {.mask_fraction = 0}, rng, &f).ok());
+  EXPECT_FALSE(PretrainMlm(d, {.epochs = 0}, rng, &f).ok());
+  d.features(0, 0) = 12;
+  EXPECT_THAT(PretrainMlm(d, {}, rng, &f).status().message(), HasSubstr("outside the vocabulary"));
+  TextEncoderFile longer{.options = kTiny, .length = kLength + 1};
+  EXPECT_THAT(PretrainMlm(Cycles(4, rng), {}, rng, &longer).status().message(),
+              HasSubstr("length 9"));
+}
+
+TEST(TextEncoderFileTest, RoundTripsAndRefusesOtherFiles) {
+  Rng rng(3);
+  const TextEncoderFile f = Pretrained(rng, 1);
+  const std::string path = TempPath("encoder.safetensors");
+  ASSERT_TRUE(SaveTextEncoder(path, f).ok());
+  auto back = LoadTextEncoder(path);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->length, kLength);
+  EXPECT_EQ(back->options.vocab, 12);
+  EXPECT_EQ(back->options.dim, 16);
+  EXPECT_EQ(back->options.layers, 1);
+  EXPECT_EQ(back->options.ff_dim, 32);
+  EXPECT_EQ(back->weights.Flat(), f.weights.Flat());
+  // A plain model file, and an encoder whose metadata disagrees with its tensors.
+  ASSERT_TRUE(SaveSafetensors(path, f.weights).ok());
+  EXPECT_THAT(LoadTextEncoder(path).status().message(), HasSubstr("not a text encoder"));
+  ASSERT_TRUE(SaveSafetensors(path, f.weights,
+                              {{"fedra.model", "text-encoder"},
+                               {"vocab", "13"},
+                               {"dim", "16"},
+                               {"heads", "2"},
+                               {"layers", "1"},
+                               {"ff_dim", "32"},
+                               {"length", "8"}})
+                  .ok());
+  auto bad = LoadTextEncoder(path);
+  EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(bad.status().message(), HasSubstr(path));
+  ASSERT_TRUE(
+      SaveSafetensors(path, f.weights, {{"fedra.model", "text-encoder"}, {"vocab", "-3"}}).ok());
+  EXPECT_THAT(LoadTextEncoder(path).status().message(), HasSubstr("vocab"));
+  TextEncoderFile wrong = f;
+  wrong.length = 9;
+  EXPECT_FALSE(SaveTextEncoder(path, wrong).ok());
+  std::filesystem::remove(path);
+}
+
+TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
+  Rng rng(4);
+  const TextEncoderFile f = Pretrained(rng, 1);
+  using T = TextClassifierOptions::Tuning;
+  auto names = [&](T tuning) {
+    auto m = NewTextClassifier(f, {.tuning = tuning, .lora_rank = 2}, 7);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    std::vector<std::string> out;
+    for (const TensorInfo& t : (*m)->parameters().tensors()) out.push_back(t.name);
+    return out;
+  };
+  EXPECT_EQ(names(T::kHead), (std::vector<std::string>{"1.weight", "1.bias"}));
+  EXPECT_EQ(names(T::kLora),
+            (std::vector<std::string>{
+                "0.layers.0.self_attn.in_proj.lora_A", "0.layers.0.self_attn.in_proj.lora_B",
+                "0.layers.0.self_attn.out_proj.lora_A", "0.layers.0.self_attn.out_proj.lora_B",
+                "1.weight", "1.bias"}));
+  const auto full = names(T::kFull);
+  EXPECT_EQ(full.size(), f.weights.num_tensors() + 2);
+  // The full model starts from the pre-trained weights.
+  auto m = *NewTextClassifier(f, {.tuning = T::kFull}, 7);
+  const Parameters& p = m->parameters();
+  EXPECT_EQ(p.Tensor(*p.Find("0.layers.0.linear1.weight")),
+            f.weights.Tensor(*f.weights.Find("layers.0.linear1.weight")));
+  EXPECT_FALSE(NewTextClassifier(f, {.num_classes = 1}, 7).ok());
+  EXPECT_FALSE(NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = 0}, 7).ok());
+  EXPECT_TRUE(ParseTuning("lora").ok());
+  EXPECT_FALSE(ParseTuning("prefix").ok());
+}
+
+}  // namespace
+}  // namespace fedra
