@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/json_config.h"
+#include "apps/text_task.h"
 #include "apps/thread_flags.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/federated_data.h"
@@ -37,6 +38,7 @@ struct Flags {
   std::string csv_train;
   int csv_classes = 0;
   fedra::PartitionConfig partition;
+  fedra::apps::TextFlags text;
   size_t num_partitions = 1;
   size_t partition_index = 0;
   uint64_t seed = 1;
@@ -78,22 +80,43 @@ fedra::Status Run(Flags f) {
     mine = {std::move(split.train), std::move(split.test)};
   } else {
     fedra::Dataset all;
-    if (f.data == "fashion-mnist") {
+    if (f.data == "spam-assassin") {
+      const std::string dir =
+          f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
+      FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+      if (f.partition.kind == "group") {
+        FEDRA_ASSIGN_OR_RETURN(auto parts,
+                               fedra::apps::PartitionTextByGroup(text, f.num_partitions));
+        fedra::Rng split_rng = rng.Split(f.partition_index);
+        auto split = fedra::SplitTrainTest(parts[f.partition_index],
+                                           f.partition.local_test_fraction, split_rng);
+        mine = {std::move(split.train), std::move(split.test)};
+      }
+      all = std::move(text.train);
+    } else if (f.data == "fashion-mnist") {
       FEDRA_ASSIGN_OR_RETURN(all, fedra::LoadFashionMnist(fedra::Split::kTrain, f.data_dir));
     } else if (f.data == "csv") {
       if (f.csv_train.empty()) return fedra::InvalidArgumentError("--data csv needs --csv-train");
       FEDRA_ASSIGN_OR_RETURN(all, fedra::LoadCsv(f.csv_train, {.num_classes = f.csv_classes}));
     } else {
-      return fedra::InvalidArgumentError("unknown --data '" + f.data +
-                                         "' (expected fashion-mnist, csv or synthetic)");
+      return fedra::InvalidArgumentError(
+          "unknown --data '" + f.data +
+          "' (expected fashion-mnist, spam-assassin, csv or synthetic)");
     }
-    FEDRA_ASSIGN_OR_RETURN(auto parts,
-                           fedra::PartitionClients(all, f.num_partitions, f.partition, rng));
-    mine = std::move(parts[f.partition_index]);
+    if (mine.train.size() == 0) {
+      FEDRA_ASSIGN_OR_RETURN(auto parts,
+                             fedra::PartitionClients(all, f.num_partitions, f.partition, rng));
+      mine = std::move(parts[f.partition_index]);
+    }
   }
-  FEDRA_ASSIGN_OR_RETURN(auto model,
-                         fedra::NewModelByName(f.model, mine.train.example_shape,
-                                               std::max(1, mine.train.num_classes), f.seed));
+  std::unique_ptr<fedra::Model> model;
+  if (f.model == "text") {
+    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
+  } else {
+    FEDRA_ASSIGN_OR_RETURN(model,
+                           fedra::NewModelByName(f.model, mine.train.example_shape,
+                                                 std::max(1, mine.train.num_classes), f.seed));
+  }
   FEDRA_RETURN_IF_ERROR(model->SetThreads(fedra::apps::CapModelThreads(f.threads)));
   auto loss = mine.train.is_classification() ? fedra::NewSoftmaxCrossEntropy()
                                              : fedra::NewMeanSquaredError();
@@ -139,11 +162,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--model", f.model, "must match the server's --model")->capture_default_str();
   fedra::apps::AddModelThreadsOption(app, &f.threads);
-  app.add_option("--data", f.data, "fashion-mnist, csv or synthetic")->capture_default_str();
+  app.add_option("--data", f.data, "fashion-mnist, spam-assassin, csv or synthetic")
+      ->capture_default_str();
+  fedra::apps::AddTextFlags(app, f.text);
   app.add_option("--data-dir", f.data_dir, "Fashion-MNIST directory")->capture_default_str();
   app.add_option("--csv-train", f.csv_train, "training CSV (features..., label)");
   app.add_option("--csv-classes", f.csv_classes, "classes in the CSV label column (0: regression)");
-  app.add_option("--partition", f.partition.kind, "iid, dirichlet, shards or quantity")
+  app.add_option("--partition", f.partition.kind,
+                 "iid, dirichlet, shards, quantity, or group (spam-assassin: one part per mail "
+                 "group and mailbox)")
       ->capture_default_str();
   app.add_option("--alpha", f.partition.alpha, "Dirichlet concentration")->capture_default_str();
   app.add_option("--classes-per-client", f.partition.classes_per_client,

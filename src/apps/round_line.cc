@@ -16,6 +16,7 @@ std::string FormatRoundLine(const RoundMetrics& m, int rounds, std::optional<dou
   if (m.server_eval_accuracy) {
     append("  test loss %.4f acc %.4f", *m.server_eval_loss, *m.server_eval_accuracy);
   }
+  if (auto f1 = m.extras.find("spam_f1"); f1 != m.extras.end()) append(" spam F1 %.4f", f1->second);
   if (m.eval_clients > 0) append("  fed-eval acc %.4f", m.eval_accuracy);
   if (auto e = m.extras.find("dp_epsilon"); e != m.extras.end()) {
     auto c = m.extras.find("dp_clip_norm");

@@ -15,6 +15,7 @@
 #include "apps/round_line.h"
 #include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
+#include "apps/text_task.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/checkpoint.h"
 #include "fedra/fl/dp_strategy.h"
@@ -45,6 +46,7 @@ struct Flags {
   int csv_classes = 0;
   std::vector<int64_t> input_shape;
   int num_classes = 10;
+  fedra::apps::TextFlags text;
   fedra::StrategyConfig strategy;
   fedra::InfluenceBoundOptions influence;
   fedra::apps::SecureSumFlags secure;
@@ -78,9 +80,14 @@ fedra::Status Run(Flags f) {
   } else if (f.data == "csv") {
     if (f.csv_test.empty()) return fedra::InvalidArgumentError("--data csv needs --csv-test");
     FEDRA_ASSIGN_OR_RETURN(test, fedra::LoadCsv(f.csv_test, {.num_classes = f.csv_classes}));
+  } else if (f.data == "spam-assassin") {
+    const std::string dir =
+        f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
+    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+    test = std::move(text.test);
   } else if (f.data != "none") {
     return fedra::InvalidArgumentError("unknown --data '" + f.data +
-                                       "' (expected fashion-mnist, csv or none)");
+                                       "' (expected fashion-mnist, spam-assassin, csv or none)");
   }
   if (test.size() > 0) {
     shape = test.example_shape;
@@ -88,7 +95,12 @@ fedra::Status Run(Flags f) {
   } else if (shape.empty()) {
     return fedra::InvalidArgumentError("--data none needs --input-shape (and --classes)");
   }
-  FEDRA_ASSIGN_OR_RETURN(auto model, fedra::NewModelByName(f.model, shape, classes, f.seed));
+  std::unique_ptr<fedra::Model> model;
+  if (f.model == "text") {
+    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
+  } else {
+    FEDRA_ASSIGN_OR_RETURN(model, fedra::NewModelByName(f.model, shape, classes, f.seed));
+  }
   fedra::Parameters global = model->parameters();
   const std::string fingerprint = fedra::CheckpointFingerprint(f.model, global, strategy->Name());
 
@@ -230,11 +242,14 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--rounds", f.rounds, "federated rounds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--model", f.model, "linear, logreg, mlp or cnn")->capture_default_str();
+  app.add_option("--model", f.model,
+                 "linear, logreg, mlp, cnn, simple-cnn, or text (a classifier on --encoder)")
+      ->capture_default_str();
   app.add_option("--data", f.data,
                  "test data for server-side evaluation and the model's input shape: fashion-mnist, "
-                 "csv or none")
+                 "spam-assassin, csv or none")
       ->capture_default_str();
+  fedra::apps::AddTextFlags(app, f.text);
   app.add_option("--data-dir", f.data_dir, "Fashion-MNIST directory")->capture_default_str();
   app.add_option("--csv-test", f.csv_test, "test CSV (features..., label) for --data csv");
   app.add_option("--csv-classes", f.csv_classes, "classes in the CSV label column (0: regression)");

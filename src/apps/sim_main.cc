@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +25,7 @@
 #include "fedra/fl/strategy_config.h"
 #include "fedra/ml/csv_loader.h"
 #include "fedra/ml/idx_loader.h"
+#include "fedra/ml/metrics.h"
 #include "fedra/ml/model_zoo.h"
 #include "fedra/ml/safetensors.h"
 #include "fedra/ml/synthetic.h"
@@ -186,11 +189,16 @@ fedra::Status Run(Flags f) {
   o.influence = f.influence;
   auto eval_model = model->Clone();
   auto eval_loss = make_loss();
+  std::optional<double> spam_f1;  // of the last server evaluation, on spam-assassin
   if (data.test.size() > 0) {
     o.server_evaluate =
         [&](int, const fedra::Parameters& params) -> fedra::StatusOr<fedra::EvaluateResult> {
       FEDRA_RETURN_IF_ERROR(eval_model->SetParameters(params));
       FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*eval_model, *eval_loss, data.test));
+      if (f.data == "spam-assassin") {
+        FEDRA_ASSIGN_OR_RETURN(auto scores, fedra::ScoreClass(*eval_model, data.test, 1));
+        spam_f1 = scores.f1;
+      }
       return fedra::EvaluateResult{
           .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
     };
@@ -198,6 +206,7 @@ fedra::Status Run(Flags f) {
   fedra::Status write_status;
   o.on_round_end = [&](const fedra::RoundMetrics& round) {
     fedra::RoundMetrics m = round;
+    if (spam_f1) m.extras["spam_f1"] = *std::exchange(spam_f1, std::nullopt);
     if (dp != nullptr) {
       m.extras["dp_epsilon"] = dp->epsilon_spent();
       m.extras["dp_clip_norm"] = dp->clip_norm();

@@ -1,18 +1,23 @@
 // fedra-train: centralized (non-federated) training on Fashion-MNIST, CSV or synthetic data.
 // The baseline every federated run is compared against.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "apps/text_task.h"
 #include "apps/thread_flags.h"
 #include "fedra/core/logging.h"
 #include "fedra/ml/backend.h"
 #include "fedra/ml/csv_loader.h"
+#include "fedra/ml/fine_tuning.h"
 #include "fedra/ml/idx_loader.h"
+#include "fedra/ml/metrics.h"
 #include "fedra/ml/model_zoo.h"
 #include "fedra/ml/safetensors.h"
+#include "fedra/ml/text_model.h"
 #include "fedra/ml/trainer.h"
 
 namespace {
@@ -29,6 +34,10 @@ struct Flags {
   float lr = 0.01f;
   float momentum = 0.9f;
   float weight_decay = 0.0f;
+  double max_grad_norm = 0;
+  double warmup_fraction = 0;
+  size_t bow_buckets = 4096;
+  fedra::apps::TextFlags text;
   size_t limit = 0;
   uint64_t seed = 1;
   int threads = 1;
@@ -52,9 +61,19 @@ fedra::StatusOr<Data> LoadData(const Flags& f) {
     const fedra::CsvOptions o{.num_classes = f.csv_classes};
     FEDRA_ASSIGN_OR_RETURN(d.train, fedra::LoadCsv(f.csv_train, o));
     FEDRA_ASSIGN_OR_RETURN(d.test, fedra::LoadCsv(f.csv_test, o));
+  } else if (f.data == "spam-assassin") {
+    const std::string dir =
+        f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
+    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+    d.train = std::move(text.train);
+    d.test = std::move(text.test);
+    if (f.model == "logreg") {  // the linear baseline reads hashed token counts
+      FEDRA_ASSIGN_OR_RETURN(d.train, fedra::HashedBagOfTokens(d.train, f.bow_buckets));
+      FEDRA_ASSIGN_OR_RETURN(d.test, fedra::HashedBagOfTokens(d.test, f.bow_buckets));
+    }
   } else {
     return fedra::InvalidArgumentError("unknown --data '" + f.data +
-                                       "' (expected fashion-mnist or csv)");
+                                       "' (expected fashion-mnist, spam-assassin or csv)");
   }
   if (f.limit > 0 && f.limit < d.train.size()) {
     std::vector<size_t> first(f.limit);
@@ -64,7 +83,8 @@ fedra::StatusOr<Data> LoadData(const Flags& f) {
   return d;
 }
 
-fedra::StatusOr<std::unique_ptr<fedra::Optimizer>> MakeOptimizer(const Flags& f) {
+fedra::StatusOr<std::unique_ptr<fedra::Optimizer>> MakeOptimizer(const Flags& f,
+                                                                 const fedra::Model& model) {
   if (f.optimizer == "sgd") {
     return fedra::NewSgd(
         {.learning_rate = f.lr, .momentum = f.momentum, .weight_decay = f.weight_decay});
@@ -72,7 +92,9 @@ fedra::StatusOr<std::unique_ptr<fedra::Optimizer>> MakeOptimizer(const Flags& f)
   if (f.optimizer == "adam")
     return fedra::NewAdam({.learning_rate = f.lr, .weight_decay = f.weight_decay});
   if (f.optimizer == "adamw")
-    return fedra::NewAdamW({.learning_rate = f.lr, .weight_decay = f.weight_decay});
+    return fedra::NewAdamW({.learning_rate = f.lr,
+                            .weight_decay = f.weight_decay,
+                            .decay_mask = fedra::WeightDecayMask(model.parameters())});
   return fedra::InvalidArgumentError("unknown --optimizer '" + f.optimizer +
                                      "' (expected sgd, adam or adamw)");
 }
@@ -84,18 +106,32 @@ fedra::Status Run(const Flags& f) {
   const bool regression = data.train.num_classes == 0;
   const int outputs =
       regression ? static_cast<int>(data.train.targets.rows()) : data.train.num_classes;
-  FEDRA_ASSIGN_OR_RETURN(auto model,
-                         fedra::NewModelByName(f.model, data.train.example_shape, outputs, f.seed));
+  std::unique_ptr<fedra::Model> model;
+  if (f.model == "text") {
+    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
+  } else {
+    FEDRA_ASSIGN_OR_RETURN(
+        model, fedra::NewModelByName(f.model, data.train.example_shape, outputs, f.seed));
+  }
   const int threads = fedra::apps::CapModelThreads(f.threads);
   FEDRA_RETURN_IF_ERROR(model->SetThreads(threads));
-  FEDRA_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(f));
+  FEDRA_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(f, *model));
   auto loss = regression ? fedra::NewMeanSquaredError() : fedra::NewSoftmaxCrossEntropy();
   log->info("model {} ({} parameters), {} train / {} test examples, {} lr {} batch {}",
             model->Name(), model->parameters().size(), data.train.size(), data.test.size(),
             f.optimizer, f.lr, f.batch_size);
   log->info("{} thread(s); {}", threads, fedra::MlBackendInfo());
   fedra::Rng rng(f.seed);
-  fedra::TrainOptions options{.epochs = f.epochs, .batch_size = f.batch_size};
+  fedra::TrainOptions options{
+      .epochs = f.epochs, .batch_size = f.batch_size, .max_grad_norm = f.max_grad_norm};
+  if (f.warmup_fraction > 0) {  // linear warm-up, then linear decay to 0 over the run
+    const int64_t steps =
+        f.epochs * ((static_cast<int64_t>(data.train.size()) + f.batch_size - 1) / f.batch_size);
+    options.schedule = fedra::LrSchedule{
+        .peak = f.lr,
+        .warmup_steps = static_cast<int64_t>(f.warmup_fraction * static_cast<double>(steps)),
+        .total_steps = std::max<int64_t>(steps, 1)};
+  }
   fedra::Status eval_status;
   options.on_epoch_end = [&](const fedra::EpochStats& s) {
     auto eval = fedra::Evaluate(*model, *loss, data.test);
@@ -103,8 +139,18 @@ fedra::Status Run(const Flags& f) {
       eval_status = eval.status();
       return;
     }
-    std::printf("epoch %2d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.1f s\n",
-                s.epoch, f.epochs, s.loss, s.accuracy, eval->loss, eval->accuracy, s.seconds);
+    std::string f1;
+    if (f.data == "spam-assassin") {
+      auto scores = fedra::ScoreClass(*model, data.test, 1);
+      if (!scores.ok()) {
+        eval_status = scores.status();
+        return;
+      }
+      f1 = "  spam F1 " + std::to_string(scores->f1).substr(0, 6);
+    }
+    std::printf("epoch %2d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f%s  %.1f s\n",
+                s.epoch, f.epochs, s.loss, s.accuracy, eval->loss, eval->accuracy, f1.c_str(),
+                s.seconds);
     std::fflush(stdout);
   };
   FEDRA_ASSIGN_OR_RETURN(auto fit, fedra::Fit(*model, *loss, *optimizer, data.train, options, rng));
@@ -123,10 +169,23 @@ int main(int argc, char** argv) {
   CLI::App app{"fedra-train: centralized training (the baseline for federated runs)"};
   Flags f;
   app.add_option("--model", f.model,
-                 "linear, logreg, mlp, cnn (LeNet-5 style) or simple-cnn (NIID-Bench's)")
-      ->check(CLI::IsMember({"linear", "logreg", "mlp", "cnn", "simple-cnn"}))
+                 "linear, logreg, mlp, cnn (LeNet-5 style), simple-cnn (NIID-Bench's), or text "
+                 "(a classifier on --encoder; logreg on spam-assassin reads hashed token counts)")
+      ->check(CLI::IsMember({"linear", "logreg", "mlp", "cnn", "simple-cnn", "text"}))
       ->capture_default_str();
-  app.add_option("--data", f.data, "fashion-mnist or csv")->capture_default_str();
+  app.add_option("--data", f.data, "fashion-mnist, spam-assassin or csv")->capture_default_str();
+  fedra::apps::AddTextFlags(app, f.text);
+  app.add_option("--bow-buckets", f.bow_buckets, "hash buckets of the logreg baseline on text")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-grad-norm", f.max_grad_norm, "clip gradients to this L2 norm (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--warmup-fraction", f.warmup_fraction,
+                 "> 0: warm the learning rate up over this fraction of the steps, then decay "
+                 "it linearly to 0")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   fedra::apps::AddModelThreadsOption(app, &f.threads);
   app.add_option("--data-dir", f.data_dir, "directory holding the Fashion-MNIST .gz files")
       ->capture_default_str();

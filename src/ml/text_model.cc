@@ -235,6 +235,26 @@ StatusOr<MlmResult> PretrainMlm(const Dataset& texts, const MlmOptions& o, Rng& 
   return result;
 }
 
+StatusOr<Dataset> HashedBagOfTokens(const Dataset& tokens, size_t buckets) {
+  if (buckets == 0) return InvalidArgumentError("bag of tokens: need buckets >= 1");
+  if ((tokens.features.array() < 0).any())
+    return InvalidArgumentError("bag of tokens: a token id is negative");
+  Dataset out{.features = Matrix::Zero(static_cast<Eigen::Index>(buckets), tokens.features.cols()),
+              .targets = tokens.targets,
+              .example_shape = {static_cast<int64_t>(buckets)},
+              .num_classes = tokens.num_classes};
+  for (Eigen::Index c = 0; c < tokens.features.cols(); ++c) {
+    for (Eigen::Index t = 0; t < tokens.features.rows(); ++t) {
+      const auto id = static_cast<uint64_t>(tokens.features(t, c));
+      if (id == BpeTokenizer::kPad) continue;
+      const uint64_t h = (id * 0x9E3779B97F4A7C15ull) >> 32;  // Fibonacci hashing
+      out.features(static_cast<Eigen::Index>(h % buckets), c) += 1;
+    }
+  }
+  out.features = out.features.array().log1p().matrix();
+  return out;
+}
+
 StatusOr<TextClassifierOptions::Tuning> ParseTuning(const std::string& name) {
   using T = TextClassifierOptions::Tuning;
   if (name == "full") return T::kFull;

@@ -27,6 +27,16 @@ if(FEDRA_BUILD_APPS)
                        PASS_REGULAR_EXPRESSION "DP E2E OK")
 endif()
 
+# Federated LoRA fine-tuning of a pre-trained text encoder through real server and clients,
+# with distributed DP and SecAgg (a generated mail corpus; no network needed).
+if(FEDRA_BUILD_APPS)
+  add_test(NAME net.text_lora_dp_secagg
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/text_e2e_test.sh $<TARGET_FILE_DIR:fedra-server>
+                   ${CMAKE_CURRENT_BINARY_DIR}/text_e2e)
+  set_tests_properties(net.text_lora_dp_secagg PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "TEXT E2E OK")
+endif()
+
 # Secure rounds through real server and client processes: SecAgg with a client killed at each
 # stage and below its threshold, Paillier (the server never opens the secret key: watch_opens
 # counts opens of the file with inotify), and both compared with the same run in plaintext.

@@ -83,6 +83,11 @@ StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
                                                    const TextClassifierOptions& options,
                                                    uint64_t seed);
 
+// Bag-of-words features for a linear baseline: each example of `tokens` (token ids, [PAD] = 0
+// skipped) becomes log(1 + count) per hash bucket of its ids (`buckets` of them, a
+// multiplicative hash), labels kept. InvalidArgument for buckets == 0 or a negative id.
+StatusOr<Dataset> HashedBagOfTokens(const Dataset& tokens, size_t buckets);
+
 }  // namespace fedra
 
 #endif  // FEDRA_ML_TEXT_MODEL_H_

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Federated fine-tuning of a pre-trained transformer on the SpamAssassin corpus, with its
+# centralized baselines, one run after another (issue #16; results in docs/benchmarks.md):
+#
+#   nice -n 19 bench/text_federated.sh [build/release/src/apps]
+#
+# 1. the corpus (scripts/fetch_spam_assassin.sh) and the pre-trained encoder + tokenizer in
+#    data/text (fedra-text-pretrain, 30 MLM epochs; skipped when present);
+# 2. centralized: softmax regression on hashed token counts, full fine-tuning and LoRA;
+# 3. federated (fedra-sim, FedAvg, local AdamW): LoRA by mail group (5 clients) and over a
+#    Dirichlet(0.5) split of 20 clients, full fine-tuning by group.
+# Logs and per-round metrics land in docs/results/text/; a run whose log says "done" is skipped
+# (RUNS= limits the list, e.g. RUNS="fed_lora_group5").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-build/release/src/apps}
+out=docs/results/text
+mkdir -p "$out"
+scripts/fetch_spam_assassin.sh >&2
+if [[ ! -f data/text/encoder.safetensors ]]; then
+  "$bin/fedra-text-pretrain" --epochs 30 --lr 1e-3 --threads 2 --out-dir data/text \
+    | tee "$out/pretrain.log"
+fi
+train=("$bin/fedra-train" --data spam-assassin --threads 2 --batch-size 32)
+fine=(--optimizer adamw --weight-decay 0.01 --max-grad-norm 1 --warmup-fraction 0.1)
+sim=("$bin/fedra-sim" --data spam-assassin --model text --threads 2 --batch-size 32
+  --local-optimizer adamw --weight-decay 0.01 --max-grad-norm 1 --epochs 1 --rounds 20)
+run() {
+  local name=$1; shift
+  if [[ -f $out/$name.log ]] && grep -q '^done' "$out/$name.log"; then
+    echo "== $name: done" >&2
+    return
+  fi
+  [[ -n ${RUNS:-} && " $RUNS " != *" $name "* ]] && return
+  echo "== $name" >&2
+  local start=$SECONDS
+  "$@" 2>&1 | tee "$out/$name.log"
+  echo "done in $((SECONDS - start)) s" | tee -a "$out/$name.log"
+}
+run central_bow "${train[@]}" --model logreg --optimizer adamw --lr 0.01 --epochs 10
+run central_full "${train[@]}" --model text --tuning full "${fine[@]}" --lr 5e-4 --epochs 3
+run central_lora "${train[@]}" --model text --tuning lora --lora-feed-forward "${fine[@]}" --lr 5e-3 \
+  --epochs 3
+run fed_lora_group5 "${sim[@]}" --tuning lora --lora-feed-forward --lr 5e-3 --partition group --clients 5 \
+  --metrics-out "$out/fed_lora_group5.jsonl"
+run fed_lora_dir20 "${sim[@]}" --tuning lora --lora-feed-forward --lr 5e-3 --partition dirichlet --alpha 0.5 \
+  --clients 20 --metrics-out "$out/fed_lora_dir20.jsonl"
+run fed_full_group5 "${sim[@]}" --tuning full --lr 5e-4 --partition group --clients 5 \
+  --metrics-out "$out/fed_full_group5.jsonl"
