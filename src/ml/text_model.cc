@@ -260,7 +260,9 @@ StatusOr<TextClassifierOptions::Tuning> ParseTuning(const std::string& name) {
   if (name == "full") return T::kFull;
   if (name == "lora") return T::kLora;
   if (name == "head") return T::kHead;
-  return InvalidArgumentError("unknown tuning '" + name + "' (expected full, lora or head)");
+  if (name == "lora-frozen-head") return T::kLoraFrozenHead;
+  return InvalidArgumentError("unknown tuning '" + name +
+                              "' (expected full, lora, head or lora-frozen-head)");
 }
 
 StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
@@ -270,7 +272,9 @@ StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
   FEDRA_RETURN_IF_ERROR(CheckEncoderFile(base).WithContext("text classifier base"));
   TextEncoderOptions eo = base.options;
   eo.pooling = TextEncoderOptions::Pooling::kMean;
-  if (o.tuning == T::kLora) {
+  const bool lora = o.tuning == T::kLora || o.tuning == T::kLoraFrozenHead;
+  const bool head = o.tuning != T::kLoraFrozenHead;
+  if (lora) {
     if (o.lora_rank < 1) return InvalidArgumentError("LoRA needs a rank >= 1");
     eo.lora_rank = o.lora_rank;
     eo.lora_alpha = o.lora_alpha;
@@ -282,9 +286,8 @@ StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
   FEDRA_ASSIGN_OR_RETURN(auto model, builder.Build("text-classifier", seed));
   FEDRA_RETURN_IF_ERROR(CopyEncoder(base.weights, model->mutable_parameters()));
   if (o.tuning == T::kFull) return std::unique_ptr<Model>(std::move(model));
-  const bool lora = o.tuning == T::kLora;
-  return NewTrainableSubset(std::move(model), [lora](std::string_view name) {
-    return name.starts_with("1.") ||
+  return NewTrainableSubset(std::move(model), [lora, head](std::string_view name) {
+    return (head && name.starts_with("1.")) ||
            (lora && (name.ends_with(".lora_A") || name.ends_with(".lora_B")));
   });
 }

@@ -5,9 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "fedra/ml/bpe_tokenizer.h"
+#include "fedra/ml/metrics.h"
+#include "fedra/ml/model_zoo.h"
 #include "fedra/ml/safetensors.h"
 
 namespace fedra {
@@ -129,6 +132,11 @@ TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
                 "0.layers.0.self_attn.in_proj.lora_A", "0.layers.0.self_attn.in_proj.lora_B",
                 "0.layers.0.self_attn.out_proj.lora_A", "0.layers.0.self_attn.out_proj.lora_B",
                 "1.weight", "1.bias"}));
+  EXPECT_EQ(names(T::kLoraFrozenHead),
+            (std::vector<std::string>{"0.layers.0.self_attn.in_proj.lora_A",
+                                      "0.layers.0.self_attn.in_proj.lora_B",
+                                      "0.layers.0.self_attn.out_proj.lora_A",
+                                      "0.layers.0.self_attn.out_proj.lora_B"}));
   const auto full = names(T::kFull);
   EXPECT_EQ(full.size(), f.weights.num_tensors() + 2);
   // The full model starts from the pre-trained weights.
@@ -139,7 +147,48 @@ TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
   EXPECT_FALSE(NewTextClassifier(f, {.num_classes = 1}, 7).ok());
   EXPECT_FALSE(NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = 0}, 7).ok());
   EXPECT_TRUE(ParseTuning("lora").ok());
+  EXPECT_EQ(*ParseTuning("lora-frozen-head"), T::kLoraFrozenHead);
   EXPECT_FALSE(ParseTuning("prefix").ok());
+}
+
+TEST(HashedBagOfTokensTest, CountsEveryRealTokenOnceInItsBucket) {
+  Dataset tokens{.features = Matrix(4, 2), .targets = Matrix(1, 2), .example_shape = {4},
+                 .num_classes = 2};
+  tokens.features << 7, 9, 7, 0, 8, 0, 0, 0;  // (7, 7, 8) and (9)
+  tokens.targets << 1, 0;
+  auto bow = HashedBagOfTokens(tokens, 1024);
+  ASSERT_TRUE(bow.ok()) << bow.status().ToString();
+  EXPECT_EQ(bow->example_shape, Shape({1024}));
+  EXPECT_EQ(bow->targets, tokens.targets);
+  // log(1 + count): 7 twice, 8 once; padding never counted.
+  EXPECT_NEAR(bow->features.col(0).array().expm1().sum(), 3.0, 1e-5);
+  EXPECT_NEAR(bow->features.col(0).maxCoeff(), std::log(3.0), 1e-6);
+  EXPECT_NEAR(bow->features.col(1).array().expm1().sum(), 1.0, 1e-5);
+  EXPECT_FALSE(HashedBagOfTokens(tokens, 0).ok());
+  tokens.features(0, 0) = -1;
+  EXPECT_FALSE(HashedBagOfTokens(tokens, 8).ok());
+}
+
+// Precision, recall and F1 against counts worked out by hand: a linear model that predicts
+// class 1 exactly when the feature is positive.
+TEST(ScoreClassTest, MatchesHandCountedPrecisionAndRecall) {
+  auto model = *NewSoftmaxRegression({1}, 2, 1);
+  Parameters p = model->parameters();  // weight {2, 1}, bias {2}: logits (-x, x)
+  p.SetZero();
+  p.data()[0] = -1, p.data()[1] = 1;
+  ASSERT_TRUE(model->SetParameters(p).ok());
+  Dataset d{.features = Matrix(1, 6), .targets = Matrix(1, 6), .example_shape = {1},
+            .num_classes = 2};
+  d.features << 1, 2, -1, 3, -2, -3;  // predicted 1, 1, 0, 1, 0, 0
+  d.targets << 1, 0, 1, 1, 0, 0;      // tp 2, fp 1, fn 1
+  auto s = ScoreClass(*model, d, 1, 4);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_DOUBLE_EQ(s->precision, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(s->recall, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(s->f1, 2.0 / 3);
+  EXPECT_FALSE(ScoreClass(*model, d, 2).ok());
+  d.targets.setZero();  // no positive at all: recall undefined, reported as 0
+  EXPECT_EQ(ScoreClass(*model, d, 1)->recall, 0.0);
 }
 
 }  // namespace

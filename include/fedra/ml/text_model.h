@@ -64,7 +64,9 @@ StatusOr<MlmResult> PretrainMlm(const Dataset& texts, const MlmOptions& options,
                                 TextEncoderFile* encoder);
 
 struct TextClassifierOptions {
-  enum class Tuning { kFull, kLora, kHead };
+  // kLoraFrozenHead trains the adapters under a fixed random head (as FedBABU, Oh et al. 2022:
+  // clients that each hold one label cannot drag a shared head to their class).
+  enum class Tuning { kFull, kLora, kHead, kLoraFrozenHead };
   Tuning tuning = Tuning::kLora;
   int64_t lora_rank = 8;
   double lora_alpha = 16;
@@ -72,7 +74,7 @@ struct TextClassifierOptions {
   int num_classes = 2;
 };
 
-// Parses "full", "lora" or "head"; InvalidArgument otherwise.
+// Parses "full", "lora", "head" or "lora-frozen-head"; InvalidArgument otherwise.
 StatusOr<TextClassifierOptions::Tuning> ParseTuning(const std::string& name);
 
 // Sequential "text-classifier": the encoder of `base` (mean pooling, with adapters for kLora)
