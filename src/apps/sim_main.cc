@@ -100,8 +100,6 @@ fedra::Status LoadData(const Flags& f, Data& d) {
         "unknown --data '" + f.data +
         "' (expected fashion-mnist, spam-assassin, csv or synthetic)");
   }
-  if (f.partition.kind == "group")
-    return fedra::InvalidArgumentError("--partition group is for --data spam-assassin");
   FEDRA_ASSIGN_OR_RETURN(d.clients, fedra::PartitionClients(d.train, f.clients, f.partition, rng));
   return fedra::OkStatus();
 }
@@ -132,7 +130,9 @@ fedra::Status Resume(const Flags& f, const std::string& fingerprint, const fedra
 fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("sim");
-  // Check the strategy flags before the (slow) data loading.
+  // Check the flags before the (slow) data loading.
+  if (f.partition.kind == "group" && f.data != "spam-assassin")
+    return fedra::InvalidArgumentError("--partition group is for --data spam-assassin");
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.clients;
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.clients, f.rounds));
   FEDRA_RETURN_IF_ERROR(fedra::ValidateInfluenceBoundOptions(f.influence));

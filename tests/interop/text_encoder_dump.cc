@@ -14,8 +14,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   constexpr int64_t kLength = 6, kBatch = 3;
-  const fedra::TextEncoderOptions o{.vocab = 30, .dim = 8, .heads = 2, .layers = 2, .ff_dim = 12,
-                                    .lora_rank = 2, .lora_alpha = 4, .lora_feed_forward = true};
+  const fedra::TextEncoderOptions o{.vocab = 30,
+                                    .dim = 8,
+                                    .heads = 2,
+                                    .layers = 2,
+                                    .ff_dim = 12,
+                                    .lora_rank = 2,
+                                    .lora_alpha = 4,
+                                    .lora_feed_forward = true};
   fedra::Sequential::Builder builder({kLength});
   builder.Add(*fedra::NewTextEncoder({kLength}, o));
   auto model = builder.Build("encoder", 1);
@@ -43,8 +49,7 @@ int main(int argc, char** argv) {
   Eigen::Map<fedra::Matrix>(out.Tensor(n).data(), kLength, kBatch) = ids;  // row-major {B, T}
   Eigen::Map<fedra::Matrix>(out.Tensor(n + 1).data(), o.dim, kBatch) = y;
   const auto s = fedra::SaveSafetensors(
-      argv[1], out,
-      {{"heads", "2"}, {"layers", "2"}, {"lora_scale", "2"}, {"eps", "1e-5"}});
+      argv[1], out, {{"heads", "2"}, {"layers", "2"}, {"lora_scale", "2"}, {"eps", "1e-5"}});
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;

@@ -133,10 +133,9 @@ TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
                 "0.layers.0.self_attn.out_proj.lora_A", "0.layers.0.self_attn.out_proj.lora_B",
                 "1.weight", "1.bias"}));
   EXPECT_EQ(names(T::kLoraFrozenHead),
-            (std::vector<std::string>{"0.layers.0.self_attn.in_proj.lora_A",
-                                      "0.layers.0.self_attn.in_proj.lora_B",
-                                      "0.layers.0.self_attn.out_proj.lora_A",
-                                      "0.layers.0.self_attn.out_proj.lora_B"}));
+            (std::vector<std::string>{
+                "0.layers.0.self_attn.in_proj.lora_A", "0.layers.0.self_attn.in_proj.lora_B",
+                "0.layers.0.self_attn.out_proj.lora_A", "0.layers.0.self_attn.out_proj.lora_B"}));
   const auto full = names(T::kFull);
   EXPECT_EQ(full.size(), f.weights.num_tensors() + 2);
   // The full model starts from the pre-trained weights.
@@ -152,8 +151,8 @@ TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
 }
 
 TEST(HashedBagOfTokensTest, CountsEveryRealTokenOnceInItsBucket) {
-  Dataset tokens{.features = Matrix(4, 2), .targets = Matrix(1, 2), .example_shape = {4},
-                 .num_classes = 2};
+  Dataset tokens{
+      .features = Matrix(4, 2), .targets = Matrix(1, 2), .example_shape = {4}, .num_classes = 2};
   tokens.features << 7, 9, 7, 0, 8, 0, 0, 0;  // (7, 7, 8) and (9)
   tokens.targets << 1, 0;
   auto bow = HashedBagOfTokens(tokens, 1024);
@@ -177,8 +176,8 @@ TEST(ScoreClassTest, MatchesHandCountedPrecisionAndRecall) {
   p.SetZero();
   p.data()[0] = -1, p.data()[1] = 1;
   ASSERT_TRUE(model->SetParameters(p).ok());
-  Dataset d{.features = Matrix(1, 6), .targets = Matrix(1, 6), .example_shape = {1},
-            .num_classes = 2};
+  Dataset d{
+      .features = Matrix(1, 6), .targets = Matrix(1, 6), .example_shape = {1}, .num_classes = 2};
   d.features << 1, 2, -1, 3, -2, -3;  // predicted 1, 1, 0, 1, 0, 0
   d.targets << 1, 0, 1, 1, 0, 0;      // tp 2, fp 1, fn 1
   auto s = ScoreClass(*model, d, 1, 4);
