@@ -145,6 +145,7 @@ fedra::Status Run(Flags f) {
                               .evaluate_every = f.evaluate_every,
                               .seed = f.seed};
   o.influence = f.influence;
+  o.client_lr_decay = fedra::apps::ClientLrDecay(f.strategy);
   if (test.size() > 0 && test.is_classification()) {
     o.server_evaluate = [&](int,
                             const fedra::Parameters& p) -> fedra::StatusOr<fedra::EvaluateResult> {

@@ -187,6 +187,7 @@ fedra::Status Run(Flags f) {
                               .seed = f.seed,
                               .secure_sum = secure->sum.get()};
   o.influence = f.influence;
+  o.client_lr_decay = fedra::apps::ClientLrDecay(f.strategy);
   auto eval_model = model->Clone();
   auto eval_loss = make_loss();
   std::optional<double> spam_f1;  // of the last server evaluation, on spam-assassin

@@ -87,6 +87,10 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
       ->capture_default_str();
   app.add_option("--local-optimizer", s.base.fit.optimizer, "local optimizer: sgd or adamw")
       ->capture_default_str();
+  app.add_option("--lr-decay", s.client_lr_decay,
+                 "decay the local learning rate over the rounds: constant, linear or cosine")
+      ->check(CLI::IsMember({"constant", "linear", "cosine"}))
+      ->capture_default_str();
   app.add_option("--max-grad-norm", s.base.fit.max_grad_norm,
                  "clip each local gradient to this L2 norm (0: off)")
       ->capture_default_str();
@@ -170,6 +174,12 @@ void AddDpFlags(CLI::App& app, DpOptions& dp) {
   app.add_option_function<uint64_t>(
       "--dp-seed", [&dp](const uint64_t& seed) { dp.seed = seed; },
       "seed the server's DP noise (reproducible experiments only; default: OpenSSL RAND)");
+}
+
+LrSchedule::Decay ClientLrDecay(const StrategyConfig& config) {
+  if (config.client_lr_decay == "linear") return LrSchedule::Decay::kLinear;
+  if (config.client_lr_decay == "cosine") return LrSchedule::Decay::kCosine;
+  return LrSchedule::Decay::kConstant;
 }
 
 }  // namespace fedra::apps

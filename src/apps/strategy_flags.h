@@ -5,6 +5,7 @@
 
 #include "fedra/fl/influence_bound.h"
 #include "fedra/fl/strategy_config.h"
+#include "fedra/ml/fine_tuning.h"
 
 // Only the name: CLI11 is expensive to compile, so only the files that add flags include it.
 namespace CLI {
@@ -31,6 +32,9 @@ void AddInfluenceFlags(CLI::App& app, InfluenceBoundOptions& bound);
 // `rounds` rounds stays within --dp-target-epsilon, at the sampling rate the strategy will use
 // with `clients` clients (q = 1 in local mode). Nothing to do otherwise.
 Status CalibrateDpNoise(StrategyConfig& config, size_t clients, int rounds);
+
+// --lr-decay as the round driver's decay (the flag's values are checked by CLI11).
+LrSchedule::Decay ClientLrDecay(const StrategyConfig& config);
 
 // InvalidArgument, at start-up, when a Byzantine-robust strategy's precondition cannot hold in
 // any round with `clients` clients (Krum needs more than 2f + 2 results and at least m), or

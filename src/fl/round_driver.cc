@@ -129,6 +129,14 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   }
   RoundPlan plan = std::move(planned).value();
   plan.round = round;
+  if (options_.client_lr_decay != LrSchedule::Decay::kConstant) {
+    const LrSchedule decay{.peak = 1,
+                           .total_steps = std::max(options_.num_rounds, 1),
+                           .decay = options_.client_lr_decay};
+    const double factor = LearningRateAt(decay, round - 1);
+    for (FitTask& t : plan.tasks)
+      t.config.learning_rate = static_cast<float>(t.config.learning_rate * factor);
+  }
   m.fit_clients = plan.tasks.size();
   if (plan.tasks.empty()) return FailedPreconditionError("the strategy selected no clients");
   m.bytes_down = plan.tasks.size() * (BytesOf(global) + BytesOf(plan.broadcast));

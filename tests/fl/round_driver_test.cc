@@ -6,6 +6,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <numbers>
 
 #include "fedra/fl/fed_avg.h"
 #include "fedra/fl/fed_median.h"
@@ -33,7 +34,9 @@ class ScriptedPool final : public ClientPool {
     for (const auto& [id, r] : script) ids.push_back(id);
     return ids;
   }
+  std::vector<float> learning_rates;  // of every task, in the order sent
   void RunFit(const Parameters&, const RoundPlan& plan, const FitCallback& on_result) override {
+    for (const FitTask& t : plan.tasks) learning_rates.push_back(t.config.learning_rate);
     for (size_t i = 0; i < plan.tasks.size(); ++i) on_result(i, script.at(plan.tasks[i].client));
   }
   void RunEvaluate(const Parameters&, std::span<const EvaluateTask> tasks,
@@ -79,6 +82,29 @@ TEST(RoundDriverTest, BadResultsAreCountedAndNeverAggregated) {
   EXPECT_EQ(seen.round, 1);
   EXPECT_EQ(m.bytes_down, 7u * 8u);
   EXPECT_EQ(m.bytes_up, 2u * 8u);
+}
+
+// A linear decay over 4 rounds sends lr x 1, 3/4, 1/2, 1/4; cosine x (1 + cos(pi r / 4)) / 2.
+TEST(RoundDriverTest, ClientLearningRateDecaysOverTheRounds) {
+  for (auto decay : {LrSchedule::Decay::kLinear, LrSchedule::Decay::kCosine}) {
+    ScriptedPool pool;
+    pool.script.emplace(0, Result(0, Vec({1}), 1));
+    auto strategy =
+        *NewFedAvg({.sampling = {.fraction_evaluate = 0.0}, .fit = {.learning_rate = 0.2f}});
+    RoundDriver driver(
+        *strategy, pool,
+        {.num_rounds = 4, .influence = {.enabled = false}, .client_lr_decay = decay});
+    Parameters global = Vec({0});
+    for (int r = 3; r <= 4; ++r) driver.RunRound(r, global);  // as a run resumed at round 3
+    for (int r = 1; r <= 2; ++r) driver.RunRound(r, global);
+    ASSERT_EQ(pool.learning_rates.size(), 4u);
+    for (int r = 1; r <= 4; ++r) {
+      const double f = decay == LrSchedule::Decay::kLinear
+                           ? 1 - (r - 1) / 4.0
+                           : (1 + std::cos(std::numbers::pi * (r - 1) / 4.0)) / 2;
+      EXPECT_NEAR(pool.learning_rates[(r + 1) % 4], 0.2 * f, 1e-7) << "round " << r;
+    }
+  }
 }
 
 TEST(RoundDriverTest, TooManyFailuresLeaveTheModelUnchanged) {

@@ -26,6 +26,7 @@
 #include "fedra/fl/influence_bound.h"
 #include "fedra/fl/secure_sum.h"
 #include "fedra/fl/strategy.h"
+#include "fedra/ml/fine_tuning.h"
 
 namespace fedra {
 
@@ -69,6 +70,10 @@ struct RoundDriverOptions {
   // (fl/influence_bound.h), so no single client owns the model. On by default; the
   // simulation, whose clients are the user's own code, turns it off unless asked.
   InfluenceBoundOptions influence;
+  // Scales every task's learning rate in round r by the factor of update r - 1 of a schedule
+  // from 1 down to 0 over num_rounds (linear or cosine; constant leaves it): a learning rate
+  // that decays over the run, whatever the strategy. Resumed runs scale as uninterrupted ones.
+  LrSchedule::Decay client_lr_decay = LrSchedule::Decay::kConstant;
 };
 
 class RoundDriver {

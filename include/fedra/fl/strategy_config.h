@@ -25,6 +25,8 @@ struct StrategyConfig {
   size_t num_byzantine = 0;           // krum, multikrum
   size_t krum_selected = 0;           // multikrum: updates averaged (0: 2)
   size_t num_total_clients = 0;       // scaffold
+  // The round driver's RoundDriverOptions::client_lr_decay: "constant", "linear" or "cosine".
+  std::string client_lr_decay = "constant";
   // Differential privacy (mode kNone: off). When on, NewStrategy wraps the chosen strategy
   // in a DpStrategy; only the FedAvg family (fedavg, fedprox, fedavgm, fedadam, fedyogi,
   // fedadagrad) can be wrapped.
