@@ -12,7 +12,8 @@ void AddTextFlags(CLI::App& app, TextFlags& f) {
   app.add_option("--tokenizer", f.tokenizer, "text: BPE vocabulary (fedra-text-pretrain)")
       ->capture_default_str();
   app.add_option("--tuning", f.tuning,
-                 "text: train everything (full), LoRA adapters and the head (lora), or the head")
+                 "text: train everything (full), LoRA adapters and the head (lora), the head "
+                 "(head), or adapters under a fixed head (lora-frozen-head)")
       ->capture_default_str();
   app.add_option("--lora-rank", f.lora_rank, "text: LoRA rank")->capture_default_str();
   app.add_option("--lora-alpha", f.lora_alpha, "text: LoRA scale alpha (W + alpha/rank B A)")

@@ -22,7 +22,7 @@ inline constexpr char kSpamAssassinDir[] = "data/spam-assassin";
 struct TextFlags {
   std::string encoder = "data/text/encoder.safetensors";
   std::string tokenizer = "data/text/tokenizer.bpe";
-  std::string tuning = "lora";  // full, lora or head
+  std::string tuning = "lora";  // full, lora, head or lora-frozen-head
   int64_t lora_rank = 8;
   double lora_alpha = 16;
   bool lora_feed_forward = false;

@@ -70,6 +70,8 @@ class FedNova final : public Strategy {
 
 StatusOr<std::unique_ptr<Strategy>> NewFedNova(const FedAvgOptions& options) {
   FEDRA_RETURN_IF_ERROR(ValidateFedAvgOptions(options));
+  if (options.fit.optimizer != "sgd")
+    return InvalidArgumentError("FedNova normalises SGD steps: it needs --local-optimizer sgd");
   return std::unique_ptr<Strategy>(std::make_unique<FedNova>(options));
 }
 

@@ -146,6 +146,10 @@ Status Scaffold::ImportState(const StrategyState& state) {
 
 StatusOr<std::unique_ptr<Strategy>> NewScaffold(const ScaffoldOptions& options) {
   FEDRA_RETURN_IF_ERROR(ValidateFedAvgOptions(options.base));
+  if (options.base.fit.optimizer != "sgd")
+    return InvalidArgumentError(
+        "SCAFFOLD's control variates assume SGD steps: it needs "
+        "--local-optimizer sgd");
   const float lr = options.server_learning_rate;
   if (!std::isfinite(lr) || !(lr > 0)) {
     return InvalidArgumentError("SCAFFOLD server learning rate must be finite and > 0, got " +

@@ -29,6 +29,7 @@ StatusOr<ClassScores> ScoreClass(Model& model, const Dataset& data, int positive
       tp += truth && said, fp += !truth && said, fn += truth && !said;
     }
   }
+  model.SetTraining(true);  // as Evaluate leaves it
   ClassScores s;
   if (tp + fp > 0) s.precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
   if (tp + fn > 0) s.recall = static_cast<double>(tp) / static_cast<double>(tp + fn);

@@ -22,17 +22,36 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 constexpr char kEncoderPrefix[] = "0.";
 
 // The encoder tensors (no adapters, no prefix) of NewTextEncoder({length}, o).
-StatusOr<Parameters> EncoderLayout(int64_t length, TextEncoderOptions o) {
+StatusOr<std::vector<ParamSpec>> EncoderSpecs(int64_t length, TextEncoderOptions o) {
   o.lora_rank = 0;
   FEDRA_ASSIGN_OR_RETURN(auto enc, NewTextEncoder({length}, o));
+  return enc->ParameterSpecs();
+}
+
+StatusOr<Parameters> EncoderLayout(int64_t length, const TextEncoderOptions& o) {
+  FEDRA_ASSIGN_OR_RETURN(auto specs, EncoderSpecs(length, o));
   Parameters p;
-  for (const ParamSpec& s : enc->ParameterSpecs()) p.Add(s.name, s.shape);
+  for (const ParamSpec& s : specs) p.Add(s.name, s.shape);
   return p;
 }
 
+// Compares shapes before anything is allocated: the sizes in a file's metadata are untrusted,
+// its tensors (already in memory) are not bigger than the file.
 Status CheckEncoderFile(const TextEncoderFile& f) {
-  FEDRA_ASSIGN_OR_RETURN(Parameters layout, EncoderLayout(f.length, f.options));
-  return layout.CheckSameLayout(f.weights);
+  const Parameters& w = f.weights;
+  constexpr int64_t kFixedTensors = 4, kTensorsPerBlock = 12;  // embeddings + final norm
+  if (f.options.layers < 0 ||
+      static_cast<int64_t>(w.num_tensors()) != kFixedTensors + kTensorsPerBlock * f.options.layers)
+    return InvalidArgumentError("expected " + std::to_string(f.options.layers) +
+                                " encoder blocks, found " + std::to_string(w.num_tensors()) +
+                                " tensors");
+  FEDRA_ASSIGN_OR_RETURN(auto specs, EncoderSpecs(f.length, f.options));
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].name != w.info(i).name || specs[i].shape != w.info(i).shape)
+      return InvalidArgumentError("tensor " + std::to_string(i) + " is " + w.info(i).name +
+                                  ", expected " + specs[i].name + " of the shape the sizes give");
+  }
+  return OkStatus();
 }
 
 // Copies `from` (encoder tensors by name) into the tensors "0.<name>" of `to`.
@@ -136,6 +155,8 @@ StatusOr<MlmResult> PretrainMlm(const Dataset& texts, const MlmOptions& o, Rng& 
   eo.pooling = TextEncoderOptions::Pooling::kNone;
   eo.lora_rank = 0;
   const int64_t vocab = eo.vocab, dim = eo.dim;
+  if (vocab <= BpeTokenizer::kFirstByte)
+    return InvalidArgumentError("mlm: the vocabulary must hold the special tokens and more");
   if ((texts.features.array() < 0).any() || (texts.features.array() >= vocab).any())
     return InvalidArgumentError("mlm: a token id is outside the vocabulary");
   Sequential::Builder builder({encoder->length});
@@ -188,9 +209,10 @@ StatusOr<MlmResult> PretrainMlm(const Dataset& texts, const MlmOptions& o, Rng& 
         Eigen::Index best = 0;
         const float top = col.maxCoeff(&best);
         right += best == m.target[j];
+        const float target_logit = col(m.target[j]) - top;
         col = (col.array() - top).exp();
         const float z = col.sum();
-        loss_sum -= std::log(col(m.target[j]) / z);
+        loss_sum += std::log(z) - target_logit;  // exact where exp(target_logit) underflows
         col /= z;
         col(m.target[j]) -= 1;
       }
@@ -272,6 +294,7 @@ StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
   FEDRA_RETURN_IF_ERROR(CheckEncoderFile(base).WithContext("text classifier base"));
   TextEncoderOptions eo = base.options;
   eo.pooling = TextEncoderOptions::Pooling::kMean;
+  eo.lora_rank = 0;
   const bool lora = o.tuning == T::kLora || o.tuning == T::kLoraFrozenHead;
   const bool head = o.tuning != T::kLoraFrozenHead;
   if (lora) {
@@ -285,6 +308,19 @@ StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
   builder.Add(std::move(layer)).Dense(o.num_classes);
   FEDRA_ASSIGN_OR_RETURN(auto model, builder.Build("text-classifier", seed));
   FEDRA_RETURN_IF_ERROR(CopyEncoder(base.weights, model->mutable_parameters()));
+  if (!head) {
+    // The frozen head never travels: every process draws the same one, whatever its seed.
+    constexpr uint64_t kFrozenHeadSeed = 0x4eadf00d;
+    FEDRA_ASSIGN_OR_RETURN(
+        auto fixed,
+        Sequential::Builder({eo.dim}).Dense(o.num_classes).Build("head", kFrozenHeadSeed));
+    Parameters& p = model->mutable_parameters();
+    for (const char* name : {"weight", "bias"}) {
+      FEDRA_ASSIGN_OR_RETURN(size_t to, p.Find(std::string("1.") + name));
+      FEDRA_ASSIGN_OR_RETURN(size_t from, fixed->parameters().Find(std::string("0.") + name));
+      p.Tensor(to) = fixed->parameters().Tensor(from);
+    }
+  }
   if (o.tuning == T::kFull) return std::unique_ptr<Model>(std::move(model));
   return NewTrainableSubset(std::move(model), [lora, head](std::string_view name) {
     return (head && name.starts_with("1.")) ||

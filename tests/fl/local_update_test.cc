@@ -42,7 +42,8 @@ TEST(LocalUpdateTest, UpdateIsLocalMinusGlobalAfterOneHandWorkedStep) {
 TEST(LocalUpdateTest, AdamWTakesSignSizedStepsAndDecaysOnlyWeights) {
   auto model = *NewLinearRegression({2}, 1, 1);
   Parameters global = Zeros(*model);
-  global.data()[0] = 1.0f;  // w = (1, 0): y = 1, error -2, grad w = (-4, -8), grad b = -4
+  global.data()[0] = 1.0f;  // w = (1, 0), b = 1: y = 2, error -1, grad w = (-2, -4), grad b = -2
+  global.data()[2] = 1.0f;
   Rng rng(1);
   ClientState state;
   const FitConfig c{.epochs = 1,
@@ -53,7 +54,7 @@ TEST(LocalUpdateTest, AdamWTakesSignSizedStepsAndDecaysOnlyWeights) {
                     .max_grad_norm = 1.0f};
   auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global, c, {}, &state, rng);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  // w0: decayed by lr * wd * w0 = 0.05, then + 0.1; w1 (zero) and b: + 0.1 each.
+  // w0: decayed by lr * wd * w0 = 0.05, then + 0.1; w1 (zero) + 0.1; b (1, not decayed) + 0.1.
   EXPECT_NEAR(r->update.data()[0], 0.1f - 0.05f, 1e-5);
   EXPECT_NEAR(r->update.data()[1], 0.1f, 1e-5);
   EXPECT_NEAR(r->update.data()[2], 0.1f, 1e-5);
@@ -62,6 +63,21 @@ TEST(LocalUpdateTest, AdamWTakesSignSizedStepsAndDecaysOnlyWeights) {
   EXPECT_FALSE(
       RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global, unknown, {}, &state, rng)
           .ok());
+}
+
+// SGD's step follows the clipped gradient: (-6, -12, -6) has norm sqrt(216).
+TEST(LocalUpdateTest, GradientsAreClippedToMaxGradNorm) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  Rng rng(1);
+  ClientState state;
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
+                       {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .max_grad_norm = 1.0f},
+                       {}, &state, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const double norm = std::sqrt(216.0);
+  EXPECT_NEAR(r->update.data()[0], 0.6 / norm, 1e-6);
+  EXPECT_NEAR(r->update.data()[1], 1.2 / norm, 1e-6);
+  EXPECT_NEAR(r->update.data()[2], 0.6 / norm, 1e-6);
 }
 
 TEST(LocalUpdateTest, ProximalTermPullsTowardsTheGlobalModel) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fedra/ml/layer.h"
+#include "fedra/ml/sequential.h"
 #include "testing/gradient_check.h"
 
 namespace fedra {
@@ -99,6 +100,35 @@ TEST(TextEncoderTest, UnpooledOutputGradientsMatchFiniteDifferences) {
   auto report = CheckLayerGradients(bound, ids, rng, 1e-3);
   EXPECT_LT(report.max_param_error, 1e-2);
   EXPECT_GT(report.checked, 100);
+}
+
+// A classifier on an adapted encoder computes the same outputs and gradients on 1 and 3
+// threads (each shard's copy folds the adapters into its own buffers).
+TEST(TextEncoderTest, AdaptedEncoderAgreesAcrossThreadCounts) {
+  TextEncoderOptions o = kSmall;
+  o.lora_rank = 2;
+  o.lora_feed_forward = true;
+  Sequential::Builder b({4});
+  b.Add(*NewTextEncoder({4}, o)).Dense(2);
+  auto one = *b.Build("m", 3);
+  Rng rng(46);
+  Parameters p = one->parameters();
+  for (float& v : p.span()) v += static_cast<float>(0.1 * rng.Normal());
+  ASSERT_TRUE(one->SetParameters(p).ok());
+  auto three = one->Clone();
+  ASSERT_TRUE(three->SetThreads(3).ok());
+  Matrix ids(4, 7);
+  for (Eigen::Index i = 0; i < ids.size(); ++i)
+    ids.data()[i] = static_cast<float>(rng.UniformInt(7));
+  const Matrix y1 = one->Forward(ids);
+  const Matrix y3 = three->Forward(ids);
+  EXPECT_LT((y1 - y3).cwiseAbs().maxCoeff(), 1e-5);
+  const Matrix dout = Matrix::Ones(2, 7);
+  one->Backward(dout);
+  three->Backward(dout);
+  const double diff = (one->gradients().Flat() - three->gradients().Flat()).cwiseAbs().maxCoeff();
+  EXPECT_LT(diff, 1e-4);
+  EXPECT_GT(one->gradients().L2Norm(), 0.1);
 }
 
 TEST(TextEncoderTest, PaddingChangesNothing) {

@@ -109,6 +109,17 @@ TEST(TextEncoderFileTest, RoundTripsAndRefusesOtherFiles) {
   ASSERT_TRUE(
       SaveSafetensors(path, f.weights, {{"fedra.model", "text-encoder"}, {"vocab", "-3"}}).ok());
   EXPECT_THAT(LoadTextEncoder(path).status().message(), HasSubstr("vocab"));
+  // Sizes that would allocate without bound are refused from the tensor count, at once.
+  ASSERT_TRUE(SaveSafetensors(path, f.weights,
+                              {{"fedra.model", "text-encoder"},
+                               {"vocab", "999999999"},
+                               {"dim", "999999999"},
+                               {"heads", "1"},
+                               {"layers", "999999999"},
+                               {"ff_dim", "999999999"},
+                               {"length", "999999999"}})
+                  .ok());
+  EXPECT_THAT(LoadTextEncoder(path).status().message(), HasSubstr("encoder blocks"));
   TextEncoderFile wrong = f;
   wrong.length = 9;
   EXPECT_FALSE(SaveTextEncoder(path, wrong).ok());
@@ -143,6 +154,14 @@ TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
   const Parameters& p = m->parameters();
   EXPECT_EQ(p.Tensor(*p.Find("0.layers.0.linear1.weight")),
             f.weights.Tensor(*f.weights.Find("layers.0.linear1.weight")));
+  // The frozen head is the same whatever the seed; a trained head is drawn from the seed.
+  const Dataset some = Cycles(3, rng);
+  auto head_of = [&](T tuning, uint64_t seed) {
+    auto model = *NewTextClassifier(f, {.tuning = tuning, .lora_rank = 2}, seed);
+    return Matrix(model->Forward(some.features));
+  };
+  EXPECT_EQ(head_of(T::kLoraFrozenHead, 1), head_of(T::kLoraFrozenHead, 2));
+  EXPECT_NE(head_of(T::kHead, 1), head_of(T::kHead, 2));
   EXPECT_FALSE(NewTextClassifier(f, {.num_classes = 1}, 7).ok());
   EXPECT_FALSE(NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = 0}, 7).ok());
   EXPECT_TRUE(ParseTuning("lora").ok());

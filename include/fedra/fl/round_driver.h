@@ -71,7 +71,8 @@ struct RoundDriverOptions {
   // simulation, whose clients are the user's own code, turns it off unless asked.
   InfluenceBoundOptions influence;
   // Scales every task's learning rate in round r by the factor of update r - 1 of a schedule
-  // from 1 down to 0 over num_rounds (linear or cosine; constant leaves it): a learning rate
+  // from 1 towards 0 over num_rounds (linear or cosine, so the last round gets 1/num_rounds
+  // or about (pi/num_rounds)^2/4; constant leaves it): a learning rate
   // that decays over the run, whatever the strategy. Resumed runs scale as uninterrupted ones.
   LrSchedule::Decay client_lr_decay = LrSchedule::Decay::kConstant;
 };

@@ -99,7 +99,8 @@ StatusOr<std::unique_ptr<Layer>> NewSelfAttention(const Shape& input, int64_t he
 // pre-training). With lora_rank r > 0 every attention projection (and with lora_feed_forward
 // linear1 and linear2) computes with W + (lora_alpha / r) B A (LoRA, Hu et al. 2021): extra
 // parameters "<projection>.lora_A" {r, in} (uniform in +-1/sqrt(in)) and "<projection>.lora_B"
-// {out, r} (zero, so the encoder starts as without adapters), where <projection> is
+// {out, r} (zero, so the encoder computes as without adapters; drawing A does take values from
+// the initialising Rng), where <projection> is
 // "layers.<i>.self_attn.in_proj", "layers.<i>.self_attn.out_proj", "layers.<i>.linear1" or
 // "layers.<i>.linear2". Freezing the base is the model's business (see NewTrainableSubset).
 struct TextEncoderOptions {

@@ -15,8 +15,8 @@ struct ClassScores {
 };
 
 // Precision, recall and F1 of class `positive` for the arg-max predictions of `model` (in
-// evaluation mode) on `data`. InvalidArgument unless data is classification data that fits
-// the model and `positive` is one of its classes.
+// evaluation mode, left in training mode as Evaluate leaves it) on `data`. InvalidArgument unless
+// data is classification data that fits the model and `positive` is one of its classes.
 StatusOr<ClassScores> ScoreClass(Model& model, const Dataset& data, int positive,
                                  int batch_size = 256);
 

@@ -79,8 +79,10 @@ StatusOr<TextClassifierOptions::Tuning> ParseTuning(const std::string& name);
 
 // Sequential "text-classifier": the encoder of `base` (mean pooling, with adapters for kLora)
 // then Dense(num_classes) ("0.<encoder tensor>", "1.weight", "1.bias"), adapters and head drawn
-// from `seed`. kFull trains and exposes every tensor; kLora only the adapters and the head;
-// kHead only the head (see NewTrainableSubset). InvalidArgument for bad options.
+// from `seed` (a frozen head from a fixed seed, the same in every process). kFull trains and
+// exposes every tensor; kLora only the adapters and the head; kHead only the head;
+// kLoraFrozenHead only the adapters (see NewTrainableSubset). base.options' adapter settings
+// are ignored (the tuning decides). InvalidArgument for bad options.
 StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
                                                    const TextClassifierOptions& options,
                                                    uint64_t seed);
