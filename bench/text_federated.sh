@@ -50,3 +50,11 @@ run fed_lora_group5 "${sim[@]}" --tuning lora --lora-feed-forward --lr 0.02 --pa
   --clients 5 --metrics-out "$out/fed_lora_group5.jsonl"
 run fed_full_dir20 "${sim[@]}" --tuning full --lr 0.02 --partition dirichlet --alpha 0.5 \
   --clients 20 --metrics-out "$out/fed_full_dir20.jsonl"
+# The same with the local learning rate decaying over the rounds (cosine): the constant rate
+# oscillates between rounds.
+run fed_lora_dir20_cos "${sim[@]}" --tuning lora --lora-feed-forward --lr 0.02 --lr-decay cosine \
+  --partition dirichlet --alpha 0.5 --clients 20 --metrics-out "$out/fed_lora_dir20_cos.jsonl"
+run fed_lora_group5_cos "${sim[@]}" --tuning lora --lora-feed-forward --lr 0.02 --lr-decay cosine \
+  --partition group --clients 5 --metrics-out "$out/fed_lora_group5_cos.jsonl"
+run fed_full_dir20_cos "${sim[@]}" --tuning full --lr 0.02 --lr-decay cosine --partition dirichlet \
+  --alpha 0.5 --clients 20 --metrics-out "$out/fed_full_dir20_cos.jsonl"

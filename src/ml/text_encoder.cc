@@ -1,7 +1,7 @@
 // The text encoder: token ids {T} -> one vector {D} per example (or {T, D} unpooled). Embeddings,
 // then `layers` pre-LN blocks as torch.nn.TransformerEncoderLayer(norm_first=True,
 // activation="gelu", dropout=0) computes them, a final LayerNorm, and the mean over the real
-// tokens. Position- wise sublayers run on the batch reshaped to one column per position (D x T*B);
+// tokens. Position-wise sublayers run on the batch reshaped to one column per position (D x T*B);
 // attention on one column per example (T*D x B) with the padding keys masked. A LoRA adapter is
 // folded into its projection before every forward (the sublayer computes with the merged weight and
 // the gradient of that weight yields the adapters'), so the sublayers stay unaware of it.
