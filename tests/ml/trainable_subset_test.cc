@@ -13,7 +13,7 @@
 namespace fedra {
 namespace {
 
-std::unique_ptr<Model> Mlp() { return *NewMlp({6}, 3, 5, {8}); }  // 0.*, 2.*: two dense layers
+std::unique_ptr<Model> Mlp() { return *NewMlp({6}, 3, 5, {8}); }  // dense layers 1.* and 3.*
 
 Dataset Blobs() {
   Rng rng(3);
@@ -26,14 +26,14 @@ Dataset Blobs() {
   return d;
 }
 
-bool Head(std::string_view name) { return name.starts_with("2."); }
+bool Head(std::string_view name) { return name.starts_with("3."); }
 
 TEST(TrainableSubsetTest, ExposesOnlyTheChosenTensorsAndTheirGradients) {
   auto full = Mlp();
   auto sub = *NewTrainableSubset(full->Clone(), Head);
   ASSERT_EQ(sub->parameters().num_tensors(), 2u);
-  EXPECT_EQ(sub->parameters().info(0).name, "2.weight");
-  EXPECT_EQ(sub->parameters().info(1).name, "2.bias");
+  EXPECT_EQ(sub->parameters().info(0).name, "3.weight");
+  EXPECT_EQ(sub->parameters().info(1).name, "3.bias");
   const Dataset d = Blobs();
   auto loss = NewSoftmaxCrossEntropy();
   Matrix dout;
@@ -44,9 +44,9 @@ TEST(TrainableSubsetTest, ExposesOnlyTheChosenTensorsAndTheirGradients) {
   full->Backward(dout);
   sub->Backward(dout);
   EXPECT_EQ(sub->gradients().Tensor(0),
-            full->gradients().Tensor(*full->gradients().Find("2.weight")));
+            full->gradients().Tensor(*full->gradients().Find("3.weight")));
   EXPECT_EQ(sub->gradients().Tensor(1),
-            full->gradients().Tensor(*full->gradients().Find("2.bias")));
+            full->gradients().Tensor(*full->gradients().Find("3.bias")));
   EXPECT_FALSE(NewTrainableSubset(Mlp(), [](std::string_view) { return false; }).ok());
 }
 
