@@ -81,9 +81,7 @@ fedra::Status Run(Flags f) {
   } else {
     fedra::Dataset all;
     if (f.data == "spam-assassin") {
-      const std::string dir =
-          f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
-      FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+      FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(f.data_dir, f.text));
       if (f.partition.kind == "group") {
         FEDRA_ASSIGN_OR_RETURN(auto parts,
                                fedra::apps::PartitionTextByGroup(text, f.num_partitions));
@@ -109,14 +107,9 @@ fedra::Status Run(Flags f) {
       mine = std::move(parts[f.partition_index]);
     }
   }
-  std::unique_ptr<fedra::Model> model;
-  if (f.model == "text") {
-    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
-  } else {
-    FEDRA_ASSIGN_OR_RETURN(model,
-                           fedra::NewModelByName(f.model, mine.train.example_shape,
+  FEDRA_ASSIGN_OR_RETURN(
+      auto model, fedra::apps::NewModelFromFlags(f.model, f.text, mine.train.example_shape,
                                                  std::max(1, mine.train.num_classes), f.seed));
-  }
   FEDRA_RETURN_IF_ERROR(model->SetThreads(fedra::apps::CapModelThreads(f.threads)));
   auto loss = mine.train.is_classification() ? fedra::NewSoftmaxCrossEntropy()
                                              : fedra::NewMeanSquaredError();

@@ -81,9 +81,7 @@ fedra::Status Run(Flags f) {
     if (f.csv_test.empty()) return fedra::InvalidArgumentError("--data csv needs --csv-test");
     FEDRA_ASSIGN_OR_RETURN(test, fedra::LoadCsv(f.csv_test, {.num_classes = f.csv_classes}));
   } else if (f.data == "spam-assassin") {
-    const std::string dir =
-        f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
-    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(f.data_dir, f.text));
     test = std::move(text.test);
   } else if (f.data != "none") {
     return fedra::InvalidArgumentError("unknown --data '" + f.data +
@@ -95,12 +93,8 @@ fedra::Status Run(Flags f) {
   } else if (shape.empty()) {
     return fedra::InvalidArgumentError("--data none needs --input-shape (and --classes)");
   }
-  std::unique_ptr<fedra::Model> model;
-  if (f.model == "text") {
-    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
-  } else {
-    FEDRA_ASSIGN_OR_RETURN(model, fedra::NewModelByName(f.model, shape, classes, f.seed));
-  }
+  FEDRA_ASSIGN_OR_RETURN(auto model,
+                         fedra::apps::NewModelFromFlags(f.model, f.text, shape, classes, f.seed));
   fedra::Parameters global = model->parameters();
   const std::string fingerprint = fedra::CheckpointFingerprint(f.model, global, strategy->Name());
 

@@ -85,9 +85,7 @@ fedra::Status LoadData(const Flags& f, Data& d) {
       FEDRA_ASSIGN_OR_RETURN(d.test, fedra::LoadCsv(f.csv_test, o));
     }
   } else if (f.data == "spam-assassin") {
-    const std::string dir =
-        f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
-    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(f.data_dir, f.text));
     if (f.partition.kind == "group") {
       FEDRA_ASSIGN_OR_RETURN(auto parts, fedra::apps::PartitionTextByGroup(text, f.clients));
       for (auto& p : parts) d.clients.push_back({.train = std::move(p), .test = {}});
@@ -144,14 +142,9 @@ fedra::Status Run(Flags f) {
   Data data;
   FEDRA_RETURN_IF_ERROR(LoadData(f, data));
   const fedra::Dataset& shape_src = data.clients.front().train;
-  std::unique_ptr<fedra::Model> model;
-  if (f.model == "text") {
-    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
-  } else {
-    FEDRA_ASSIGN_OR_RETURN(model,
-                           fedra::NewModelByName(f.model, shape_src.example_shape,
+  FEDRA_ASSIGN_OR_RETURN(
+      auto model, fedra::apps::NewModelFromFlags(f.model, f.text, shape_src.example_shape,
                                                  std::max(1, shape_src.num_classes), f.seed));
-  }
   auto make_loss = [&] {
     return shape_src.is_classification() ? fedra::NewSoftmaxCrossEntropy()
                                          : fedra::NewMeanSquaredError();

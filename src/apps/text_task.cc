@@ -1,7 +1,9 @@
 #include "apps/text_task.h"
 
 #include "fedra/ml/bpe_tokenizer.h"
+#include "fedra/ml/idx_loader.h"
 #include "fedra/ml/mail_corpus.h"
+#include "fedra/ml/model_zoo.h"
 #include "fedra/ml/text_model.h"
 
 namespace fedra::apps {
@@ -22,7 +24,8 @@ void AddTextFlags(CLI::App& app, TextFlags& f) {
                "text: adapters on the feed-forward projections too");
 }
 
-StatusOr<TextData> LoadSpamAssassinTokens(const std::string& dir, const TextFlags& f) {
+StatusOr<TextData> LoadSpamAssassinTokens(const std::string& data_dir, const TextFlags& f) {
+  const std::string dir = data_dir == kFashionMnistDir ? kSpamAssassinDir : data_dir;
   FEDRA_ASSIGN_OR_RETURN(BpeTokenizer bpe, BpeTokenizer::Load(f.tokenizer));
   FEDRA_ASSIGN_OR_RETURN(TextEncoderFile enc, LoadTextEncoder(f.encoder));
   if (static_cast<int64_t>(bpe.vocab_size()) != enc.options.vocab)
@@ -54,7 +57,9 @@ StatusOr<TextData> LoadSpamAssassinTokens(const std::string& dir, const TextFlag
   return d;
 }
 
-StatusOr<std::unique_ptr<Model>> NewTextModel(const TextFlags& f, uint64_t seed) {
+StatusOr<std::unique_ptr<Model>> NewModelFromFlags(const std::string& name, const TextFlags& f,
+                                                   const Shape& input, int classes, uint64_t seed) {
+  if (name != "text") return NewModelByName(name, input, classes, seed);
   FEDRA_ASSIGN_OR_RETURN(TextEncoderFile enc, LoadTextEncoder(f.encoder));
   FEDRA_ASSIGN_OR_RETURN(auto tuning, ParseTuning(f.tuning));
   return NewTextClassifier(enc,

@@ -14,6 +14,7 @@
 #include "fedra/core/status.h"
 #include "fedra/ml/dataset.h"
 #include "fedra/ml/model.h"
+#include "fedra/ml/tensor.h"
 
 namespace fedra::apps {
 
@@ -33,12 +34,15 @@ struct TextData {
   Dataset train, test;                      // the corpus' fixed hash split, tokenized
   std::vector<std::vector<size_t>> groups;  // indices into train, one list per mail group
 };
-// `dir` holds the unpacked corpus (scripts/fetch_spam_assassin.sh). The sequence length is the
-// encoder's.
-StatusOr<TextData> LoadSpamAssassinTokens(const std::string& dir, const TextFlags& f);
+// `data_dir` is the programs' --data-dir: its Fashion-MNIST default means kSpamAssassinDir,
+// anything else holds the unpacked corpus (scripts/fetch_spam_assassin.sh). The sequence length
+// is the encoder's.
+StatusOr<TextData> LoadSpamAssassinTokens(const std::string& data_dir, const TextFlags& f);
 
-// The "text" model: NewTextClassifier on the encoder file with the flags' tuning.
-StatusOr<std::unique_ptr<Model>> NewTextModel(const TextFlags& f, uint64_t seed);
+// --model: "text" is NewTextClassifier on the encoder file with the flags' tuning; any other
+// name is NewModelByName(name, input, classes, seed).
+StatusOr<std::unique_ptr<Model>> NewModelFromFlags(const std::string& name, const TextFlags& f,
+                                                   const Shape& input, int classes, uint64_t seed);
 
 // One client per group and mailbox (`clients` a multiple of the group count): clients'
 // training sets, in group order.

@@ -62,9 +62,7 @@ fedra::StatusOr<Data> LoadData(const Flags& f) {
     FEDRA_ASSIGN_OR_RETURN(d.train, fedra::LoadCsv(f.csv_train, o));
     FEDRA_ASSIGN_OR_RETURN(d.test, fedra::LoadCsv(f.csv_test, o));
   } else if (f.data == "spam-assassin") {
-    const std::string dir =
-        f.data_dir == fedra::kFashionMnistDir ? fedra::apps::kSpamAssassinDir : f.data_dir;
-    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(dir, f.text));
+    FEDRA_ASSIGN_OR_RETURN(auto text, fedra::apps::LoadSpamAssassinTokens(f.data_dir, f.text));
     d.train = std::move(text.train);
     d.test = std::move(text.test);
     if (f.model == "logreg") {  // the linear baseline reads hashed token counts
@@ -106,13 +104,9 @@ fedra::Status Run(const Flags& f) {
   const bool regression = data.train.num_classes == 0;
   const int outputs =
       regression ? static_cast<int>(data.train.targets.rows()) : data.train.num_classes;
-  std::unique_ptr<fedra::Model> model;
-  if (f.model == "text") {
-    FEDRA_ASSIGN_OR_RETURN(model, fedra::apps::NewTextModel(f.text, f.seed));
-  } else {
-    FEDRA_ASSIGN_OR_RETURN(
-        model, fedra::NewModelByName(f.model, data.train.example_shape, outputs, f.seed));
-  }
+  FEDRA_ASSIGN_OR_RETURN(
+      auto model,
+      fedra::apps::NewModelFromFlags(f.model, f.text, data.train.example_shape, outputs, f.seed));
   const int threads = fedra::apps::CapModelThreads(f.threads);
   FEDRA_RETURN_IF_ERROR(model->SetThreads(threads));
   FEDRA_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(f, *model));
