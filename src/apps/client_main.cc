@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/json_config.h"
+#include "apps/plugin_flags.h"
 #include "apps/text_task.h"
 #include "apps/thread_flags.h"
 #include "fedra/core/logging.h"
@@ -28,6 +29,7 @@ void OnSignal(int) {
 }
 
 struct Flags {
+  fedra::apps::PluginFlags plugins;
   fedra::ClientOptions client;
   std::string token_file;
   std::string kill_at_stage;
@@ -123,7 +125,19 @@ fedra::Status Run(Flags f) {
       }
     };
   }
-  fedra::Client client(*model, *loss, mine.train, mine.test, f.client);
+  // --trainer-plugin: the plugin's trainer, offered this client's data and model.
+  FEDRA_ASSIGN_OR_RETURN(auto plugin, fedra::apps::LoadTrainerPlugin(f.plugins));
+  std::unique_ptr<fedra::LocalTrainer> trainer;
+  if (plugin) {
+    FEDRA_ASSIGN_OR_RETURN(trainer, plugin->NewTrainer({.args = f.plugins.plugin_args,
+                                                        .train = &mine.train,
+                                                        .test = &mine.test,
+                                                        .model = model.get(),
+                                                        .seed = f.seed}));
+    fedra::Logger("client")->info("training with {} from {}", plugin->name(), plugin->path());
+  }
+  fedra::Client client = trainer ? fedra::Client(*trainer, f.client)
+                                 : fedra::Client(*model, *loss, mine.train, mine.test, f.client);
   g_client = &client;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -185,6 +199,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--paillier-secret-key", c.paillier_secret_key_file,
                  "Paillier secret key (mode 0600) for servers running --secure-sum paillier");
+  fedra::apps::AddTrainerPluginFlag(app, f.plugins);
   app.add_option("--kill-at-stage", f.kill_at_stage,
                  "fault injection for tests: SIGKILL this process when the given secure-round "
                  "stage arrives, e.g. secagg/2 or paillier/0");

@@ -86,6 +86,8 @@ StatusOr<SecureRoundOptions> ServerSecureOptions(const SecureSumFlags& f, const 
     }
     o.fold = "dp";
   }
+  // Clients fold by the strategy's spec, announced in every task (no strategy by name).
+  FEDRA_ASSIGN_OR_RETURN(o.fold_spec, CheckedFoldSpec(strategy));
   o.stage_deadline_seconds = f.stage_deadline;
   o.secagg_clip = f.secagg_clip;
   o.secagg_neighbours = f.secagg_neighbours;

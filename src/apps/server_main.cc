@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/json_config.h"
+#include "apps/plugin_flags.h"
 #include "apps/round_line.h"
 #include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
@@ -35,6 +36,7 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
 struct Flags {
+  fedra::apps::PluginFlags plugins;
   fedra::ServerOptions server;
   std::string run_dir = "fedra-run";
   std::string port_file;
@@ -66,8 +68,9 @@ fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.min_clients, f.rounds));
   FEDRA_RETURN_IF_ERROR(fedra::ValidateInfluenceBoundOptions(f.influence));
   FEDRA_RETURN_IF_ERROR(fedra::apps::CheckRobustnessPreconditions(f.strategy, f.min_clients));
-  FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
-  const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
+  std::unique_ptr<fedra::LoadedPlugin> plugin;
+  FEDRA_ASSIGN_OR_RETURN(
+      auto strategy, fedra::apps::NewStrategyFromFlags(f.plugins, f.strategy, f.rounds, &plugin));
   FEDRA_ASSIGN_OR_RETURN(f.server.secure,
                          fedra::apps::ServerSecureOptions(f.secure, f.strategy, *strategy));
 
@@ -168,10 +171,6 @@ fedra::Status Run(Flags f) {
     if (m.stop) {
       std::printf("the strategy ended the run before round %d: %s\n", round, m.error.c_str());
       break;
-    }
-    if (dp != nullptr) {
-      m.extras["dp_epsilon"] = dp->epsilon_spent();
-      m.extras["dp_clip_norm"] = dp->clip_norm();
     }
     const fedra::ServerStats stats = server->stats();
     auto delta = [&](const char* name, uint64_t now, uint64_t then) {
@@ -327,6 +326,7 @@ int main(int argc, char** argv) {
   fedra::apps::AddConfigOption(app);
   AddFlags(app, f);
   fedra::apps::AddStrategyFlags(app, f.strategy);
+  fedra::apps::AddStrategyPluginFlag(app, f.plugins);
   fedra::apps::AddInfluenceFlags(app, f.influence);
   fedra::apps::AddSecureSumFlags(app, f.secure, /*server=*/true);
   CLI11_PARSE(app, argc, argv);

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/plugin_flags.h"
 #include "apps/round_line.h"
 #include "apps/secure_sum_flags.h"
 #include "apps/strategy_flags.h"
@@ -34,6 +35,7 @@
 namespace {
 
 struct Flags {
+  fedra::apps::PluginFlags plugins;
   size_t clients = 10;
   int rounds = 10;
   std::string model = "cnn";
@@ -135,7 +137,10 @@ fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.clients, f.rounds));
   FEDRA_RETURN_IF_ERROR(fedra::ValidateInfluenceBoundOptions(f.influence));
   FEDRA_RETURN_IF_ERROR(fedra::apps::CheckRobustnessPreconditions(f.strategy, f.clients));
-  FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::NewStrategy(f.strategy));
+  std::unique_ptr<fedra::LoadedPlugin> strategy_plugin;
+  FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::apps::NewStrategyFromFlags(
+                                            f.plugins, f.strategy, f.rounds, &strategy_plugin));
+  FEDRA_ASSIGN_OR_RETURN(auto trainer_plugin, fedra::apps::LoadTrainerPlugin(f.plugins));
   const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
   FEDRA_ASSIGN_OR_RETURN(auto secure,
                          fedra::apps::MakeSecureSum(f.secure_sum, *strategy, f.threads, f.seed));
@@ -150,9 +155,27 @@ fedra::Status Run(Flags f) {
                                          : fedra::NewMeanSquaredError();
   };
   const size_t clients = data.clients.size();
-  FEDRA_ASSIGN_OR_RETURN(auto sim,
-                         fedra::Simulation::Create(*model, make_loss(), std::move(data.clients),
-                                                   {.threads = f.threads, .seed = f.seed}));
+  std::unique_ptr<fedra::Simulation> sim;
+  const fedra::SimulationOptions sim_options{.threads = f.threads, .seed = f.seed};
+  if (trainer_plugin) {
+    // The plugin's trainers get each client's share of the data and the model, to use or not.
+    fedra::TrainerFactory factory =
+        [&](fedra::ClientId c,
+            size_t worker) -> fedra::StatusOr<std::unique_ptr<fedra::LocalTrainer>> {
+      return trainer_plugin->NewTrainer({.args = f.plugins.plugin_args,
+                                         .client = c,
+                                         .num_clients = clients,
+                                         .train = &data.clients[c].train,
+                                         .test = &data.clients[c].test,
+                                         .model = model.get(),
+                                         .seed = f.seed,
+                                         .worker = worker});
+    };
+    FEDRA_ASSIGN_OR_RETURN(sim, fedra::Simulation::Create(clients, factory, sim_options));
+  } else {
+    FEDRA_ASSIGN_OR_RETURN(
+        sim, fedra::Simulation::Create(*model, make_loss(), std::move(data.clients), sim_options));
+  }
   std::optional<fedra::MetricsLog> metrics;
   if (!f.metrics_out.empty()) {
     FEDRA_ASSIGN_OR_RETURN(metrics, fedra::MetricsLog::Open(f.metrics_out, true));
@@ -201,10 +224,6 @@ fedra::Status Run(Flags f) {
   o.on_round_end = [&](const fedra::RoundMetrics& round) {
     fedra::RoundMetrics m = round;
     if (spam_f1) m.extras["spam_f1"] = *std::exchange(spam_f1, std::nullopt);
-    if (dp != nullptr) {
-      m.extras["dp_epsilon"] = dp->epsilon_spent();
-      m.extras["dp_clip_norm"] = dp->clip_norm();
-    }
     history.push_back(m);
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -324,6 +343,8 @@ int main(int argc, char** argv) {
   Flags f;
   AddFlags(app, f);
   fedra::apps::AddStrategyFlags(app, f.strategy);
+  fedra::apps::AddStrategyPluginFlag(app, f.plugins);
+  fedra::apps::AddTrainerPluginFlag(app, f.plugins);
   fedra::apps::AddInfluenceFlags(app, f.influence);
   fedra::apps::AddSecureSumFlags(app, f.secure_sum);
   fedra::apps::AddTextFlags(app, f.text);

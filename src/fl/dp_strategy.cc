@@ -49,12 +49,28 @@ class DpWrapper final : public DpStrategy {
   StatusOr<RoundPlan> ConfigureFit(int round, const Parameters& global,
                                    std::span<const ClientId> available, Rng& rng) override;
   void Fold(const FitResult& result, UpdateAccumulator& acc) const override;
+  // The clients' side of the fold (secure rounds, where clients clip): every update once.
+  // Adaptive clipping also counts clipped updates, which a secure sum cannot: no spec.
+  std::optional<FoldSpec> fold_spec() const override {
+    if (adaptive_) return std::nullopt;
+    return FoldSpec{.vectors = {{"update", "update", FoldWeight::kOne}},
+                    .scalars = {{"weight", FoldWeight::kOne}}};
+  }
   StatusOr<Parameters> AggregateFit(int round, const Parameters& global,
                                     const AggregateInput& input) override;
   StatusOr<std::vector<EvaluateTask>> ConfigureEvaluate(int round, const Parameters& global,
                                                         std::span<const ClientId> available,
                                                         Rng& rng) override {
     return inner_->ConfigureEvaluate(round, global, available, rng);
+  }
+  EvaluateResult AggregateEvaluate(int round, std::span<const EvaluateResult> results) override {
+    return inner_->AggregateEvaluate(round, results);
+  }
+  MetricMap RoundReport() const override {
+    MetricMap report = inner_->RoundReport();
+    report["dp_epsilon"] = epsilon_spent();
+    report["dp_clip_norm"] = clip_norm();
+    return report;
   }
   StrategyState ExportState() const override;
   Status ImportState(const StrategyState& state) override;

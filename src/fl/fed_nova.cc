@@ -40,6 +40,13 @@ class FedNova final : public Strategy {
     acc.AddScalar("tau_eff", n * a);
   }
 
+  std::optional<FoldSpec> fold_spec() const override {
+    return FoldSpec{.vectors = {{"nova", "update", FoldWeight::kExamplesPerEffectiveStep}},
+                    .scalars = {{"weight", FoldWeight::kExamples},
+                                {"tau_eff", FoldWeight::kExamplesTimesEffectiveStep}},
+                    .momentum = options_.fit.momentum};
+  }
+
   StatusOr<Parameters> AggregateFit(int, const Parameters& global,
                                     const AggregateInput& in) override {
     if (in.sums == nullptr) return FailedPreconditionError("FedNova aggregates sums, got none");

@@ -5,8 +5,6 @@
 #include "fedra/ml/fine_tuning.h"
 #include "fedra/ml/optimizer.h"
 #include "fedra/ml/trainer.h"
-#include "fedra/privacy/dp/clipping.h"
-#include "fedra/privacy/dp/gaussian_noise.h"
 
 namespace fedra {
 namespace {
@@ -26,26 +24,6 @@ StatusOr<Parameters> ScaffoldCorrection(const Parameters& global,
   return correction;
 }
 
-Status CheckDpConfig(const FitConfig& c) {
-  if (!(c.clip_norm >= 0) || !std::isfinite(c.clip_norm))
-    return InvalidArgumentError("DP clip norm must be finite and >= 0 (0: off)");
-  if (!(c.noise_stddev >= 0) || !std::isfinite(c.noise_stddev))
-    return InvalidArgumentError("DP noise stddev must be finite and >= 0 (0: off)");
-  return OkStatus();
-}
-
-// The client's DP stage, last before the update leaves: report the raw norm, clip, noise.
-// Noise comes from a generator keyed by OpenSSL RAND, never from the experiment's Rng.
-Status ApplyClientDp(const FitConfig& c, FitResult& result) {
-  result.metrics["update_norm"] = result.update.L2Norm();
-  if (c.clip_norm > 0) dp::ClipL2(result.update, c.clip_norm);
-  if (c.noise_stddev > 0) {
-    FEDRA_ASSIGN_OR_RETURN(auto noise, dp::GaussianNoise::FromOsEntropy());
-    noise.AddTo(result.update, c.noise_stddev);
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 double EffectiveLocalSteps(int64_t steps, double momentum) {
@@ -59,7 +37,6 @@ StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& d
                                 const std::map<std::string, Parameters>& broadcast,
                                 ClientState* state, Rng& rng) {
   FEDRA_RETURN_IF_ERROR(model.SetParameters(global).WithContext("global parameters"));
-  FEDRA_RETURN_IF_ERROR(CheckDpConfig(config));
   Parameters correction;
   if (config.scaffold) {
     FEDRA_ASSIGN_OR_RETURN(correction, ScaffoldCorrection(global, broadcast, state));
@@ -108,7 +85,6 @@ StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& d
   } else if (config.scaffold) {
     result.extras["control_delta"] = Parameters::ZerosLike(global);
   }
-  FEDRA_RETURN_IF_ERROR(ApplyClientDp(config, result));
   return result;
 }
 

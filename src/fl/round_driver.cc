@@ -26,11 +26,7 @@ Status ValidateFitReport(const FitResult& result) {
   if (result.num_examples == 0) return InvalidArgumentError(who + " trained on zero examples");
   if (!std::isfinite(result.train_loss))
     return InvalidArgumentError(who + " reported a non-finite loss");
-  for (const auto& [name, value] : result.metrics) {
-    if (!std::isfinite(value))
-      return InvalidArgumentError(who + " reported a non-finite metric '" + name + "'");
-  }
-  return OkStatus();
+  return ValidateMetrics(result.metrics).WithContext(who);
 }
 
 namespace {
@@ -97,6 +93,15 @@ RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
   if (options_.evaluate_every > 0 && (round % options_.evaluate_every == 0 || last)) {
     EvaluateRound(round, global, m);
   }
+  // The strategy's own figures (DP's epsilon, ...), bounded like any metrics map.
+  const MetricMap report = strategy_.RoundReport();
+  const Status report_ok = ValidateMetrics(report);
+  if (report_ok.ok()) {
+    for (const auto& [name, value] : report) m.extras[name] = value;
+  } else {
+    Logger("fl")->warn("round {}: the strategy's report is dropped: {}", round,
+                       report_ok.ToString());
+  }
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options_.on_round_end) options_.on_round_end(m);
   return m;
@@ -129,6 +134,11 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   }
   RoundPlan plan = std::move(planned).value();
   plan.round = round;
+  for (const FitTask& t : plan.tasks) {
+    // A strategy's bug must not reach the clients: the open config is bounded here.
+    FEDRA_RETURN_IF_ERROR(ValidateRoundConfig(t.config.extra)
+                              .WithContext("strategy " + strategy_.Name() + ", round config"));
+  }
   if (options_.client_lr_decay != LrSchedule::Decay::kConstant) {
     const LrSchedule decay{.peak = 1,
                            .total_steps = std::max(options_.num_rounds, 1),
@@ -294,15 +304,31 @@ Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPl
 void RoundDriver::EvaluateRound(int round, const Parameters& global, RoundMetrics& m) {
   Rng rng = rng_.Split(static_cast<uint64_t>(round)).Split(0xe7a1);
   auto tasks = strategy_.ConfigureEvaluate(round, global, pool_.AvailableClients(), rng);
+  if (tasks.ok()) {
+    for (const EvaluateTask& t : *tasks) {
+      Status valid = ValidateRoundConfig(t.extra);
+      if (!valid.ok()) {
+        tasks = valid.WithContext("strategy " + strategy_.Name() + ", evaluation config");
+        Logger("fl")->warn("round {}: no federated evaluation: {}", round,
+                           tasks.status().ToString());
+        break;
+      }
+    }
+  }
   if (tasks.ok() && !tasks->empty()) {
     std::vector<EvaluateResult> results;
     pool_.RunEvaluate(global, *tasks, [&](size_t, StatusOr<EvaluateResult> r) {
       if (r.ok() && std::isfinite(r->loss) && r->num_examples > 0) results.push_back(*r);
     });
-    const EvaluateResult summary = WeightedEvaluation(results);
-    m.eval_clients = results.size();
-    m.eval_loss = summary.loss;
-    m.eval_accuracy = summary.accuracy;
+    if (!results.empty()) {
+      const EvaluateResult summary = strategy_.AggregateEvaluate(round, results);
+      m.eval_clients = results.size();
+      m.eval_loss = summary.loss;
+      m.eval_accuracy = summary.accuracy;
+      for (const auto& [name, value] : summary.metrics) {
+        if (std::isfinite(value)) m.extras["eval_" + name] = value;
+      }
+    }
   }
   if (options_.server_evaluate) {
     auto eval = options_.server_evaluate(round, global);

@@ -53,6 +53,12 @@ class Scaffold final : public Strategy {
     acc.AddScalar("count", 1);
   }
 
+  std::optional<FoldSpec> fold_spec() const override {
+    return FoldSpec{.vectors = {{"update", "update", FoldWeight::kOne},
+                                {kControlDelta, kControlDelta, FoldWeight::kOne}},
+                    .scalars = {{"count", FoldWeight::kOne}}};
+  }
+
   StatusOr<Parameters> AggregateFit(int, const Parameters& global,
                                     const AggregateInput& in) override {
     if (in.sums == nullptr) return FailedPreconditionError("SCAFFOLD aggregates sums, got none");

@@ -66,22 +66,33 @@ auto Guarded(F&& f) -> decltype(f()) {
 }  // namespace
 
 struct Simulation::Impl {
-  std::unique_ptr<Loss> loss;
   SimulationOptions options;
   ThreadPool pool;
+  size_t num_clients = 0;
+  TrainerFactory factory;
+  // The built-in trainer's parts (empty for a simulation of custom trainers).
+  std::unique_ptr<Loss> loss;
+  std::vector<SimulatedClient> clients;
   std::vector<std::unique_ptr<Model>> models;  // one per worker
   std::vector<ClientState> states;             // per client, filled lazily (SCAFFOLD)
 
-  Impl(std::unique_ptr<Loss> l, const SimulationOptions& o)
-      : loss(std::move(l)), options(o), pool(o.threads) {}
+  explicit Impl(const SimulationOptions& o) : options(o), pool(o.threads) {}
 };
 
-Simulation::Simulation(std::unique_ptr<Impl> impl, std::vector<SimulatedClient> clients)
-    : impl_(std::move(impl)), clients_(std::move(clients)) {
-  impl_->states.resize(clients_.size());
-}
+Simulation::Simulation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Simulation::~Simulation() = default;
+
+StatusOr<std::unique_ptr<Simulation>> Simulation::Create(size_t num_clients, TrainerFactory factory,
+                                                         const SimulationOptions& options) {
+  if (num_clients == 0) return InvalidArgumentError("a simulation needs at least one client");
+  if (options.threads < 1) return InvalidArgumentError("a simulation needs at least one thread");
+  if (!factory) return InvalidArgumentError("a simulation needs a trainer factory");
+  auto impl = std::make_unique<Impl>(options);
+  impl->num_clients = num_clients;
+  impl->factory = std::move(factory);
+  return std::unique_ptr<Simulation>(new Simulation(std::move(impl)));
+}
 
 StatusOr<std::unique_ptr<Simulation>> Simulation::Create(const Model& prototype,
                                                          std::unique_ptr<Loss> loss,
@@ -100,10 +111,22 @@ StatusOr<std::unique_ptr<Simulation>> Simulation::Create(const Model& prototype,
       }
     }
   }
-  auto impl = std::make_unique<Impl>(std::move(loss), options);
+  auto impl = std::make_unique<Impl>(options);
+  impl->num_clients = clients.size();
+  impl->loss = std::move(loss);
+  impl->clients = std::move(clients);
+  impl->states.resize(impl->num_clients);
   for (size_t w = 0; w < options.threads; ++w) impl->models.push_back(prototype.Clone());
-  return std::unique_ptr<Simulation>(new Simulation(std::move(impl), std::move(clients)));
+  Impl* parts = impl.get();
+  impl->factory = [parts](ClientId c, size_t worker) -> StatusOr<std::unique_ptr<LocalTrainer>> {
+    return std::unique_ptr<LocalTrainer>(std::make_unique<ModelTrainer>(
+        *parts->models[worker], *parts->loss, parts->clients[c].train, parts->clients[c].test,
+        &parts->states[c]));
+  };
+  return std::unique_ptr<Simulation>(new Simulation(std::move(impl)));
 }
+
+size_t Simulation::num_clients() const { return impl_->num_clients; }
 
 std::map<std::string, std::vector<float>> Simulation::ExportClientState() const {
   std::map<std::string, std::vector<float>> out;
@@ -116,19 +139,23 @@ std::map<std::string, std::vector<float>> Simulation::ExportClientState() const 
 }
 
 Status Simulation::ImportClientState(const std::map<std::string, std::vector<float>>& state) {
+  if (impl_->models.empty()) {
+    if (state.empty()) return OkStatus();
+    return InvalidArgumentError("a simulation of custom trainers keeps no client state");
+  }
   const Parameters& layout = impl_->models.front()->parameters();
-  std::vector<ClientState> states(clients_.size());
+  std::vector<ClientState> states(impl_->num_clients);
   for (const auto& [name, values] : state) {
     const size_t slash = name.find('/');
     const std::string id = name.substr(0, slash);
-    size_t client = clients_.size();
+    size_t client = impl_->num_clients;
     if (!id.empty() && id.size() <= 9 && id.find_first_not_of("0123456789") == std::string::npos) {
       client = std::stoul(id);
     }
     if (slash == std::string::npos || name.substr(slash) != "/control" ||
-        client >= clients_.size()) {
+        client >= impl_->num_clients) {
       return InvalidArgumentError("client state '" + name + "' names no client of this " +
-                                  std::to_string(clients_.size()) + "-client simulation");
+                                  std::to_string(impl_->num_clients) + "-client simulation");
     }
     if (values.size() != layout.size()) {
       return InvalidArgumentError("client state '" + name + "' has " +
@@ -143,7 +170,7 @@ Status Simulation::ImportClientState(const std::map<std::string, std::vector<flo
 }
 
 std::vector<ClientId> Simulation::AvailableClients() {
-  std::vector<ClientId> ids(clients_.size());
+  std::vector<ClientId> ids(impl_->num_clients);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = i;
   return ids;
 }
@@ -152,16 +179,15 @@ void Simulation::RunFit(const Parameters& global, const RoundPlan& plan,
                         const FitCallback& on_result) {
   auto produce = [&](size_t worker, size_t i) -> StatusOr<FitResult> {
     const FitTask& task = plan.tasks[i];
-    if (task.client >= clients_.size())
+    if (task.client >= impl_->num_clients)
       return NotFoundError("unknown client " + std::to_string(task.client));
     Rng rng = Rng(impl_->options.seed).Split(task.client).Split(static_cast<uint64_t>(plan.round));
     return Guarded([&]() -> StatusOr<FitResult> {
       if (impl_->options.fault)
         FEDRA_RETURN_IF_ERROR(impl_->options.fault(task.client, plan.round));
-      FEDRA_ASSIGN_OR_RETURN(
-          FitResult r,
-          RunLocalFit(*impl_->models[worker], *impl_->loss, clients_[task.client].train, global,
-                      task.config, plan.broadcast, &impl_->states[task.client], rng));
+      FEDRA_ASSIGN_OR_RETURN(auto trainer, impl_->factory(task.client, worker));
+      FEDRA_ASSIGN_OR_RETURN(FitResult r,
+                             RunClientFit(*trainer, global, task.config, plan.broadcast, rng));
       r.client = task.client;
       return r;
     });
@@ -175,14 +201,11 @@ void Simulation::RunEvaluate(const Parameters& global, std::span<const EvaluateT
                              const EvaluateCallback& on_result) {
   auto produce = [&](size_t worker, size_t i) -> StatusOr<EvaluateResult> {
     const EvaluateTask& task = tasks[i];
-    if (task.client >= clients_.size())
+    if (task.client >= impl_->num_clients)
       return NotFoundError("unknown client " + std::to_string(task.client));
-    const Dataset& test = clients_[task.client].test;
-    if (test.size() == 0) return FailedPreconditionError("client has no test data");
     return Guarded([&]() -> StatusOr<EvaluateResult> {
-      FEDRA_ASSIGN_OR_RETURN(
-          EvaluateResult r,
-          RunLocalEvaluate(*impl_->models[worker], *impl_->loss, test, global, task.batch_size));
+      FEDRA_ASSIGN_OR_RETURN(auto trainer, impl_->factory(task.client, worker));
+      FEDRA_ASSIGN_OR_RETURN(EvaluateResult r, RunClientEvaluate(*trainer, global, task));
       r.client = task.client;
       return r;
     });

@@ -58,8 +58,25 @@ EvaluateResult WeightedEvaluation(std::span<const EvaluateResult> results) {
     acc += r.accuracy * static_cast<double>(r.num_examples);
   }
   if (out.num_examples > 0) {
-    out.loss = loss / static_cast<double>(out.num_examples);
-    out.accuracy = acc / static_cast<double>(out.num_examples);
+    const auto n = static_cast<double>(out.num_examples);
+    out.loss = loss / n;
+    out.accuracy = acc / n;
+    // A metric only some clients report would be a biased mean: only common ones are kept.
+    if (!results.empty()) {
+      for (const auto& [name, unused] : results.front().metrics) {
+        double sum = 0;
+        bool everywhere = true;
+        for (const EvaluateResult& r : results) {
+          auto it = r.metrics.find(name);
+          if (it == r.metrics.end()) {
+            everywhere = false;
+            break;
+          }
+          sum += it->second * static_cast<double>(r.num_examples);
+        }
+        if (everywhere) out.metrics[name] = sum / n;
+      }
+    }
   }
   return out;
 }

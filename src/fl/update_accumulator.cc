@@ -64,6 +64,12 @@ void UpdateAccumulator::AbortFold() {
   staging_ = false;
 }
 
+StatusOr<const Parameters*> UpdateAccumulator::Sum(const std::string& name) const {
+  auto it = sums_.find(name);
+  if (it == sums_.end()) return NotFoundError("no sum named '" + name + "' was folded");
+  return &it->second;
+}
+
 const Parameters& UpdateAccumulator::sum(const std::string& name) const {
   auto it = sums_.find(name);
   FEDRA_CHECK_MSG(it != sums_.end(), "no sum named " + name);

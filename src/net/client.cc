@@ -43,13 +43,12 @@ bool Transient(const grpc::Status& s) {
 }  // namespace
 
 struct Client::Impl {
-  Impl(Model& m, const Loss& l, const Dataset& tr, const Dataset& te, ClientOptions opts)
-      : model(m), loss(l), train(tr), test(te), o(std::move(opts)) {}
+  Impl(std::unique_ptr<LocalTrainer> own, LocalTrainer& t, ClientState* st, ClientOptions opts)
+      : owned(std::move(own)), trainer(t), builtin_state(st), o(std::move(opts)) {}
 
-  Model& model;
-  const Loss& loss;
-  const Dataset& train;
-  const Dataset& test;
+  std::unique_ptr<LocalTrainer> owned;  // the built-in trainer, when the client made it
+  LocalTrainer& trainer;
+  ClientState* builtin_state;  // its state (null for the application's own trainer)
   ClientOptions o;
   std::shared_ptr<spdlog::logger> log = Logger("client");
   std::atomic<bool> stop{false};
@@ -62,7 +61,6 @@ struct Client::Impl {
   std::string session, run_id, name;
   uint32_t poll_seconds = 5, heartbeat_seconds = 2;
   uint64_t chunk_bytes = 1 << 20;
-  ClientState state;
   Rng jitter{OsRandomU64()};
   net::SecureParticipant secure{o};
 
@@ -125,7 +123,8 @@ struct Client::Impl {
     grpc::Status s = stub->Register(ctx.get(), req, &resp);
     if (!s.ok()) return s;
     session = resp.session_id();
-    if (resp.run_id() != run_id) state = ClientState{};  // a new run: forget SCAFFOLD state
+    // A new run: forget the built-in trainer's SCAFFOLD state.
+    if (resp.run_id() != run_id && builtin_state != nullptr) *builtin_state = ClientState{};
     run_id = resp.run_id();
     poll_seconds = std::max<uint32_t>(1, resp.poll_seconds());
     heartbeat_seconds = std::max<uint32_t>(1, resp.heartbeat_seconds());
@@ -231,8 +230,7 @@ struct Client::Impl {
       } else {
         Rng rng(o.seed == 0 ? OsRandomU64() : Rng(o.seed).Split(task.round()).NextU64());
         HeartbeatThread heartbeat(*this);
-        auto r =
-            RunLocalFit(model, loss, train, global_it->second, *config, broadcast, &state, rng);
+        auto r = RunClientFit(trainer, global_it->second, *config, broadcast, rng);
         if (r.ok()) {
           fit = std::move(*r);
         } else {
@@ -266,16 +264,19 @@ struct Client::Impl {
         }
       }
     } else if (status.ok()) {
-      if (test.size() == 0) {
-        status = FailedPreconditionError("this client has no local test data");
+      auto extra = net::FromProto(task.evaluate().config());
+      if (!extra.ok()) {
+        status = extra.status();
       } else {
-        const int batch = std::max(1, task.evaluate().batch_size());
-        auto r = RunLocalEvaluate(model, loss, test, global_it->second, batch);
+        const EvaluateTask et{.batch_size = std::max(1, task.evaluate().batch_size()),
+                              .extra = std::move(extra).value()};
+        auto r = RunClientEvaluate(trainer, global_it->second, et);
         if (r.ok()) {
           v1::EvaluateReport* rep = h.mutable_evaluate();
           rep->set_num_examples(r->num_examples);
           rep->set_loss(r->loss);
           rep->set_accuracy(r->accuracy);
+          rep->mutable_metrics()->insert(r->metrics.begin(), r->metrics.end());
         } else {
           status = r.status();
         }
@@ -450,8 +451,14 @@ struct Client::Impl {
 };
 
 Client::Client(Model& model, const Loss& loss, const Dataset& train, const Dataset& test,
-               ClientOptions options)
-    : impl_(std::make_unique<Impl>(model, loss, train, test, std::move(options))) {}
+               ClientOptions options) {
+  auto own = std::make_unique<ModelTrainer>(model, loss, train, test, &state_);
+  LocalTrainer& t = *own;
+  impl_ = std::make_unique<Impl>(std::move(own), t, &state_, std::move(options));
+}
+
+Client::Client(LocalTrainer& trainer, ClientOptions options)
+    : impl_(std::make_unique<Impl>(nullptr, trainer, nullptr, std::move(options))) {}
 Client::~Client() = default;
 
 Status Client::Run() { return impl_->Run(); }

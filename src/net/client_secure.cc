@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "core/log_safe.h"
@@ -66,7 +67,12 @@ StatusOr<SecureParticipant::FitUpload> SecureParticipant::PrepareFit(
   flat_.clear();
   round_ = round;
   UpdateAccumulator terms;
-  FEDRA_RETURN_IF_ERROR(FoldForSecureSum(in.fold(), config, o_.fold, result, terms));
+  std::optional<FoldSpec> spec;
+  if (in.has_fold_spec()) {
+    FEDRA_ASSIGN_OR_RETURN(spec, FromProto(in.fold_spec()));
+  }
+  FEDRA_RETURN_IF_ERROR(
+      FoldForSecureSum(in.fold(), spec ? &*spec : nullptr, config, o_.fold, result, terms));
   const auto layout = internal::TermsLayout::Of(terms);
   FitUpload up;
   up.sum_names = layout.sum_names();

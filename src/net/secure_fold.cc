@@ -6,10 +6,12 @@
 
 namespace fedra::net {
 
-Status FoldForSecureSum(const std::string& fold, const FitConfig& config,
+Status FoldForSecureSum(const std::string& fold, const FoldSpec* spec, const FitConfig& config,
                         const std::function<void(const FitResult&, UpdateAccumulator&)>& custom,
                         const FitResult& result, UpdateAccumulator& terms) {
-  if (custom) {
+  if (spec != nullptr) {
+    FEDRA_RETURN_IF_ERROR(spec->Apply(result, terms));
+  } else if (custom) {
     custom(result, terms);
   } else if (fold == "dp") {
     // DP's mean divides by the number of clients: every update counts once.
@@ -39,7 +41,19 @@ StatusOr<AnnouncedLayout> LayoutOfFold(const std::string& fold, const Parameters
   FitResult probe{.update = Parameters::ZerosLike(global), .num_examples = 1, .local_steps = 1};
   probe.extras["control_delta"] = Parameters::ZerosLike(global);
   UpdateAccumulator terms;
-  FEDRA_RETURN_IF_ERROR(FoldForSecureSum(fold, FitConfig{}, nullptr, probe, terms));
+  FEDRA_RETURN_IF_ERROR(FoldForSecureSum(fold, nullptr, FitConfig{}, nullptr, probe, terms));
+  const auto layout = internal::TermsLayout::Of(terms);
+  return AnnouncedLayout{layout.sum_names(), layout.scalar_names()};
+}
+
+StatusOr<AnnouncedLayout> LayoutOfFoldSpec(const FoldSpec& spec, const Parameters& global) {
+  FEDRA_RETURN_IF_ERROR(spec.Validate());
+  FitResult probe{.update = Parameters::ZerosLike(global), .num_examples = 1, .local_steps = 1};
+  for (const auto& v : spec.vectors) {
+    if (v.source != "update") probe.extras[v.source] = Parameters::ZerosLike(global);
+  }
+  UpdateAccumulator terms;
+  FEDRA_RETURN_IF_ERROR(FoldForSecureSum("", &spec, FitConfig{}, nullptr, probe, terms));
   const auto layout = internal::TermsLayout::Of(terms);
   return AnnouncedLayout{layout.sum_names(), layout.scalar_names()};
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fedra/core/status.h"
+#include "fedra/fl/fold_spec.h"
 #include "fedra/fl/types.h"
 #include "fedra/fl/update_accumulator.h"
 
@@ -18,7 +19,8 @@ namespace fedra::net {
 // built-in strategy's Fold), then adds the loss and example scalars every secure round
 // carries. FailedPrecondition for an unknown fold name, InvalidArgument when no vector was
 // folded.
-Status FoldForSecureSum(const std::string& fold, const FitConfig& config,
+// With `spec` (what current servers announce), folds by it and ignores `fold` and `custom`.
+Status FoldForSecureSum(const std::string& fold, const FoldSpec* spec, const FitConfig& config,
                         const std::function<void(const FitResult&, UpdateAccumulator&)>& custom,
                         const FitResult& result, UpdateAccumulator& terms);
 
@@ -28,6 +30,8 @@ struct AnnouncedLayout {
   std::vector<std::string> sums, scalars;
 };
 StatusOr<AnnouncedLayout> LayoutOfFold(const std::string& fold, const Parameters& global);
+// The same for a FoldSpec.
+StatusOr<AnnouncedLayout> LayoutOfFoldSpec(const FoldSpec& spec, const Parameters& global);
 
 }  // namespace fedra::net
 

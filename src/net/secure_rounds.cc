@@ -378,6 +378,7 @@ class Factory final : public SecureRoundFactory {
       : o_(std::move(o)), key_(std::move(key)) {
     fit_.set_protocol(o_.protocol);
     fit_.set_fold(o_.fold);
+    if (o_.fold_spec) ToProto(*o_.fold_spec, fit_.mutable_fold_spec());
     if (key_) {
       const auto& id = key_->key_id();
       fit_.set_paillier_key_id(id.data(), id.size());
@@ -391,7 +392,9 @@ class Factory final : public SecureRoundFactory {
   StatusOr<std::unique_ptr<SecureRound>> NewRound(int round, const Parameters& global) override {
     // The layout is announced in every FIT task of the round (fit_instructions()).
     AnnouncedLayout names{o_.sum_names, o_.scalar_names};
-    if (names.sums.empty()) {
+    if (names.sums.empty() && o_.fold_spec) {
+      FEDRA_ASSIGN_OR_RETURN(names, LayoutOfFoldSpec(*o_.fold_spec, global));
+    } else if (names.sums.empty()) {
       FEDRA_ASSIGN_OR_RETURN(names, LayoutOfFold(o_.fold, global));
     }
     FEDRA_ASSIGN_OR_RETURN(auto layout,

@@ -99,6 +99,7 @@ struct Task {
   size_t index = 0;
   FitConfig fit;
   int eval_batch = 0;
+  RoundConfig eval_extra;
   std::shared_ptr<const std::string> stage_message;  // STAGE: the payload
   TaskState state = TaskState::kQueued;
   // The upload in progress (kReceiving), cancelled if the task ends first; cleared by the
@@ -509,6 +510,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
               global.reset();
             } else {
               h->mutable_evaluate()->set_batch_size(task.eval_batch);
+              net::ToProto(task.eval_extra, h->mutable_evaluate()->mutable_config());
             }
             break;
           }
@@ -716,11 +718,18 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                             ": evaluation report needs examples > 0, finite loss, accuracy in "
                             "[0, 1] and no payload");
         }
+        auto metrics = net::MetricsFromProto(r.metrics());
+        if (!metrics.ok()) {
+          lock.unlock();
+          return Reject(peer, grpc::StatusCode::INVALID_ARGUMENT,
+                        what + ": " + std::string(metrics.status().message()));
+        }
         ++stats.results_accepted;
         Complete(*task, {.eval = {.client = client,
                                   .num_examples = r.num_examples(),
                                   .loss = r.loss(),
-                                  .accuracy = r.accuracy()}});
+                                  .accuracy = r.accuracy(),
+                                  .metrics = std::move(metrics).value()}});
         return grpc::Status::OK;
       }
       // A fit result: wait for an upload slot so that memory stays bounded.
@@ -795,7 +804,9 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
         out.fit.num_examples = r.num_examples();
         out.fit.local_steps = r.local_steps();
         out.fit.train_loss = r.train_loss();
-        out.fit.metrics.insert(r.metrics().begin(), r.metrics().end());
+        auto metrics = net::MetricsFromProto(r.metrics());
+        if (!metrics.ok()) return fail(metrics.status().WithContext(what));
+        out.fit.metrics = std::move(metrics).value();
         Status st = ValidateFitReport(out.fit);
         if (!st.ok()) return fail(st.WithContext(what));
         out.secure_report = r;
@@ -832,10 +843,15 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     result.num_examples = r.num_examples();
     result.local_steps = r.local_steps();
     result.train_loss = r.train_loss();
-    result.metrics.insert(r.metrics().begin(), r.metrics().end());
+    auto metrics = net::MetricsFromProto(r.metrics());
+    if (!metrics.ok()) return fail(metrics.status().WithContext(what));
+    result.metrics = std::move(metrics).value();
     st = ValidateFitResult(result, *global);
     if (!st.ok()) return fail(st.WithContext(what));
-    return Deliver(header, what, {.fit = std::move(result), .holds_slot = true});
+    Outcome out;  // not a designated initializer: GCC 12 then warns of an uninitialised map
+    out.fit = std::move(result);
+    out.holds_slot = true;
+    return Deliver(header, what, std::move(out));
   }
 
   // The protocol's verdict on a secure answer, as the client's status: a refusal by the
@@ -1025,8 +1041,10 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                    const EvaluateCallback& on_result) override {
     std::vector<Task> board_tasks;
     for (size_t i = 0; i < tasks.size(); ++i) {
-      board_tasks.push_back(
-          {.client = tasks[i].client, .index = i, .eval_batch = tasks[i].batch_size});
+      board_tasks.push_back({.client = tasks[i].client,
+                             .index = i,
+                             .eval_batch = tasks[i].batch_size,
+                             .eval_extra = tasks[i].extra});
     }
     int round = 0;
     {

@@ -250,6 +250,94 @@ void ToProto(const FitConfig& c, v1::FitInstructions* out) {
   out->set_noise_stddev(c.noise_stddev);
   out->set_optimizer(c.optimizer);
   out->set_max_grad_norm(c.max_grad_norm);
+  ToProto(c.extra, out->mutable_config());
+}
+
+void ToProto(const RoundConfig& config, google::protobuf::Map<std::string, v1::ConfigValue>* out) {
+  for (const auto& [key, value] : config) {
+    v1::ConfigValue& v = (*out)[key];
+    if (const auto* i = std::get_if<int64_t>(&value)) v.set_int_value(*i);
+    if (const auto* d = std::get_if<double>(&value)) v.set_double_value(*d);
+    if (const auto* t = std::get_if<std::string>(&value)) v.set_string_value(*t);
+    if (const auto* b = std::get_if<bool>(&value)) v.set_bool_value(*b);
+  }
+}
+
+StatusOr<RoundConfig> FromProto(const google::protobuf::Map<std::string, v1::ConfigValue>& in) {
+  // Count first: a peer's map may be large, and nothing is copied before it is bounded.
+  if (in.size() > RoundConfigLimits::kMaxEntries) {
+    return InvalidArgumentError("round config has " + std::to_string(in.size()) +
+                                " entries, at most " +
+                                std::to_string(RoundConfigLimits::kMaxEntries) + " allowed");
+  }
+  RoundConfig out;
+  for (const auto& [key, v] : in) {
+    switch (v.value_case()) {
+      case v1::ConfigValue::kIntValue:
+        out.emplace(key, v.int_value());
+        break;
+      case v1::ConfigValue::kDoubleValue:
+        out.emplace(key, v.double_value());
+        break;
+      case v1::ConfigValue::kStringValue:
+        out.emplace(key, v.string_value());
+        break;
+      case v1::ConfigValue::kBoolValue:
+        out.emplace(key, v.bool_value());
+        break;
+      default:
+        return InvalidArgumentError("round config value without a type");
+    }
+  }
+  FEDRA_RETURN_IF_ERROR(ValidateRoundConfig(out));
+  return out;
+}
+
+void ToProto(const FoldSpec& spec, v1::FoldSpec* out) {
+  for (const auto& v : spec.vectors) {
+    v1::FoldTerm* t = out->add_vectors();
+    t->set_sum(v.sum);
+    t->set_source(v.source);
+    t->set_weight(static_cast<v1::FoldWeight>(v.weight));
+  }
+  for (const auto& s : spec.scalars) {
+    v1::FoldTerm* t = out->add_scalars();
+    t->set_sum(s.name);
+    t->set_weight(static_cast<v1::FoldWeight>(s.weight));
+  }
+  out->set_momentum(spec.momentum);
+}
+
+StatusOr<FoldSpec> FromProto(const v1::FoldSpec& in) {
+  if (in.vectors_size() > 16 || in.scalars_size() > 16)
+    return InvalidArgumentError("fold spec: 1 to 16 vector terms and at most 16 scalars");
+  auto weight = [](v1::FoldWeight w) -> StatusOr<FoldWeight> {
+    if (w < v1::FOLD_WEIGHT_ONE || w > v1::FOLD_WEIGHT_EXAMPLES_TIMES_EFFECTIVE_STEP)
+      return InvalidArgumentError("fold spec: unknown weight " + std::to_string(w));
+    return static_cast<FoldWeight>(w);
+  };
+  FoldSpec spec{.momentum = in.momentum()};
+  for (const auto& t : in.vectors()) {
+    FEDRA_ASSIGN_OR_RETURN(FoldWeight w, weight(t.weight()));
+    spec.vectors.push_back({.sum = t.sum(), .source = t.source(), .weight = w});
+  }
+  for (const auto& t : in.scalars()) {
+    FEDRA_ASSIGN_OR_RETURN(FoldWeight w, weight(t.weight()));
+    spec.scalars.push_back({.name = t.sum(), .weight = w});
+  }
+  FEDRA_RETURN_IF_ERROR(spec.Validate());
+  return spec;
+}
+
+StatusOr<MetricMap> MetricsFromProto(const google::protobuf::Map<std::string, double>& in) {
+  if (in.size() > RoundConfigLimits::kMaxEntries) {
+    return InvalidArgumentError("metrics map has " + std::to_string(in.size()) +
+                                " entries, at most " +
+                                std::to_string(RoundConfigLimits::kMaxEntries) + " allowed");
+  }
+  MetricMap out(in.begin(), in.end());
+  FEDRA_RETURN_IF_ERROR(ValidateMetrics(out));
+  return out;
 }
 
 StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
@@ -270,6 +358,8 @@ StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
   if (!nonneg(in.max_grad_norm())) return bad("max_grad_norm must be >= 0");
   const std::string optimizer = in.optimizer().empty() ? "sgd" : in.optimizer();
   if (optimizer != "sgd" && optimizer != "adamw") return bad("optimizer must be sgd or adamw");
+  auto extra = FromProto(in.config());
+  if (!extra.ok()) return bad(extra.status().message());
   return FitConfig{.epochs = in.epochs(),
                    .batch_size = in.batch_size(),
                    .learning_rate = in.learning_rate(),
@@ -280,7 +370,8 @@ StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
                    .clip_norm = in.clip_norm(),
                    .noise_stddev = in.noise_stddev(),
                    .optimizer = optimizer,
-                   .max_grad_norm = in.max_grad_norm()};
+                   .max_grad_norm = in.max_grad_norm(),
+                   .extra = std::move(extra).value()};
 }
 
 grpc::Status ToGrpc(const Status& status) {

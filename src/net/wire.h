@@ -15,6 +15,7 @@
 
 #include <grpcpp/support/status.h>
 #include "fedra/core/status.h"
+#include "fedra/fl/fold_spec.h"
 #include "fedra/fl/types.h"
 #include "fedra/ml/parameters.h"
 #include "fedra/privacy/paillier/packing.h"
@@ -101,6 +102,15 @@ void ToProto(const FitConfig& config, v1::FitInstructions* out);
 // InvalidArgument if a value is out of range (epochs < 1, batch size < 1, negative or
 // non-finite rates, momentum outside [0, 1), ...).
 StatusOr<FitConfig> FromProto(const v1::FitInstructions& in);
+
+// A strategy's fold as data; FromProto validates it (FoldSpec::Validate).
+void ToProto(const FoldSpec& spec, v1::FoldSpec* out);
+StatusOr<FoldSpec> FromProto(const v1::FoldSpec& in);
+
+// Open round configs and metric maps, validated on the way in (fedra/fl/round_config.h).
+void ToProto(const RoundConfig& config, google::protobuf::Map<std::string, v1::ConfigValue>* out);
+StatusOr<RoundConfig> FromProto(const google::protobuf::Map<std::string, v1::ConfigValue>& in);
+StatusOr<MetricMap> MetricsFromProto(const google::protobuf::Map<std::string, double>& in);
 
 // The gRPC status carrying `status`'s code (as the nearest gRPC code) and message.
 grpc::Status ToGrpc(const Status& status);

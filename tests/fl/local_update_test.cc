@@ -1,4 +1,5 @@
 #include "fedra/fl/local_update.h"
+#include "fedra/fl/local_trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -186,9 +187,12 @@ TEST(LocalUpdateTest, ScaffoldControlDeltaAccountsForMomentum) {
 TEST(LocalUpdateTest, DpClipsTheUpdateAndReportsTheNormBeforeClipping) {
   auto model = *NewLinearRegression({2}, 1, 1);
   Rng rng(1);
-  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
-                       {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .clip_norm = 0.5f}, {},
-                       nullptr, rng);
+  const Dataset data = OneExample(), no_test;
+  const auto loss = NewMeanSquaredError();
+  ModelTrainer trainer(*model, *loss, data, no_test, nullptr);
+  auto r = RunClientFit(trainer, Zeros(*model),
+                        {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .clip_norm = 0.5f},
+                        {}, rng);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   // Unclipped update (0.6, 1.2, 0.6), norm sqrt(2.16).
   EXPECT_NEAR(r->metrics.at("update_norm"), std::sqrt(2.16), 1e-6);
@@ -202,9 +206,12 @@ TEST(LocalUpdateTest, DpNoiseHasTheRequestedStddev) {
   auto model = *NewLinearRegression({d}, 1, 1);
   Dataset data{.features = Matrix::Zero(d, 1), .targets = Matrix::Zero(1, 1), .example_shape = {d}};
   Rng rng(1);
-  auto r = RunLocalFit(*model, *NewMeanSquaredError(), data, Zeros(*model),
-                       {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .noise_stddev = 0.1f},
-                       {}, nullptr, rng);
+  const Dataset no_test;
+  const auto loss = NewMeanSquaredError();
+  ModelTrainer trainer(*model, *loss, data, no_test, nullptr);
+  auto r = RunClientFit(trainer, Zeros(*model),
+                        {.epochs = 1, .batch_size = 1, .learning_rate = 0.1f, .noise_stddev = 0.1f},
+                        {}, rng);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->metrics.at("update_norm"), 0.0);
   const double rms = r->update.L2Norm() / std::sqrt(static_cast<double>(r->update.size()));
@@ -214,12 +221,12 @@ TEST(LocalUpdateTest, DpNoiseHasTheRequestedStddev) {
 TEST(LocalUpdateTest, DpRejectsNegativeClipOrNoise) {
   auto model = *NewLinearRegression({2}, 1, 1);
   Rng rng(1);
-  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
-                       {.noise_stddev = -1.0f}, {}, nullptr, rng);
+  const Dataset data = OneExample(), no_test;
+  const auto loss = NewMeanSquaredError();
+  ModelTrainer trainer(*model, *loss, data, no_test, nullptr);
+  auto r = RunClientFit(trainer, Zeros(*model), {.noise_stddev = -1.0f}, {}, rng);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
-                           {.clip_norm = -1.0f}, {}, nullptr, rng)
-                   .ok());
+  EXPECT_FALSE(RunClientFit(trainer, Zeros(*model), {.clip_norm = -1.0f}, {}, rng).ok());
 }
 
 }  // namespace

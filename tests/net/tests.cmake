@@ -83,3 +83,27 @@ if(FEDRA_BUILD_APPS)
   set_tests_properties(net.secure_refusals_reveal_no_value PROPERTIES TIMEOUT 300
                        PASS_REGULAR_EXPRESSION "SECURE REFUSAL LOG OK")
 endif()
+
+# A custom strategy and a custom trainer from a plugin, through the stock fedra-sim,
+# fedra-server and fedra-client with no change to fedra; bad plugins refused by name.
+if(FEDRA_BUILD_APPS AND FEDRA_BUILD_EXAMPLES)
+  add_library(wrong_version_plugin MODULE ${CMAKE_CURRENT_SOURCE_DIR}/net/wrong_version_plugin.cc)
+  target_link_libraries(wrong_version_plugin PRIVATE fedra)
+  add_test(NAME net.plugins_in_stock_programs
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/plugin_e2e_test.sh $<TARGET_FILE_DIR:fedra-server>
+                   $<TARGET_FILE:example_plugin> $<TARGET_FILE:wrong_version_plugin>
+                   ${CMAKE_CURRENT_BINARY_DIR}/plugin_e2e)
+  set_tests_properties(net.plugins_in_stock_programs PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "PLUGIN E2E OK")
+endif()
+
+# A TorchScript model exported from PyTorch trains between fedra-client processes, beside a
+# client on fedra's own layers (fedra::torch; needs libtorch-dev and python3-torch).
+if(FEDRA_BUILD_APPS AND TARGET fedra_torch_plugin)
+  add_test(NAME net.torchscript_clients
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/torch_e2e_test.sh $<TARGET_FILE_DIR:fedra-server>
+                   $<TARGET_FILE:fedra_torch_plugin> ${PROJECT_SOURCE_DIR}/examples/torch/export_mlp.py
+                   ${CMAKE_CURRENT_BINARY_DIR}/torch_e2e)
+  set_tests_properties(net.torchscript_clients PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "TORCH E2E OK")
+endif()

@@ -135,6 +135,55 @@ TEST(WireTest, LayoutCheckNamesTheFirstMismatch) {
       HasSubstr("unexpected tensor group 'weird'"));
 }
 
+TEST(WireTest, FoldSpecRoundTripsAndBadSpecsAreRefused) {
+  const FoldSpec spec{.vectors = {{"nova", "update", FoldWeight::kExamplesPerEffectiveStep},
+                                  {"c", "control_delta", FoldWeight::kOne}},
+                      .scalars = {{"weight", FoldWeight::kExamples},
+                                  {"tau_eff", FoldWeight::kExamplesTimesEffectiveStep}},
+                      .momentum = 0.9};
+  v1::FoldSpec p;
+  ToProto(spec, &p);
+  auto back = FromProto(p);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, spec);
+  v1::FoldSpec bad = p;
+  bad.mutable_vectors(0)->set_weight(static_cast<v1::FoldWeight>(42));
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("unknown weight 42"));
+  bad = p;
+  bad.mutable_scalars(1)->set_sum("weight");
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("appears twice"));
+  bad = p;
+  bad.set_momentum(NAN);
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("momentum"));
+}
+
+TEST(WireTest, OpenRoundConfigTravelsTypedAndHostileMapsAreRefused) {
+  FitConfig c;
+  c.extra = {
+      {"steps", int64_t{-3}}, {"lr", 0.125}, {"schedule", std::string("cosine")}, {"warm", false}};
+  v1::FitInstructions p;
+  ToProto(c, &p);
+  auto back = FromProto(p);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->extra, c.extra);  // types survive: an int stays an int, false stays a bool
+  // A value without a type, a non-finite number and an oversized map are refused.
+  v1::FitInstructions bad = p;
+  (*bad.mutable_config())["empty"] = v1::ConfigValue();
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("without a type"));
+  bad = p;
+  (*bad.mutable_config())["lr"].set_double_value(INFINITY);
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("'lr' is not finite"));
+  bad = p;
+  for (int i = 0; i < 100; ++i)
+    (*bad.mutable_config())["k" + std::to_string(i)].set_bool_value(true);
+  EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("at most 64"));
+  google::protobuf::Map<std::string, double> metrics;
+  metrics["f1"] = 0.5;
+  EXPECT_EQ(MetricsFromProto(metrics)->at("f1"), 0.5);
+  metrics["nan"] = NAN;
+  EXPECT_THAT(MetricsFromProto(metrics).status().message(), HasSubstr("'nan' is not finite"));
+}
+
 TEST(WireTest, FitInstructionsRoundTripAndOutOfRangeValuesAreRefused) {
   const FitConfig c{.epochs = 3,
                     .batch_size = 17,

@@ -22,7 +22,7 @@
 
 #include "fedra/core/status.h"
 #include "fedra/fl/client_pool.h"
-#include "fedra/fl/local_update.h"
+#include "fedra/fl/local_trainer.h"
 #include "fedra/ml/dataset.h"
 #include "fedra/ml/loss.h"
 #include "fedra/ml/model.h"
@@ -43,8 +43,19 @@ struct SimulationOptions {
   std::function<Status(ClientId client, int round)> fault;
 };
 
+// Makes the trainer that runs a task of `client` (0 .. num_clients-1) on worker thread
+// `worker` (0 .. threads-1). Called for every task from that worker, so keep it cheap: hold
+// references to the client's data and a model per worker, not copies. Must be thread-safe
+// across workers.
+using TrainerFactory =
+    std::function<StatusOr<std::unique_ptr<LocalTrainer>>(ClientId client, size_t worker)>;
+
 class Simulation final : public ClientPool {
  public:
+  // Clients that train with any LocalTrainer. InvalidArgument if there are no clients, no
+  // threads or no factory.
+  static StatusOr<std::unique_ptr<Simulation>> Create(size_t num_clients, TrainerFactory factory,
+                                                      const SimulationOptions& options);
   // `prototype` is cloned once per worker thread. InvalidArgument if there are no clients,
   // no threads, or a client's data does not fit the model.
   static StatusOr<std::unique_ptr<Simulation>> Create(const Model& prototype,
@@ -60,9 +71,9 @@ class Simulation final : public ClientPool {
                    const EvaluateCallback& on_result) override;
   bool deterministic_order() const override { return true; }
 
-  size_t num_clients() const { return clients_.size(); }
+  size_t num_clients() const;
 
-  // State the virtual clients keep between rounds (SCAFFOLD's control variates), as 1-D
+  // State the built-in trainers keep between rounds (SCAFFOLD's control variates), as 1-D
   // vectors named "<client>/control", for a checkpoint (Checkpoint::clients).
   std::map<std::string, std::vector<float>> ExportClientState() const;
   // Restores ExportClientState(). InvalidArgument (state unchanged) for an unknown name or
@@ -71,9 +82,8 @@ class Simulation final : public ClientPool {
 
  private:
   struct Impl;
-  explicit Simulation(std::unique_ptr<Impl> impl, std::vector<SimulatedClient> clients);
+  explicit Simulation(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
-  std::vector<SimulatedClient> clients_;
 };
 
 }  // namespace fedra

@@ -19,12 +19,14 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "fedra/core/rng.h"
 #include "fedra/core/status.h"
+#include "fedra/fl/fold_spec.h"
 #include "fedra/fl/types.h"
 #include "fedra/fl/update_accumulator.h"
 #include "fedra/ml/parameters.h"
@@ -32,6 +34,16 @@
 namespace fedra {
 
 enum class AggregationMode { kWeightedSum, kIndividual };
+
+// Federated evaluation summary: example-weighted mean loss and accuracy, and of each metric
+// that every result carries.
+EvaluateResult WeightedEvaluation(std::span<const EvaluateResult> results);
+
+class Strategy;
+// The strategy's fold_spec(), validated and checked against its Fold() on probe results (the
+// same sums, scalars and values): FailedPrecondition naming the strategy and what differs,
+// or when it has no fold spec.
+StatusOr<FoldSpec> CheckedFoldSpec(const Strategy& strategy);
 
 // What AggregateFit receives for one round.
 struct AggregateInput {
@@ -69,6 +81,12 @@ class Strategy {
   // num_examples.
   virtual void Fold(const FitResult& result, UpdateAccumulator& acc) const;
 
+  // kWeightedSum only: Fold() as data (fedra/fl/fold_spec.h), which secure rounds over gRPC
+  // announce to clients. The default is FedAvg's. A strategy that overrides Fold overrides
+  // this too, or returns nullopt (then it cannot run secure rounds over gRPC);
+  // CheckedFoldSpec() compares the two before a server starts.
+  virtual std::optional<FoldSpec> fold_spec() const { return FoldSpec::FedAvg(); }
+
   // The next global parameters. REQUIRES: input.num_results > 0.
   virtual StatusOr<Parameters> AggregateFit(int round, const Parameters& global,
                                             const AggregateInput& input) = 0;
@@ -77,6 +95,18 @@ class Strategy {
   virtual StatusOr<std::vector<EvaluateTask>> ConfigureEvaluate(int round, const Parameters& global,
                                                                 std::span<const ClientId> available,
                                                                 Rng& rng) = 0;
+
+  // Summarises a round's federated evaluation (every result has examples > 0 and a finite
+  // loss). The default is WeightedEvaluation(): example-weighted means of loss, accuracy and
+  // of every metric all results carry. The driver logs metric m as "eval_m".
+  virtual EvaluateResult AggregateEvaluate(int round, std::span<const EvaluateResult> results) {
+    (void)round;
+    return WeightedEvaluation(results);
+  }
+
+  // Figures the strategy reports after each round (e.g. DP's "dp_epsilon"), added to
+  // RoundMetrics::extras and the metrics file; checked like client metrics.
+  virtual MetricMap RoundReport() const { return {}; }
 
   virtual StrategyState ExportState() const { return {}; }
   virtual Status ImportState(const StrategyState& state) {
@@ -112,9 +142,6 @@ StatusOr<RoundPlan> PlanFitRound(const SamplingOptions& sampling, const FitConfi
 // Evaluation tasks per SamplingOptions (no tasks when fraction_evaluate == 0).
 StatusOr<std::vector<EvaluateTask>> SampleEvaluateTasks(std::span<const ClientId> available,
                                                         const SamplingOptions& options, Rng& rng);
-
-// Federated evaluation summary: example-weighted mean loss and accuracy.
-EvaluateResult WeightedEvaluation(std::span<const EvaluateResult> results);
 
 }  // namespace fedra
 

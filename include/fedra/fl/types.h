@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fedra/fl/round_config.h"
 #include "fedra/ml/parameters.h"
 
 namespace fedra {
@@ -37,6 +38,9 @@ struct FitConfig {
   // > 0: every local gradient is clipped to this global L2 norm before its step (after the
   // FedProx / SCAFFOLD terms are added).
   float max_grad_norm = 0.0f;
+  // Open settings a strategy sends and a LocalTrainer reads (fedra/fl/round_config.h); the
+  // built-in trainer ignores them.
+  RoundConfig extra;
 };
 
 struct FitTask {
@@ -62,12 +66,13 @@ struct FitResult {
   // Extra vectors by name (e.g. SCAFFOLD's "control_delta"), same layout as `update`.
   std::map<std::string, Parameters> extras;
   // Scalar reports by name (e.g. DP's "update_norm", the L2 norm before clipping).
-  std::map<std::string, double> metrics;
+  MetricMap metrics;
 };
 
 struct EvaluateTask {
   ClientId client = 0;
   int batch_size = 256;
+  RoundConfig extra;  // open settings for the trainer, as FitConfig::extra
 };
 
 struct EvaluateResult {
@@ -75,6 +80,7 @@ struct EvaluateResult {
   size_t num_examples = 0;
   double loss = 0.0;
   double accuracy = 0.0;
+  MetricMap metrics;  // the trainer's own measures (e.g. "spam_f1"), by name
 };
 
 }  // namespace fedra

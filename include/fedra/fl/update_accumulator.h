@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 
+#include "fedra/core/status.h"
 #include "fedra/ml/parameters.h"
 
 namespace fedra {
@@ -41,6 +42,9 @@ class UpdateAccumulator {
   bool has(const std::string& name) const { return sums_.contains(name); }
   // REQUIRES: has(name).
   const Parameters& sum(const std::string& name) const;
+  // The sum `name`, or NotFound naming it (for strategies that must not trust a fold's names,
+  // e.g. in a plugin).
+  StatusOr<const Parameters*> Sum(const std::string& name) const;
   // 0 if nothing was added under `name`.
   double scalar(const std::string& name) const;
   // Every sum and scalar, by name (for secure sums that encode them all).

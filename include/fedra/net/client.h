@@ -4,11 +4,11 @@
 //   fedra::Client client(*model, *loss, train, test, options);
 //   fedra::Status done = client.Run();   // until the server finishes the run
 //
-// Run() registers, long-polls for tasks, trains (RunLocalFit) or evaluates (RunLocalEvaluate)
-// with the settings the server sends, uploads the result in chunks and repeats. Connection
-// failures and server restarts are retried with exponential backoff and full jitter; an
-// unknown session (the server restarted) is answered by registering again. A heartbeat
-// thread keeps the session alive while training. The model must have the layout of the
+// Run() registers, long-polls for tasks, trains or evaluates with its LocalTrainer (the built-in
+// ModelTrainer, or the application's own) per the settings the server sends, uploads the result in
+// chunks and repeats. Connection failures and server restarts are retried with exponential backoff
+// and full jitter; an unknown session (the server restarted) is answered by registering again. A
+// heartbeat thread keeps the session alive while training. The model must have the layout of the
 // server's global model; a mismatch fails the task with a message (and Run() continues).
 //
 // Thread-safety: Run() once; Stop() may be called from any thread (or a signal-safe flag).
@@ -22,6 +22,7 @@
 #include <string>
 
 #include "fedra/core/status.h"
+#include "fedra/fl/local_trainer.h"
 #include "fedra/fl/types.h"
 #include "fedra/fl/update_accumulator.h"
 #include "fedra/ml/dataset.h"
@@ -65,10 +66,13 @@ struct ClientOptions {
 
 class Client {
  public:
-  // The model, loss and datasets must outlive the client. `test` may be empty (the client
-  // then answers evaluation tasks with an error).
+  // The built-in trainer (ModelTrainer). The model, loss and datasets must outlive the
+  // client. `test` may be empty (the client then answers evaluation tasks with an error).
   Client(Model& model, const Loss& loss, const Dataset& train, const Dataset& test,
          ClientOptions options);
+  // Any trainer (fedra/fl/local_trainer.h); it must outlive the client. Clipping, noise and
+  // the secure-sum stages run around it as for the built-in one.
+  Client(LocalTrainer& trainer, ClientOptions options);
   ~Client();
 
   // Runs until the server says the run is finished (OK), Stop() is called (OK), or the server
@@ -83,6 +87,7 @@ class Client {
   struct Impl;
 
  private:
+  ClientState state_;  // the built-in trainer's (SCAFFOLD's control variate)
   std::unique_ptr<Impl> impl_;
 };
 

@@ -30,10 +30,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "fedra/core/status.h"
 #include "fedra/fl/client_pool.h"
+#include "fedra/fl/fold_spec.h"
 #include "fedra/privacy/paillier/packing.h"
 
 namespace fedra {
@@ -49,6 +51,10 @@ namespace fedra {
 //    The server is given the public key only and refuses a secret key file.
 struct SecureRoundOptions {
   std::string protocol;  // "" (off), "secagg" or "paillier"
+  // The strategy's fold as data (CheckedFoldSpec(strategy)), announced in every FIT task:
+  // clients fold by it, whatever the strategy. Unset: clients fold by the name `fold` (a
+  // built-in strategy, or "dp"), as servers before FoldSpec did.
+  std::optional<FoldSpec> fold_spec;
   std::string fold = "fedavg";
   // The sums and scalars every client must fold, announced in each FIT task (a client's
   // answer can never fix them). Empty: the fold of a probe result with `fold` (built-in
