@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-14 libclang-rt-14-dev python3-numpy
+  libtorch-dev python3-torch
   dataset-fashion-mnist
 )
 missing=()

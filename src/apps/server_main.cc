@@ -19,7 +19,7 @@
 #include "apps/text_task.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/checkpoint.h"
-#include "fedra/fl/dp_strategy.h"
+#include "fedra/fl/federated_run.h"
 #include "fedra/fl/metrics_log.h"
 #include "fedra/fl/round_driver.h"
 #include "fedra/fl/strategy_config.h"
@@ -98,80 +98,37 @@ fedra::Status Run(Flags f) {
   }
   FEDRA_ASSIGN_OR_RETURN(auto model,
                          fedra::apps::NewModelFromFlags(f.model, f.text, shape, classes, f.seed));
-  fedra::Parameters global = model->parameters();
-  const std::string fingerprint = fedra::CheckpointFingerprint(f.model, global, strategy->Name());
+  const std::string fingerprint =
+      fedra::CheckpointFingerprint(f.model, model->parameters(), strategy->Name());
 
   std::error_code ec;
   std::filesystem::create_directories(f.run_dir, ec);
   if (ec)
     return fedra::InvalidArgumentError("cannot create --run-dir " + f.run_dir + ": " +
                                        ec.message());
-  std::vector<fedra::RoundMetrics> history;
-  int first_round = 1;
-  FEDRA_ASSIGN_OR_RETURN(auto checkpoint, fedra::LoadCheckpoint(f.run_dir));
-  if (checkpoint) {
-    if (checkpoint->fingerprint != fingerprint) {
-      return fedra::FailedPreconditionError(
-          f.run_dir + " holds a checkpoint of another configuration (" + checkpoint->fingerprint +
-          "); this run is " + fingerprint + ". Use another --run-dir.");
-    }
-    global = std::move(checkpoint->global);
-    FEDRA_RETURN_IF_ERROR(strategy->ImportState(checkpoint->strategy));
-    history = std::move(checkpoint->history);
-    first_round = checkpoint->round + 1;
-    f.server.run_id = checkpoint->run_id;
-    f.seed = checkpoint->seed;
-    log->info("resuming run {} from {} after round {}", checkpoint->run_id, f.run_dir,
-              checkpoint->round);
-  }
-  f.server.model_name = f.model;
-  FEDRA_ASSIGN_OR_RETURN(auto server, fedra::Server::Start(f.server));
-  std::printf("fedra-server listening on port %d, run %s\n", server->port(),
-              server->run_id().c_str());
-  std::fflush(stdout);
-  if (!f.port_file.empty()) {
-    std::ofstream(f.port_file) << server->port() << "\n";
-  }
-  const std::string metrics_path = f.run_dir + "/metrics.jsonl";
-  FEDRA_ASSIGN_OR_RETURN(auto metrics, fedra::MetricsLog::Open(metrics_path, true));
-  for (const auto& m : history) FEDRA_RETURN_IF_ERROR(metrics.Append(m));
-
-  auto eval_loss = fedra::NewSoftmaxCrossEntropy();
-  fedra::RoundDriverOptions o{.num_rounds = f.rounds,
-                              .max_failure_fraction = f.max_failure_fraction,
-                              .evaluate_every = f.evaluate_every,
-                              .seed = f.seed};
-  o.influence = f.influence;
-  o.client_lr_decay = fedra::apps::ClientLrDecay(f.strategy);
-  if (test.size() > 0 && test.is_classification()) {
-    o.server_evaluate = [&](int,
-                            const fedra::Parameters& p) -> fedra::StatusOr<fedra::EvaluateResult> {
-      FEDRA_RETURN_IF_ERROR(model->SetParameters(p));
-      FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*model, *eval_loss, test));
-      return fedra::EvaluateResult{
-          .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
-    };
-  }
-  fedra::RoundDriver driver(*strategy, server->pool(), o);
-  log->info("strategy {}, model {} ({} parameters), rounds {}..{}, waiting for {} clients",
-            strategy->Name(), f.model, global.size(), first_round, f.rounds, f.min_clients);
-  // The server's refusals since the previous round go into each round's metrics (late
+  // The round's counters of refusals since the previous round go into its metrics (late
   // results are counted in the round after they arrive).
+  std::unique_ptr<fedra::Server> server;
   fedra::ServerStats before;
-  for (int round = first_round; round <= f.rounds && !g_stop; ++round) {
+  fedra::FederatedRunOptions ro{.num_rounds = f.rounds,
+                                .run_dir = f.run_dir,
+                                .metrics_path = f.run_dir + "/metrics.jsonl",
+                                .fingerprint = fingerprint,
+                                .run_id = f.server.run_id,
+                                .seed = f.seed};
+  ro.stop = &g_stop;
+  ro.stop_on_empty_round = false;
+  ro.before_round = [&](int) -> fedra::Status {
     const size_t live = server->WaitForClients(
         f.min_clients, std::chrono::milliseconds(static_cast<int64_t>(f.wait_seconds * 1000)));
-    if (g_stop) break;
-    if (live < f.min_clients) {
+    if (live < f.min_clients && !g_stop) {
       return fedra::UnavailableError("only " + std::to_string(live) + " of " +
                                      std::to_string(f.min_clients) + " clients connected within " +
                                      std::to_string(f.wait_seconds) + " s");
     }
-    fedra::RoundMetrics m = driver.RunRound(round, global);
-    if (m.stop) {
-      std::printf("the strategy ended the run before round %d: %s\n", round, m.error.c_str());
-      break;
-    }
+    return fedra::OkStatus();
+  };
+  ro.annotate = [&](fedra::RoundMetrics& m) {
     const fedra::ServerStats stats = server->stats();
     auto delta = [&](const char* name, uint64_t now, uint64_t then) {
       m.extras[name] = static_cast<double>(now - then);
@@ -184,19 +141,50 @@ fedra::Status Run(Flags f) {
     delta("polls_refused", stats.polls_refused, before.polls_refused);
     delta("forged_answers", stats.forged_answers, before.forged_answers);
     before = stats;
+  };
+  ro.on_round = [&](const fedra::RoundMetrics& m) {
     std::printf("%s\n", fedra::apps::FormatRoundLine(m, f.rounds, std::nullopt).c_str());
     std::fflush(stdout);
-    history.push_back(m);
-    FEDRA_RETURN_IF_ERROR(metrics.Append(m));
-    fedra::Checkpoint c{.round = round,
-                        .seed = f.seed,
-                        .run_id = server->run_id(),
-                        .fingerprint = fingerprint,
-                        .global = global,
-                        .strategy = strategy->ExportState(),
-                        .history = history};
-    FEDRA_RETURN_IF_ERROR(fedra::SaveCheckpoint(f.run_dir, c));
+  };
+  FEDRA_ASSIGN_OR_RETURN(auto run, fedra::FederatedRun::Open(ro, model->parameters()));
+  if (run.resumed()) {
+    f.server.run_id = run.run_id();
+    f.seed = run.seed();
+    log->info("resuming run {} from {} after round {}", run.run_id(), f.run_dir,
+              run.next_round() - 1);
   }
+  f.server.model_name = f.model;
+  FEDRA_ASSIGN_OR_RETURN(server, fedra::Server::Start(f.server));
+  std::printf("fedra-server listening on port %d, run %s\n", server->port(),
+              server->run_id().c_str());
+  std::fflush(stdout);
+  if (!f.port_file.empty()) {
+    std::ofstream(f.port_file) << server->port() << "\n";
+  }
+  auto eval_loss = fedra::NewSoftmaxCrossEntropy();
+  fedra::RoundDriverOptions o{.max_failure_fraction = f.max_failure_fraction,
+                              .evaluate_every = f.evaluate_every};
+  o.influence = f.influence;
+  o.client_lr_decay = fedra::apps::ClientLrDecay(f.strategy);
+  if (test.size() > 0 && test.is_classification()) {
+    o.server_evaluate = [&](int,
+                            const fedra::Parameters& p) -> fedra::StatusOr<fedra::EvaluateResult> {
+      FEDRA_RETURN_IF_ERROR(model->SetParameters(p));
+      FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*model, *eval_loss, test));
+      return fedra::EvaluateResult{
+          .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
+    };
+  }
+  log->info("strategy {}, model {} ({} parameters), rounds {}..{}, waiting for {} clients",
+            strategy->Name(), f.model, model->parameters().size(), run.next_round(), f.rounds,
+            f.min_clients);
+  FEDRA_RETURN_IF_ERROR(run.Run(*strategy, server->pool(), o));
+  if (run.strategy_stop()) {
+    std::printf("the strategy ended the run before round %d: %s\n", run.next_round(),
+                run.strategy_stop()->c_str());
+  }
+  const std::vector<fedra::RoundMetrics>& history = run.history();
+  const fedra::Parameters& global = run.global();
   if (g_stop) {
     std::printf("stopped by a signal; start again with --run-dir %s to resume\n",
                 f.run_dir.c_str());

@@ -18,8 +18,8 @@
 #include "apps/text_task.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/checkpoint.h"
-#include "fedra/fl/dp_strategy.h"
 #include "fedra/fl/federated_data.h"
+#include "fedra/fl/federated_run.h"
 #include "fedra/fl/metrics_log.h"
 #include "fedra/fl/round_driver.h"
 #include "fedra/fl/simulation.h"
@@ -114,19 +114,6 @@ std::string SimFingerprint(const Flags& f, const fedra::Parameters& params,
          " local-test " + std::to_string(p.local_test_fraction) + " seed " + std::to_string(f.seed);
 }
 
-fedra::Status Resume(const Flags& f, const std::string& fingerprint, const fedra::Checkpoint& c,
-                     fedra::Strategy& strategy, fedra::Simulation& sim) {
-  if (c.fingerprint != fingerprint) {
-    return fedra::FailedPreconditionError(f.run_dir + " holds a checkpoint of another run (" +
-                                          c.fingerprint + "); this run is " + fingerprint +
-                                          ". Use another --run-dir.");
-  }
-  FEDRA_RETURN_IF_ERROR(strategy.ImportState(c.strategy).WithContext(f.run_dir));
-  FEDRA_RETURN_IF_ERROR(sim.ImportClientState(c.clients).WithContext(f.run_dir));
-  fedra::Logger("sim")->info("resuming from {} after round {} of {}", f.run_dir, c.round, f.rounds);
-  return fedra::OkStatus();
-}
-
 fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("sim");
@@ -141,7 +128,6 @@ fedra::Status Run(Flags f) {
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::apps::NewStrategyFromFlags(
                                             f.plugins, f.strategy, f.rounds, &strategy_plugin));
   FEDRA_ASSIGN_OR_RETURN(auto trainer_plugin, fedra::apps::LoadTrainerPlugin(f.plugins));
-  const auto* dp = dynamic_cast<const fedra::DpStrategy*>(strategy.get());
   FEDRA_ASSIGN_OR_RETURN(auto secure,
                          fedra::apps::MakeSecureSum(f.secure_sum, *strategy, f.threads, f.seed));
   Data data;
@@ -176,31 +162,19 @@ fedra::Status Run(Flags f) {
     FEDRA_ASSIGN_OR_RETURN(
         sim, fedra::Simulation::Create(*model, make_loss(), std::move(data.clients), sim_options));
   }
-  std::optional<fedra::MetricsLog> metrics;
-  if (!f.metrics_out.empty()) {
-    FEDRA_ASSIGN_OR_RETURN(metrics, fedra::MetricsLog::Open(f.metrics_out, true));
-  }
-  std::vector<fedra::RoundMetrics> history;
-  fedra::Parameters global = model->parameters();
-  int first_round = 1;
-  const std::string fingerprint = SimFingerprint(f, global, strategy->Name());
-  if (!f.run_dir.empty()) {
-    FEDRA_ASSIGN_OR_RETURN(auto checkpoint, fedra::LoadCheckpoint(f.run_dir));
-    if (checkpoint) {
-      FEDRA_RETURN_IF_ERROR(Resume(f, fingerprint, *checkpoint, *strategy, *sim));
-      global = std::move(checkpoint->global);
-      history = std::move(checkpoint->history);
-      first_round = checkpoint->round + 1;
-    }
-  }
-  if (metrics) {
-    for (const auto& m : history) FEDRA_RETURN_IF_ERROR(metrics->Append(m));
-  }
-  const auto start = std::chrono::steady_clock::now();
-  fedra::RoundDriverOptions o{.num_rounds = f.rounds,
-                              .max_failure_fraction = f.max_failure_fraction,
+  const fedra::Parameters initial = model->parameters();
+  fedra::FederatedRunOptions ro{.num_rounds = f.rounds,
+                                .run_dir = f.run_dir,
+                                .metrics_path = f.metrics_out,
+                                .fingerprint = SimFingerprint(f, initial, strategy->Name()),
+                                .run_id = "fedra-sim",
+                                .seed = f.seed};
+  ro.export_clients = [&] { return sim->ExportClientState(); };
+  ro.import_clients = [&](const std::map<std::string, std::vector<float>>& state) {
+    return sim->ImportClientState(state);
+  };
+  fedra::RoundDriverOptions o{.max_failure_fraction = f.max_failure_fraction,
                               .evaluate_every = f.evaluate_every,
-                              .seed = f.seed,
                               .secure_sum = secure->sum.get()};
   o.influence = f.influence;
   o.client_lr_decay = fedra::apps::ClientLrDecay(f.strategy);
@@ -220,54 +194,35 @@ fedra::Status Run(Flags f) {
           .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};
     };
   }
-  fedra::Status write_status;
-  o.on_round_end = [&](const fedra::RoundMetrics& round) {
-    fedra::RoundMetrics m = round;
+  const auto start = std::chrono::steady_clock::now();
+  int first_round = 1;
+  ro.annotate = [&](fedra::RoundMetrics& m) {
     if (spam_f1) m.extras["spam_f1"] = *std::exchange(spam_f1, std::nullopt);
-    history.push_back(m);
+  };
+  ro.on_round = [&](const fedra::RoundMetrics& m) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double eta = elapsed / (m.round - first_round + 1) * (f.rounds - m.round);
     std::printf("%s\n", fedra::apps::FormatRoundLine(m, f.rounds, eta).c_str());
-    if (dp != nullptr && dp->budget_exhausted()) {
-      log->warn("DP budget exhausted: epsilon {:.3f} spent of target {} (delta {})",
-                dp->epsilon_spent(), f.strategy.dp.target_epsilon, dp->delta());
-    }
     std::fflush(stdout);
-    if (metrics && write_status.ok()) write_status = metrics->Append(m);
   };
+  FEDRA_ASSIGN_OR_RETURN(auto run, fedra::FederatedRun::Open(ro, initial));
+  first_round = run.next_round();
+  if (run.resumed()) {
+    log->info("resuming from {} after round {} of {}", f.run_dir, first_round - 1, f.rounds);
+  }
   log->info("{} clients, strategy {}, model {} ({} parameters), {} threads, {} rounds", clients,
             strategy->Name(), model->Name(), model->parameters().size(), f.threads, f.rounds);
-  fedra::RoundDriver driver(*strategy, *sim, o);
-  for (int round = first_round; round <= f.rounds; ++round) {
-    const fedra::RoundMetrics m = driver.RunRound(round, global);
-    if (m.stop) {
-      log->info("the strategy ended the run before round {}: {}", round, m.error);
-      break;
-    }
-    if (!m.aggregated && m.fit_clients == 0) {
-      return fedra::FailedPreconditionError("round " + std::to_string(round) + ": " + m.error);
-    }
-    if (f.run_dir.empty()) continue;
-    FEDRA_RETURN_IF_ERROR(fedra::SaveCheckpoint(f.run_dir, {.round = round,
-                                                            .seed = f.seed,
-                                                            .run_id = "fedra-sim",
-                                                            .fingerprint = fingerprint,
-                                                            .global = global,
-                                                            .strategy = strategy->ExportState(),
-                                                            .clients = sim->ExportClientState(),
-                                                            .history = history}));
+  FEDRA_RETURN_IF_ERROR(run.Run(*strategy, *sim, o));
+  const std::vector<fedra::RoundMetrics>& history = run.history();
+  const fedra::Parameters& final_model = run.global();
+  if (run.strategy_stop()) {
+    std::printf("stopped after %zu rounds: %s\n", history.size(), run.strategy_stop()->c_str());
   }
-  const fedra::Parameters& final_model = global;
-  if (dp != nullptr && dp->budget_exhausted() && static_cast<int>(history.size()) < f.rounds) {
-    std::printf("stopped after %lld rounds: privacy budget spent (epsilon %.3f, delta %g)\n",
-                static_cast<long long>(dp->rounds_accounted()), dp->epsilon_spent(), dp->delta());
+  if (!history.empty() && history.back().extras.contains("dp_epsilon")) {
+    std::printf("privacy: epsilon %.4f at delta %g after %zu rounds\n",
+                history.back().extras.at("dp_epsilon"), f.strategy.dp.delta, history.size());
   }
-  if (dp != nullptr) {
-    std::printf("privacy: epsilon %.4f at delta %g after %lld rounds\n", dp->epsilon_spent(),
-                dp->delta(), static_cast<long long>(dp->rounds_accounted()));
-  }
-  FEDRA_RETURN_IF_ERROR(write_status);
   if (!f.plot_out.empty()) FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.plot_out, history));
   if (!f.save.empty())
     FEDRA_RETURN_IF_ERROR(fedra::SaveSafetensors(f.save, final_model, {{"model", f.model}}));

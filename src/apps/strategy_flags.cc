@@ -85,7 +85,8 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
   app.add_option("--weight-decay", s.base.fit.weight_decay,
                  "local weight decay (L2 for sgd, decoupled for adamw)")
       ->capture_default_str();
-  app.add_option("--local-optimizer", s.base.fit.optimizer, "local optimizer: sgd or adamw")
+  app.add_option("--local-optimizer", s.base.fit.optimizer, "local optimizer: sgd, adam or adamw")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
       ->capture_default_str();
   app.add_option("--lr-decay", s.client_lr_decay,
                  "decay the local learning rate over the rounds: constant, linear or cosine")

@@ -71,8 +71,9 @@ Status ValidateFedAvgOptions(const FedAvgOptions& o) {
     return InvalidArgumentError("proximal mu must be >= 0");
   if (!Finite(f.weight_decay) || f.weight_decay < 0)
     return InvalidArgumentError("weight decay must be >= 0");
-  if (f.optimizer != "sgd" && f.optimizer != "adamw")
-    return InvalidArgumentError("local optimizer must be sgd or adamw, got '" + f.optimizer + "'");
+  if (f.optimizer != "sgd" && f.optimizer != "adam" && f.optimizer != "adamw")
+    return InvalidArgumentError("local optimizer must be sgd, adam or adamw, got '" + f.optimizer +
+                                "'");
   if (!Finite(f.max_grad_norm) || f.max_grad_norm < 0)
     return InvalidArgumentError("max grad norm must be >= 0");
   return OkStatus();

@@ -42,7 +42,11 @@ StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& d
     FEDRA_ASSIGN_OR_RETURN(correction, ScaffoldCorrection(global, broadcast, state));
   }
   std::unique_ptr<Optimizer> optimizer;
-  if (config.optimizer == "adamw") {
+  if (config.optimizer == "adam") {
+    // Adam with weight_decay as an L2 term in the gradient (decoupled: "adamw").
+    FEDRA_ASSIGN_OR_RETURN(optimizer, NewAdam({.learning_rate = config.learning_rate,
+                                               .weight_decay = config.weight_decay}));
+  } else if (config.optimizer == "adamw") {
     FEDRA_ASSIGN_OR_RETURN(optimizer,
                            NewAdamW({.learning_rate = config.learning_rate,
                                      .weight_decay = config.weight_decay,

@@ -57,6 +57,7 @@ struct Client::Impl {
   std::condition_variable sleep_cv;
 
   std::shared_ptr<grpc::Channel> channel;
+  std::shared_ptr<grpc::Channel> given_channel;  // Client(trainer, channel, options)
   std::unique_ptr<v1::Federation::Stub> stub;
   std::string session, run_id, name;
   uint32_t poll_seconds = 5, heartbeat_seconds = 2;
@@ -73,6 +74,11 @@ struct Client::Impl {
   }
 
   Status MakeChannel() {
+    if (given_channel) {  // the application's (e.g. an in-process channel in tests)
+      channel = given_channel;
+      stub = v1::Federation::NewStub(channel);
+      return OkStatus();
+    }
     std::shared_ptr<grpc::ChannelCredentials> creds;
     if (o.insecure) {
       creds = grpc::InsecureChannelCredentials();
@@ -459,6 +465,11 @@ Client::Client(Model& model, const Loss& loss, const Dataset& train, const Datas
 
 Client::Client(LocalTrainer& trainer, ClientOptions options)
     : impl_(std::make_unique<Impl>(nullptr, trainer, nullptr, std::move(options))) {}
+
+Client::Client(LocalTrainer& trainer, std::shared_ptr<grpc::Channel> channel, ClientOptions options)
+    : impl_(std::make_unique<Impl>(nullptr, trainer, nullptr, std::move(options))) {
+  impl_->given_channel = std::move(channel);
+}
 Client::~Client() = default;
 
 Status Client::Run() { return impl_->Run(); }

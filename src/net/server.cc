@@ -1240,6 +1240,13 @@ ServerStats Server::stats() const {
   return impl_->stats;
 }
 
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  return impl_->grpc_server->InProcessChannel(args);
+}
+
 size_t Server::WaitForClients(size_t n, std::chrono::milliseconds timeout) {
   const auto end = Clock::now() + timeout;
   std::unique_lock lock(impl_->mu);

@@ -357,7 +357,8 @@ StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
   if (!nonneg(in.noise_stddev())) return bad("noise_stddev must be >= 0");
   if (!nonneg(in.max_grad_norm())) return bad("max_grad_norm must be >= 0");
   const std::string optimizer = in.optimizer().empty() ? "sgd" : in.optimizer();
-  if (optimizer != "sgd" && optimizer != "adamw") return bad("optimizer must be sgd or adamw");
+  if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
+    return bad("optimizer must be sgd, adam or adamw");
   auto extra = FromProto(in.config());
   if (!extra.ok()) return bad(extra.status().message());
   return FitConfig{.epochs = in.epochs(),

@@ -114,6 +114,10 @@ StatusOr<FitResult> TorchScriptTrainer::Fit(const Parameters& global, const FitC
         impl_->params, ::torch::optim::SGDOptions(config.learning_rate)
                            .momentum(config.momentum)
                            .weight_decay(config.weight_decay));
+  } else if (config.optimizer == "adam") {
+    optimizer = std::make_unique<::torch::optim::Adam>(
+        impl_->params,
+        ::torch::optim::AdamOptions(config.learning_rate).weight_decay(config.weight_decay));
   } else if (config.optimizer == "adamw") {
     optimizer = std::make_unique<::torch::optim::AdamW>(
         impl_->params,

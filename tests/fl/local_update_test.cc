@@ -59,6 +59,16 @@ TEST(LocalUpdateTest, AdamWTakesSignSizedStepsAndDecaysOnlyWeights) {
   EXPECT_NEAR(r->update.data()[0], 0.1f - 0.05f, 1e-5);
   EXPECT_NEAR(r->update.data()[1], 0.1f, 1e-5);
   EXPECT_NEAR(r->update.data()[2], 0.1f, 1e-5);
+  // Plain Adam: the decay is an L2 term in the gradient (-2 + 0.5 w0 keeps its sign; without
+  // clipping, which would shrink the -2 below the 0.5), so the first step is lr * sign
+  // everywhere, the decayed weight included.
+  FitConfig adam = c;
+  adam.optimizer = "adam";
+  adam.max_grad_norm = 0;
+  auto a = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), global, adam, {}, &state, rng);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_NEAR(a->update.data()[0], 0.1f, 1e-5);
+  EXPECT_NEAR(a->update.data()[2], 0.1f, 1e-5);
   FitConfig unknown = c;
   unknown.optimizer = "lbfgs";
   EXPECT_FALSE(

@@ -109,6 +109,43 @@ TEST_F(ClientTest, ClientsTrainEveryRoundAndStopWhenTheServerFinishes) {
   }
 }
 
+// Clients that bring their own trainer object, over channels inside the process (no socket).
+TEST_F(ClientTest, ClientsWithTheirOwnTrainersOverInProcessChannels) {
+  auto server = Server::Start(Options());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  std::vector<std::unique_ptr<ModelTrainer>> trainers;
+  for (int i = 0; i < kClients; ++i) {
+    models_.push_back(prototype_->Clone());
+    losses_.push_back(NewSoftmaxCrossEntropy());
+    trainers.push_back(std::make_unique<ModelTrainer>(*models_.back(), *losses_.back(),
+                                                      data_[i].first, data_[i].second, nullptr));
+    clients_.push_back(
+        std::make_unique<Client>(*trainers.back(), (*server)->InProcessChannel(),
+                                 ClientOptions{.name = "in-process-" + std::to_string(i),
+                                               .initial_backoff_seconds = 0.1,
+                                               .give_up_seconds = 60,
+                                               .seed = static_cast<uint64_t>(i + 1)}));
+    Client* c = clients_.back().get();
+    runs_.push_back(std::async(std::launch::async, [c] { return c->Run(); }));
+  }
+  ASSERT_EQ((*server)->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
+  auto strategy = MakeStrategy();
+  std::vector<RoundMetrics> rounds;
+  RoundDriver driver(
+      *strategy, (*server)->pool(),
+      {.num_rounds = 2, .on_round_end = [&](const RoundMetrics& m) { rounds.push_back(m); }});
+  auto after = driver.Run(prototype_->parameters());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(rounds.size(), 2u);
+  for (const auto& m : rounds) {
+    EXPECT_TRUE(m.aggregated) << m.error;
+    EXPECT_EQ(m.fit_failures, 0u);
+  }
+  (*server)->Finish();
+  for (auto& r : runs_) EXPECT_TRUE(r.get().ok());
+  for (auto& c : clients_) EXPECT_EQ(c->fits_done(), 2);
+}
+
 TEST_F(ClientTest, ClientsSurviveAServerRestartAndRegisterAgain) {
   auto first = Server::Start(Options());
   ASSERT_TRUE(first.ok()) << first.status().ToString();

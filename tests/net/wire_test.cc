@@ -219,7 +219,7 @@ TEST(WireTest, FitInstructionsRoundTripAndOutOfRangeValuesAreRefused) {
   q.clear_optimizer();
   EXPECT_EQ(FromProto(q)->optimizer, "sgd");
   q.set_optimizer("lbfgs");
-  EXPECT_THAT(FromProto(q).status().message(), HasSubstr("optimizer must be sgd or adamw"));
+  EXPECT_THAT(FromProto(q).status().message(), HasSubstr("optimizer must be sgd, adam or adamw"));
   q.set_optimizer("adamw");
   q.set_max_grad_norm(-1);
   EXPECT_THAT(FromProto(q).status().message(), HasSubstr("max_grad_norm"));

@@ -31,9 +31,10 @@ struct FitConfig {
   // distributed DP noise, drawn from a cryptographic generator).
   float clip_norm = 0.0f;
   float noise_stddev = 0.0f;
-  // The local optimizer: "sgd" (momentum; weight_decay as an L2 term) or "adamw" (Adam with
-  // decoupled weight_decay, not on biases and norms; momentum unused; moments restart every
-  // round). FedNova and SCAFFOLD refuse anything but SGD.
+  // The local optimizer: "sgd" (momentum; weight_decay as an L2 term), "adam" (weight_decay
+  // as an L2 term) or "adamw" (decoupled weight_decay, not on biases and norms); for both Adams
+  // momentum is unused and the moments restart every round. FedNova and SCAFFOLD refuse anything
+  // but SGD.
   std::string optimizer = "sgd";
   // > 0: every local gradient is clipped to this global L2 norm before its step (after the
   // FedProx / SCAFFOLD terms are added).

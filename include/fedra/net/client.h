@@ -29,6 +29,10 @@
 #include "fedra/ml/loss.h"
 #include "fedra/ml/model.h"
 
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
 namespace fedra {
 
 struct ClientOptions {
@@ -73,6 +77,9 @@ class Client {
   // Any trainer (fedra/fl/local_trainer.h); it must outlive the client. Clipping, noise and
   // the secure-sum stages run around it as for the built-in one.
   Client(LocalTrainer& trainer, ClientOptions options);
+  // The same over a channel the application made (its own credentials, or an in-process
+  // channel: Server::InProcessChannel in tests); options.server and the TLS fields are unused.
+  Client(LocalTrainer& trainer, std::shared_ptr<grpc::Channel> channel, ClientOptions options);
   ~Client();
 
   // Runs until the server says the run is finished (OK), Stop() is called (OK), or the server

@@ -38,6 +38,10 @@
 #include "fedra/fl/fold_spec.h"
 #include "fedra/privacy/paillier/packing.h"
 
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
 namespace fedra {
 
 // Secure rounds (docs/privacy.md): the server forms each round's sums without seeing any
@@ -137,6 +141,11 @@ class Server {
   const std::string& run_id() const;
   ClientPool& pool();
   ServerStats stats() const;
+
+  // A channel to this server inside the process, without a socket (tests, and embedding a
+  // client in the server's own process). It carries no TLS identity: on a server that
+  // authenticates clients use tokens or an insecure test server.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // Blocks until at least `n` clients are live or `timeout` passes; returns how many are.
   size_t WaitForClients(size_t n, std::chrono::milliseconds timeout);
