@@ -1,8 +1,6 @@
 #include "fedra/net/server.h"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -12,7 +10,6 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <grpc/grpc_security_constants.h>
@@ -24,6 +21,7 @@
 #include "fedra/fl/round_driver.h"
 #include "fedra/v1/federation.grpc.pb.h"
 #include "net/secure_rounds.h"
+#include "net/server_auth.h"
 #include "net/wire.h"
 
 namespace fedra {
@@ -48,47 +46,6 @@ uint64_t RandomU64() {
   FEDRA_CHECK_MSG(RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) == 1,
                   "RAND_bytes failed");
   return v;
-}
-
-// Stable across server restarts, so sampling and per-client state survive a resume.
-ClientId IdForName(const std::string& name) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest);
-  uint64_t id = 0;
-  for (int i = 0; i < 8; ++i) id = (id << 8) | digest[i];
-  id &= 0x7fffffffffffffffULL;
-  return id == 0 ? 1 : id;
-}
-
-bool ValidName(const std::string& name) {
-  if (name.empty() || name.size() > 128) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-}
-
-// tokens file: "<name> <token>" per line; blank lines and '#' comments ignored.
-StatusOr<std::vector<std::pair<std::string, std::string>>> LoadTokens(const std::string& path) {
-  FEDRA_ASSIGN_OR_RETURN(std::string text, internal::ReadFile(path));
-  std::vector<std::pair<std::string, std::string>> out;
-  std::istringstream in(text);
-  std::string line;
-  std::set<std::string> names, tokens;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string name, token, extra;
-    fields >> name >> token;
-    const std::string where = path + ":" + std::to_string(n) + ": ";
-    if (fields >> extra || !ValidName(name) || token.size() < 16) {
-      return InvalidArgumentError(where + "expected '<client name> <token of 16+ characters>'");
-    }
-    if (!names.insert(name).second) return InvalidArgumentError(where + "duplicate name " + name);
-    if (!tokens.insert(token).second) return InvalidArgumentError(where + "duplicate token");
-    out.emplace_back(name, token);
-  }
-  if (out.empty()) return InvalidArgumentError(path + ": no tokens");
-  return out;
 }
 
 enum class TaskState { kQueued, kSent, kReceiving, kDone };
@@ -168,6 +125,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   ServerOptions o;
   std::vector<std::pair<std::string, std::string>> tokens;  // name, token
   bool mtls = false;
+  net::ClientAuthenticator auth;  // from the two above
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
   std::shared_ptr<spdlog::logger> log = Logger("server");
@@ -221,47 +179,21 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
 
   // ---- authentication ----------------------------------------------------------------
 
-  // The authenticated identity of the caller, or UNAUTHENTICATED.
+  // The authenticated identity of the caller (net/server_auth.h), or UNAUTHENTICATED
+  // (counted and logged) or PERMISSION_DENIED.
   grpc::Status Identify(grpc::ServerContext* ctx, const std::string& claimed, std::string* name) {
-    std::string cert_name, token_name;
-    if (mtls) {
-      auto auth = ctx->auth_context();
-      auto cn = auth ? auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME)
-                     : std::vector<grpc::string_ref>{};
-      if (cn.empty()) return Unauthenticated(ctx, "no client certificate common name");
-      cert_name.assign(cn.front().data(), cn.front().size());
+    net::CallerCredentials caller{.claimed = claimed};
+    if (auto context = ctx->auth_context()) {
+      auto cn = context->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+      if (!cn.empty()) caller.certificate_cn.emplace(cn.front().data(), cn.front().size());
     }
-    if (!tokens.empty()) {
-      const auto& md = ctx->client_metadata();
-      auto it = md.find("authorization");
-      const std::string prefix = "Bearer ";
-      if (it == md.end()) return Unauthenticated(ctx, "missing 'authorization: Bearer <token>'");
-      std::string value(it->second.data(), it->second.size());
-      if (value.rfind(prefix, 0) != 0)
-        return Unauthenticated(ctx, "authorization is not a Bearer token");
-      value.erase(0, prefix.size());
-      for (const auto& [n, t] : tokens) {  // compare against all, in constant time each
-        if (t.size() == value.size() && CRYPTO_memcmp(t.data(), value.data(), t.size()) == 0) {
-          token_name = n;
-        }
-      }
-      if (token_name.empty()) return Unauthenticated(ctx, "unknown token");
-    }
-    if (mtls && !tokens.empty() && cert_name != token_name) {
-      return Unauthenticated(ctx, "certificate '" + cert_name +
-                                      "' does not match the token's client '" + token_name + "'");
-    }
-    *name = mtls ? cert_name : token_name;
-    if (name->empty()) *name = claimed;  // insecure, no tokens: trust the given name
-    if (!ValidName(*name)) {
-      return Unauthenticated(
-          ctx, "client name '" + name->substr(0, 64) + "' is empty or not made of [A-Za-z0-9._-]");
-    }
-    if (!claimed.empty() && claimed != *name) {
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                          "authenticated as '" + *name + "' but registering as '" + claimed + "'");
-    }
-    return grpc::Status::OK;
+    const auto& md = ctx->client_metadata();
+    if (auto it = md.find("authorization"); it != md.end())
+      caller.authorization.emplace(it->second.data(), it->second.size());
+    grpc::Status s = auth.Identify(caller, name);
+    if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+      return Unauthenticated(ctx, s.error_message());
+    return s;
   }
 
   grpc::Status Unauthenticated(grpc::ServerContext* ctx, const std::string& why) {
@@ -287,7 +219,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     return grpc::Status::OK;
   }
 
-  bool AuthConfigured() const { return mtls || !tokens.empty(); }
+  bool AuthConfigured() const { return auth.configured(); }
 
   grpc::Status Authenticated(grpc::ServerContext* ctx, std::string* name) {
     if (!AuthConfigured()) return grpc::Status::OK;  // identity comes from the session
@@ -382,7 +314,7 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
     std::string name;
     grpc::Status s = Identify(ctx, req->client_name(), &name);
     if (!s.ok()) return s;
-    const ClientId id = IdForName(name);
+    const ClientId id = net::IdForName(name);
     std::lock_guard lock(mu);
     if (finished) {
       resp->set_run_id(o.run_id);
@@ -1174,7 +1106,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     return InvalidArgumentError("max_result_groups must be >= 1 (the update itself)");
   }
   if (!o.tokens_file.empty()) {
-    FEDRA_ASSIGN_OR_RETURN(impl->tokens, LoadTokens(o.tokens_file));
+    FEDRA_ASSIGN_OR_RETURN(impl->tokens, net::LoadTokens(o.tokens_file));
   }
   if (!o.secure.protocol.empty()) {
     FEDRA_ASSIGN_OR_RETURN(impl->secure, net::SecureRoundFactory::Create(o.secure));
@@ -1212,6 +1144,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     ssl.pem_key_cert_pairs.push_back({key, cert});
     creds = grpc::SslServerCredentials(ssl);
   }
+  impl->auth = net::ClientAuthenticator(impl->mtls, impl->tokens);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(o.address, creds, &impl->port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(o.max_message_bytes));
