@@ -4,18 +4,14 @@
 #include <set>
 
 #include "fedra/fl/local_update.h"
+#include "fedra/fl/round_config.h"
 #include "fedra/fl/strategy.h"
 
 namespace fedra {
 namespace {
 
 Status CheckName(const std::string& what, const std::string& name, std::set<std::string>& seen) {
-  bool ok = !name.empty() && name.size() <= 64;
-  for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '.' || c == '-' || c == '/');
-  }
-  if (!ok)
+  if (!ValidConfigName(name))
     return InvalidArgumentError("fold spec: a " + what +
                                 " name must have 1 to 64 characters from [A-Za-z0-9_.-/]");
   if (!seen.insert(name).second)
@@ -53,11 +49,12 @@ Status FoldSpec::Validate() const {
     return InvalidArgumentError("fold spec: 1 to 16 vector terms and at most 16 scalars");
   if (!(momentum >= 0 && momentum < 1))
     return InvalidArgumentError("fold spec: momentum must be in [0, 1)");
-  std::set<std::string> sums, scalar_names, sources;
+  std::set<std::string> sums, scalar_names;
   for (const auto& v : vectors) {
     FEDRA_RETURN_IF_ERROR(CheckName("sum", v.sum, sums));
-    std::set<std::string> once;
-    FEDRA_RETURN_IF_ERROR(CheckName("source", v.source, once));
+    if (!ValidConfigName(v.source))
+      return InvalidArgumentError(
+          "fold spec: a source name must have 1 to 64 characters from [A-Za-z0-9_.-/]");
   }
   for (const auto& s : scalars) FEDRA_RETURN_IF_ERROR(CheckName("scalar", s.name, scalar_names));
   return OkStatus();

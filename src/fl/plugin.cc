@@ -19,6 +19,21 @@ auto Guard(const std::string& path, const char* what, F&& f) -> decltype(f()) {
   }
 }
 
+// Runs one of the plugin's factories ("new_<noun>"): absent, throwing, failing or returning
+// null is an error naming the file.
+template <typename T, typename Context>
+StatusOr<std::unique_ptr<T>> Make(
+    const std::string& path,
+    const std::function<StatusOr<std::unique_ptr<T>>(const Context&)>& factory,
+    const std::string& noun, const Context& context) {
+  if (!factory) return FailedPreconditionError("plugin " + path + " offers no " + noun);
+  const std::string name = "new_" + noun;
+  auto made = Guard(path, name.c_str(), [&] { return factory(context); });
+  if (!made.ok()) return made.status().WithContext("plugin " + path);
+  if (*made == nullptr) return FailedPreconditionError("plugin " + path + " made no " + noun);
+  return made;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<LoadedPlugin>> LoadedPlugin::Load(const std::string& path) {
@@ -59,22 +74,12 @@ StatusOr<std::unique_ptr<LoadedPlugin>> LoadedPlugin::Load(const std::string& pa
 
 StatusOr<std::unique_ptr<Strategy>> LoadedPlugin::NewStrategy(
     const StrategyPluginContext& context) const {
-  if (!plugin_.new_strategy)
-    return FailedPreconditionError("plugin " + path_ + " offers no strategy");
-  auto s = Guard(path_, "new_strategy", [&] { return plugin_.new_strategy(context); });
-  if (!s.ok()) return s.status().WithContext("plugin " + path_);
-  if (*s == nullptr) return FailedPreconditionError("plugin " + path_ + " made no strategy");
-  return s;
+  return Make(path_, plugin_.new_strategy, "strategy", context);
 }
 
 StatusOr<std::unique_ptr<LocalTrainer>> LoadedPlugin::NewTrainer(
     const TrainerPluginContext& context) const {
-  if (!plugin_.new_trainer)
-    return FailedPreconditionError("plugin " + path_ + " offers no trainer");
-  auto t = Guard(path_, "new_trainer", [&] { return plugin_.new_trainer(context); });
-  if (!t.ok()) return t.status().WithContext("plugin " + path_);
-  if (*t == nullptr) return FailedPreconditionError("plugin " + path_ + " made no trainer");
-  return t;
+  return Make(path_, plugin_.new_trainer, "trainer", context);
 }
 
 }  // namespace fedra

@@ -1,5 +1,6 @@
 #include "fedra/fl/round_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fedra {
@@ -15,19 +16,9 @@ Status CheckKey(const std::string& what, const std::string& key) {
     return InvalidArgumentError(what + " key must have 1 to " +
                                 std::to_string(RoundConfigLimits::kMaxKeyBytes) + " characters");
   }
-  for (char c : key) {
-    // The key is not echoed: it may be a peer's bytes.
-    if (!KeyChar(c))
-      return InvalidArgumentError(what + " key with a character outside [A-Za-z0-9_.-/]");
-  }
-  return OkStatus();
-}
-
-Status CheckCount(const std::string& what, size_t n) {
-  if (n > RoundConfigLimits::kMaxEntries) {
-    return InvalidArgumentError(what + " has " + std::to_string(n) + " entries, at most " +
-                                std::to_string(RoundConfigLimits::kMaxEntries) + " allowed");
-  }
+  // The key is not echoed: it may be a peer's bytes.
+  if (!ValidConfigName(key))
+    return InvalidArgumentError(what + " key with a character outside [A-Za-z0-9_.-/]");
   return OkStatus();
 }
 
@@ -47,8 +38,21 @@ StatusOr<const T*> Find(const RoundConfig& config, const std::string& key, const
 
 }  // namespace
 
+Status CheckEntryCount(const std::string& what, size_t n) {
+  if (n > RoundConfigLimits::kMaxEntries) {
+    return InvalidArgumentError(what + " has " + std::to_string(n) + " entries, at most " +
+                                std::to_string(RoundConfigLimits::kMaxEntries) + " allowed");
+  }
+  return OkStatus();
+}
+
+bool ValidConfigName(const std::string& name) {
+  return !name.empty() && name.size() <= RoundConfigLimits::kMaxKeyBytes &&
+         std::all_of(name.begin(), name.end(), KeyChar);
+}
+
 Status ValidateRoundConfig(const RoundConfig& config) {
-  FEDRA_RETURN_IF_ERROR(CheckCount("round config", config.size()));
+  FEDRA_RETURN_IF_ERROR(CheckEntryCount("round config", config.size()));
   for (const auto& [key, value] : config) {
     FEDRA_RETURN_IF_ERROR(CheckKey("round config", key));
     if (const double* d = std::get_if<double>(&value); d && !std::isfinite(*d))
@@ -64,7 +68,7 @@ Status ValidateRoundConfig(const RoundConfig& config) {
 }
 
 Status ValidateMetrics(const MetricMap& metrics) {
-  FEDRA_RETURN_IF_ERROR(CheckCount("metrics", metrics.size()));
+  FEDRA_RETURN_IF_ERROR(CheckEntryCount("metrics", metrics.size()));
   for (const auto& [key, value] : metrics) {
     FEDRA_RETURN_IF_ERROR(CheckKey("metric", key));
     if (!std::isfinite(value)) return InvalidArgumentError("metric '" + key + "' is not finite");

@@ -123,9 +123,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 struct Server::Impl final : v1::Federation::Service, ClientPool {
   ServerOptions o;
-  std::vector<std::pair<std::string, std::string>> tokens;  // name, token
-  bool mtls = false;
-  net::ClientAuthenticator auth;  // from the two above
+  net::ClientAuthenticator auth;  // client certificates and/or tokens
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
   std::shared_ptr<spdlog::logger> log = Logger("server");
@@ -1105,8 +1103,10 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (o.max_result_groups == 0) {
     return InvalidArgumentError("max_result_groups must be >= 1 (the update itself)");
   }
+  std::vector<std::pair<std::string, std::string>> tokens;  // name, token
+  bool mtls = false;
   if (!o.tokens_file.empty()) {
-    FEDRA_ASSIGN_OR_RETURN(impl->tokens, net::LoadTokens(o.tokens_file));
+    FEDRA_ASSIGN_OR_RETURN(tokens, net::LoadTokens(o.tokens_file));
   }
   if (!o.secure.protocol.empty()) {
     FEDRA_ASSIGN_OR_RETURN(impl->secure, net::SecureRoundFactory::Create(o.secure));
@@ -1122,7 +1122,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       return InvalidArgumentError(
           "TLS needs a server certificate and key (or --insecure for plaintext)");
     }
-    if (o.client_ca_file.empty() && impl->tokens.empty()) {
+    if (o.client_ca_file.empty() && tokens.empty()) {
       return InvalidArgumentError(
           "no client authentication: give a client CA (mTLS) and/or a tokens file");
     }
@@ -1139,12 +1139,13 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     }
     if (!o.client_ca_file.empty()) {
       FEDRA_ASSIGN_OR_RETURN(ssl.pem_root_certs, internal::ReadFile(o.client_ca_file));
-      impl->mtls = true;
+      mtls = true;
     }
     ssl.pem_key_cert_pairs.push_back({key, cert});
     creds = grpc::SslServerCredentials(ssl);
   }
-  impl->auth = net::ClientAuthenticator(impl->mtls, impl->tokens);
+  const bool with_tokens = !tokens.empty();
+  impl->auth = net::ClientAuthenticator(mtls, std::move(tokens));
   grpc::ServerBuilder builder;
   builder.AddListeningPort(o.address, creds, &impl->port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(o.max_message_bytes));
@@ -1159,8 +1160,8 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     return UnavailableError("cannot listen on " + o.address);
   }
   impl->log->info("listening on {} (port {}, {}{}{}), run {}", o.address, impl->port,
-                  o.insecure ? "PLAINTEXT" : "TLS", impl->mtls ? ", client certificates" : "",
-                  impl->tokens.empty() ? "" : ", tokens", o.run_id);
+                  o.insecure ? "PLAINTEXT" : "TLS", mtls ? ", client certificates" : "",
+                  with_tokens ? ", tokens" : "", o.run_id);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

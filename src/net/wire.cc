@@ -265,11 +265,7 @@ void ToProto(const RoundConfig& config, google::protobuf::Map<std::string, v1::C
 
 StatusOr<RoundConfig> FromProto(const google::protobuf::Map<std::string, v1::ConfigValue>& in) {
   // Count first: a peer's map may be large, and nothing is copied before it is bounded.
-  if (in.size() > RoundConfigLimits::kMaxEntries) {
-    return InvalidArgumentError("round config has " + std::to_string(in.size()) +
-                                " entries, at most " +
-                                std::to_string(RoundConfigLimits::kMaxEntries) + " allowed");
-  }
+  FEDRA_RETURN_IF_ERROR(CheckEntryCount("round config", in.size()));
   RoundConfig out;
   for (const auto& [key, v] : in) {
     switch (v.value_case()) {
@@ -330,11 +326,7 @@ StatusOr<FoldSpec> FromProto(const v1::FoldSpec& in) {
 }
 
 StatusOr<MetricMap> MetricsFromProto(const google::protobuf::Map<std::string, double>& in) {
-  if (in.size() > RoundConfigLimits::kMaxEntries) {
-    return InvalidArgumentError("metrics map has " + std::to_string(in.size()) +
-                                " entries, at most " +
-                                std::to_string(RoundConfigLimits::kMaxEntries) + " allowed");
-  }
+  FEDRA_RETURN_IF_ERROR(CheckEntryCount("metrics map", in.size()));
   MetricMap out(in.begin(), in.end());
   FEDRA_RETURN_IF_ERROR(ValidateMetrics(out));
   return out;

@@ -10,24 +10,10 @@
 #include "fedra/fl/simulation.h"
 #include "fedra/fl/strategy_config.h"
 #include "fedra/ml/model_zoo.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
-
-// Four Gaussian blobs in 2-D.
-Dataset Blobs(size_t n, Rng& rng) {
-  Dataset d{.features = Matrix(2, static_cast<Eigen::Index>(n)),
-            .targets = Matrix(1, static_cast<Eigen::Index>(n)),
-            .example_shape = {2},
-            .num_classes = 4};
-  for (Eigen::Index i = 0; i < d.features.cols(); ++i) {
-    const int c = static_cast<int>(rng.UniformInt(4));
-    d.features(0, i) = static_cast<float>((c % 2 ? 3 : -3) + 0.5 * rng.Normal());
-    d.features(1, i) = static_cast<float>((c / 2 ? 3 : -3) + 0.5 * rng.Normal());
-    d.targets(0, i) = static_cast<float>(c);
-  }
-  return d;
-}
 
 class FederatedRunTest : public ::testing::Test {
  protected:
@@ -46,7 +32,7 @@ class FederatedRunTest : public ::testing::Test {
   };
   Parts Make() {
     Rng rng(4);
-    Dataset all = Blobs(600, rng);
+    Dataset all = testing::FourBlobs(600, rng);
     auto clients =
         *PartitionClients(all, 6, {.kind = "dirichlet", .alpha = 0.3, .min_size = 5}, rng);
     StrategyConfig sc;

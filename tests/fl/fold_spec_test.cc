@@ -5,16 +5,12 @@
 #include "fedra/fl/local_update.h"
 #include "fedra/fl/strategy.h"
 #include "fedra/fl/strategy_config.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
-Parameters Vec(std::initializer_list<float> v) {
-  Parameters p;
-  p.Add("w", {static_cast<int64_t>(v.size())});
-  std::copy(v.begin(), v.end(), p.data());
-  return p;
-}
+using testing::Vec;
 
 TEST(FoldSpecTest, AppliesEveryWeightKind) {
   const FoldSpec spec{

@@ -14,27 +14,13 @@
 #include "fedra/ml/model_zoo.h"
 #include "fedra/ml/synthetic.h"
 #include "fedra/ml/trainer.h"
+#include "testing/fl_fixtures.h"
 
 namespace fedra {
 namespace {
 
-// Four well-separated Gaussian blobs in 2-D.
-Dataset Blobs(size_t n, Rng& rng) {
-  Dataset d{.features = Matrix(2, static_cast<Eigen::Index>(n)),
-            .targets = Matrix(1, static_cast<Eigen::Index>(n)),
-            .example_shape = {2},
-            .num_classes = 4};
-  for (Eigen::Index i = 0; i < d.features.cols(); ++i) {
-    const int c = static_cast<int>(rng.UniformInt(4));
-    d.features(0, i) = static_cast<float>((c % 2 ? 3 : -3) + 0.5 * rng.Normal());
-    d.features(1, i) = static_cast<float>((c / 2 ? 3 : -3) + 0.5 * rng.Normal());
-    d.targets(0, i) = static_cast<float>(c);
-  }
-  return d;
-}
-
 std::vector<SimulatedClient> Clients(size_t n, const std::string& partition, Rng& rng) {
-  Dataset all = Blobs(100 * n, rng);
+  Dataset all = testing::FourBlobs(100 * n, rng);
   return *PartitionClients(
       all, n, {.kind = partition, .alpha = 0.3, .min_size = 5, .local_test_fraction = 0.2}, rng);
 }

@@ -13,10 +13,12 @@
 #include <utility>
 #include <vector>
 
+#include "fedra/core/rng.h"
 #include "fedra/core/status.h"
 #include "fedra/fl/strategy.h"
 #include "fedra/fl/types.h"
 #include "fedra/fl/update_accumulator.h"
+#include "fedra/ml/dataset.h"
 #include "fedra/ml/parameters.h"
 
 namespace fedra::testing {
@@ -27,6 +29,21 @@ inline Parameters Vec(std::initializer_list<float> values) {
   p.Add("w", {static_cast<int64_t>(values.size())});
   std::copy(values.begin(), values.end(), p.data());
   return p;
+}
+
+// n examples of four well-separated Gaussian blobs in 2-D (classes 0-3, centres (+-3, +-3)).
+inline Dataset FourBlobs(size_t n, Rng& rng) {
+  Dataset d{.features = Matrix(2, static_cast<Eigen::Index>(n)),
+            .targets = Matrix(1, static_cast<Eigen::Index>(n)),
+            .example_shape = {2},
+            .num_classes = 4};
+  for (Eigen::Index i = 0; i < d.features.cols(); ++i) {
+    const int c = static_cast<int>(rng.UniformInt(4));
+    d.features(0, i) = static_cast<float>((c % 2 ? 3 : -3) + 0.5 * rng.Normal());
+    d.features(1, i) = static_cast<float>((c / 2 ? 3 : -3) + 0.5 * rng.Normal());
+    d.targets(0, i) = static_cast<float>(c);
+  }
+  return d;
 }
 
 // Every value of `p`, flattened in storage order.

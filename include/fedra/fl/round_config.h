@@ -31,6 +31,14 @@ struct RoundConfigLimits {
   static constexpr size_t kMaxStringBytes = 4096;
 };
 
+// 1..kMaxKeyBytes characters from [A-Za-z0-9_.-/]: round config keys, metric names, and the
+// sum and scalar names of a FoldSpec.
+bool ValidConfigName(const std::string& name);
+
+// InvalidArgument "<what> has n entries, at most kMaxEntries allowed" when n is over the
+// limit: checked before a peer's map is copied.
+Status CheckEntryCount(const std::string& what, size_t n);
+
 // InvalidArgument naming the first entry that breaks a limit (see above).
 Status ValidateRoundConfig(const RoundConfig& config);
 // The same limits for a metrics map (keys, count, finite values).
