@@ -1,0 +1,117 @@
+// Private to the net layer: fedra::Server's state, shared by its three parts —
+//   server.cc         start-up (options, credentials, listening) and the public API;
+//   server_service.cc the gRPC handlers (Register, Heartbeat, GetTask, SubmitResult);
+//   server_rounds.cc  the ClientPool side the round driver calls (runs batches of tasks).
+// The rules live in smaller pieces tested without a server: who a caller is
+// (net/server_auth.h), the clients and their sessions (net/session_registry.h), and the
+// tasks of the running batch (net/task_board.h). One mutex guards all mutable state.
+#ifndef FEDRA_SRC_NET_SERVER_IMPL_H_
+#define FEDRA_SRC_NET_SERVER_IMPL_H_
+
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "core/log_safe.h"
+#include "fedra/core/logging.h"
+#include "fedra/fl/round_driver.h"
+#include "fedra/net/server.h"
+#include "fedra/v1/federation.grpc.pb.h"
+#include "net/secure_rounds.h"
+#include "net/server_auth.h"
+#include "net/session_registry.h"
+#include "net/task_board.h"
+
+namespace fedra {
+
+struct Server::Impl final : v1::Federation::Service, ClientPool {
+  using Outcome = net::Outcome;
+  explicit Impl(const ServerOptions& options);
+
+  ServerOptions o;
+  net::ClientAuthenticator auth;  // client certificates and/or tokens
+  std::unique_ptr<grpc::Server> grpc_server;
+  int port = 0;
+  std::shared_ptr<spdlog::logger> log = Logger("server");
+  std::unique_ptr<net::SecureRoundFactory> secure;
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  // Guarded by mu.
+  net::SessionRegistry registry;
+  net::TaskBoard board;
+  size_t inflight = 0;   // uploads holding a slot
+  uint64_t uploads = 0;  // upload tokens handed out
+  bool finished = false;
+  bool stopping = false;
+  ServerStats stats;
+  uint64_t opaque_limit = 0;  // driver thread only
+  // Warnings caused by one peer: at most 20 per 10 s each (a hostile client cannot flood the log).
+  WarningLimiter peer_warnings{20, std::chrono::seconds(10)};
+
+  // ---- service (server_service.cc) ----
+  grpc::Status Register(grpc::ServerContext* ctx, const v1::RegisterRequest* req,
+                        v1::RegisterResponse* resp) override;
+  grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
+                         v1::HeartbeatResponse* resp) override;
+  grpc::Status GetTask(grpc::ServerContext* ctx, const v1::GetTaskRequest* req,
+                       grpc::ServerWriter<v1::TaskChunk>* writer) override;
+  grpc::Status SubmitResult(grpc::ServerContext* ctx, grpc::ServerReader<v1::ResultChunk>* reader,
+                            v1::SubmitResultResponse* resp) override;
+
+  // The key warnings about this caller are counted under: its authenticated name, else its
+  // address without the port (a new connection is the same peer).
+  static std::string PeerKey(grpc::ServerContext* ctx, const std::string& name);
+  // Logs a warning caused by `peer`: escaped, bounded, rate-limited per peer.
+  void WarnAboutPeer(const std::string& peer, const std::string& message);
+  // The authenticated identity of the caller (net/server_auth.h), or UNAUTHENTICATED
+  // (counted and logged) or PERMISSION_DENIED. Authenticated(): "" with no credentials
+  // configured (the identity then comes from the session).
+  grpc::Status Identify(grpc::ServerContext* ctx, const std::string& claimed, std::string* name);
+  grpc::Status Authenticated(grpc::ServerContext* ctx, std::string* name);
+  // REQUIRES: mu held. Ends a task with an outcome for the driver and wakes it.
+  void Complete(net::Task& task, Outcome outcome);
+  // Counts and logs a refused result; returns the refusal.
+  grpc::Status Reject(const std::string& peer, const grpc::Status& refusal, bool late = false);
+
+  struct Upload;  // one SubmitResult call past its claim (server_service.cc)
+  grpc::Status AcceptEvaluation(std::unique_lock<std::mutex>& lock, net::Task& task,
+                                const Upload& up);
+  grpc::Status AwaitUploadSlot(std::unique_lock<std::mutex>& lock, net::Task& task, Upload& up);
+  grpc::Status ReceiveSecure(Upload& up, grpc::ServerReader<v1::ResultChunk>* reader);
+  grpc::Status ReceivePlain(Upload& up, grpc::ServerReader<v1::ResultChunk>* reader);
+  grpc::Status AwaitVerdict(grpc::ServerContext* ctx, const std::string& what,
+                            std::future<Status>& told);
+  grpc::Status Deliver(const Upload& up, Outcome out, bool count = true);
+  // Ends an upload that failed its checks: frees its slot, fails its task, logs why.
+  grpc::Status FailUpload(const Upload& up, const Status& why);
+  // Whether the upload's task still waits for it; records its progress (a chunk arrived).
+  bool StillReceiving(const Upload& up);
+
+  // ---- ClientPool (server_rounds.cc) ----
+  std::vector<ClientId> AvailableClients() override;
+  void RunFit(const Parameters& global, const RoundPlan& plan,
+              const FitCallback& on_result) override;
+  void RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
+                   const EvaluateCallback& on_result) override;
+  bool deterministic_order() const override { return false; }
+  std::string secure_sum_name() const override { return secure ? secure->Name() : ""; }
+  StatusOr<SecureSum::Total> RunSecureFit(const Parameters& global, const RoundPlan& plan,
+                                          size_t max_losses, const FitCallback& on_result) override;
+
+  // Runs one batch of tasks through the board; `deliver` gets each outcome on this thread,
+  // and what it returns is the verdict told to a secure answer's handler.
+  void RunTasks(const net::BoardSetup& setup, const Parameters* global,
+                const std::map<std::string, Parameters>& broadcast, std::vector<net::Task> tasks,
+                const std::function<Status(net::Outcome&)>& deliver);
+  void ReleaseSlot();
+  class StageRunner;
+};
+
+}  // namespace fedra
+
+#endif  // FEDRA_SRC_NET_SERVER_IMPL_H_
