@@ -38,6 +38,11 @@ cmake -S examples/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/
 cmake --build build/consumer
 build/consumer/fedra_consumer
 GRPC_VERBOSITY=NONE build/consumer/fedra_embedded_federation
+if [[ -n $(find build/stage -name fedraTorchTargets.cmake) ]]; then  # built with libtorch
+  /usr/bin/python3 examples/torch/export_mlp.py build/consumer/tiny.pt --input 4 --hidden 8 \
+    --classes 2 >/dev/null
+  build/consumer/fedra_torch_consumer build/consumer/tiny.pt
+fi
 
 if [[ ${FEDRA_SKIP_SANITIZE:-0} != 1 ]]; then
   echo "== ASan + UBSan build (clang), tests and fuzz targets" >&2
