@@ -41,6 +41,7 @@ constexpr char kRunIdKey[] = "run_id";
 constexpr char kFingerprintKey[] = "fingerprint";
 constexpr char kScalarsKey[] = "strategy_scalars";
 constexpr char kHistoryKey[] = "history";
+constexpr char kInfluenceKey[] = "influence_reference";  // optional
 constexpr char kChecksumKey[] = "sha256";
 
 // ---------------------------------------------------------------------------------------
@@ -201,20 +202,22 @@ StatusOr<T> RequireNumber(const Metadata& metadata, const char* key, T min) {
   return *value;
 }
 
-StatusOr<std::map<std::string, double>> ParseScalars(const std::string& text) {
+// `key`'s value: a JSON object of numbers written as strings.
+StatusOr<std::map<std::string, double>> ParseScalars(const std::string& text,
+                                                     const std::string& key) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    return DataLossError(std::string("strategy_scalars is not valid JSON: ") + e.what());
+    return DataLossError(key + " is not valid JSON: " + e.what());
   }
-  if (!j.is_object()) return DataLossError("strategy_scalars is not a JSON object");
+  if (!j.is_object()) return DataLossError(key + " is not a JSON object");
   std::map<std::string, double> scalars;
   for (const auto& [name, value] : j.items()) {
     const std::optional<double> v =
         value.is_string() ? ParseNumber<double>(value.get<std::string>()) : std::nullopt;
     if (!v) {
-      return DataLossError("strategy scalar \"" + name +
+      return DataLossError(key + " entry \"" + name +
                            "\" is not a number written as a JSON string");
     }
     scalars[name] = *v;
@@ -297,7 +300,10 @@ StatusOr<Checkpoint> Decode(const std::string& bytes) {
   FEDRA_ASSIGN_OR_RETURN(c.run_id, Require(metadata, kRunIdKey));
   FEDRA_ASSIGN_OR_RETURN(c.fingerprint, Require(metadata, kFingerprintKey));
   FEDRA_ASSIGN_OR_RETURN(const std::string scalars, Require(metadata, kScalarsKey));
-  FEDRA_ASSIGN_OR_RETURN(c.strategy.scalars, ParseScalars(scalars));
+  FEDRA_ASSIGN_OR_RETURN(c.strategy.scalars, ParseScalars(scalars, kScalarsKey));
+  if (auto it = metadata.find(kInfluenceKey); it != metadata.end()) {
+    FEDRA_ASSIGN_OR_RETURN(c.influence, ParseScalars(it->second, kInfluenceKey));
+  }
   FEDRA_ASSIGN_OR_RETURN(const std::string history, Require(metadata, kHistoryKey));
   FEDRA_ASSIGN_OR_RETURN(c.history, ParseHistory(history));
   FEDRA_RETURN_IF_ERROR(SplitTensors(all, c));
@@ -330,6 +336,9 @@ Status SaveCheckpoint(const std::string& dir, const Checkpoint& checkpoint) {
       {kScalarsKey, ScalarsToJson(checkpoint.strategy.scalars)},
       {kHistoryKey, HistoryToJsonLines(checkpoint.history)},
   };
+  if (!checkpoint.influence.empty()) {
+    metadata[kInfluenceKey] = ScalarsToJson(checkpoint.influence);
+  }
   Parameters tensors = PrefixedTensors(checkpoint);
   metadata[kChecksumKey] = Checksum(tensors, metadata);
   std::string bytes = EncodeSafetensors(tensors, metadata);

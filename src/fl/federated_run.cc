@@ -53,6 +53,10 @@ Status FederatedRun::Run(Strategy& strategy, ClientPool& pool, RoundDriverOption
   driver.num_rounds = o_.num_rounds;
   driver.seed = seed_;
   RoundDriver rounds(strategy, pool, driver);
+  if (checkpoint_) {
+    FEDRA_RETURN_IF_ERROR(
+        rounds.influence_bound().ImportReference(checkpoint_->influence).WithContext(o_.run_dir));
+  }
   for (int round = next_round_; round <= o_.num_rounds; ++round) {
     if (o_.stop != nullptr && o_.stop->load()) {
       stopped_by_flag_ = true;
@@ -83,7 +87,8 @@ Status FederatedRun::Run(Strategy& strategy, ClientPool& pool, RoundDriverOption
                    .fingerprint = o_.fingerprint,
                    .global = global_,
                    .strategy = strategy.ExportState(),
-                   .history = history_};
+                   .history = history_,
+                   .influence = rounds.influence_bound().ExportReference()};
       if (o_.export_clients) c.clients = o_.export_clients();
       FEDRA_RETURN_IF_ERROR(SaveCheckpoint(o_.run_dir, c));
     }

@@ -92,6 +92,46 @@ void InfluenceBound::EndRound() {
   round_ = Sample{};
 }
 
+std::map<std::string, double> InfluenceBound::ExportReference() const {
+  if (!has_reference_) return {};
+  std::map<std::string, double> out{{"examples", ref_examples_}, {"steps", ref_steps_}};
+  for (const auto& [name, norm] : ref_norms_) out["norm/" + name] = norm;
+  return out;
+}
+
+Status InfluenceBound::ImportReference(const std::map<std::string, double>& reference) {
+  if (reference.empty()) {
+    has_reference_ = false;
+    return OkStatus();
+  }
+  double examples = -1, steps = -1;
+  std::map<std::string, double> norms;
+  for (const auto& [name, value] : reference) {
+    if (!std::isfinite(value) || value < 0) {
+      return InvalidArgumentError("influence reference \"" + name + "\" is " +
+                                  std::to_string(value) + ", expected a finite value >= 0");
+    }
+    if (name == "examples") {
+      examples = value;
+    } else if (name == "steps") {
+      steps = value;
+    } else if (name.starts_with("norm/") && name.size() > 5) {
+      norms[name.substr(5)] = value;
+    } else {
+      return InvalidArgumentError("influence reference has an unknown entry \"" + name + "\"");
+    }
+  }
+  if (examples < 0 || steps < 0 || !norms.contains("update")) {
+    return InvalidArgumentError(
+        "influence reference needs \"examples\", \"steps\" and \"norm/update\"");
+  }
+  ref_examples_ = examples;
+  ref_steps_ = steps;
+  ref_norms_ = std::move(norms);
+  has_reference_ = true;
+  return OkStatus();
+}
+
 double InfluenceBound::max_norm(const std::string& vector) const {
   auto it = ref_norms_.find(vector);
   return it == ref_norms_.end() ? 0 : options_.norm_factor * it->second;

@@ -94,6 +94,7 @@ Checkpoint Full(int round) {
   c.strategy.vectors["m"] = {0.1f, -2.5f, std::numeric_limits<float>::denorm_min()};
   c.strategy.vectors["v"] = {1e-30f, 3.0f, -0.0f};
   c.strategy.vectors["empty"] = {};
+  c.influence = {{"examples", 37.5}, {"steps", 0}, {"norm/update", 1.0 / 3}};
   c.strategy.scalars = {
       {"lr", 0.1},
       {"tiny", 1e-300},
@@ -145,6 +146,11 @@ void ExpectSame(const Checkpoint& a, const Checkpoint& b) {
   }
   ASSERT_EQ(a.history.size(), b.history.size());
   for (size_t i = 0; i < a.history.size(); ++i) ExpectSameMetrics(a.history[i], b.history[i]);
+  ASSERT_EQ(a.influence.size(), b.influence.size());
+  for (const auto& [name, x] : a.influence) {
+    ASSERT_TRUE(b.influence.contains(name)) << name;
+    EXPECT_EQ(std::bit_cast<uint64_t>(x), std::bit_cast<uint64_t>(b.influence.at(name))) << name;
+  }
 }
 
 Checkpoint MustLoad(const std::string& dir) {
@@ -177,6 +183,7 @@ TEST(CheckpointTest, RoundTripsNanScalarAndEmptyState) {
   EXPECT_EQ(back.run_id, "");
   EXPECT_TRUE(back.history.empty());
   EXPECT_TRUE(back.strategy.vectors.empty());
+  EXPECT_TRUE(back.influence.empty());  // none written: none read
   ASSERT_EQ(back.strategy.scalars.size(), 1u);
   EXPECT_TRUE(std::isnan(back.strategy.scalars.at("nan")));
 }

@@ -55,9 +55,14 @@ class FederatedRunTest : public ::testing::Test {
     return o;
   }
 
-  // The influence bound recalibrates after a restart (influence_bound.h); the simulation runs
-  // without it unless asked, as here.
-  static RoundDriverOptions Driver() { return {.influence = {.enabled = false}}; }
+  // The simulation runs without the influence bound unless asked (bound_ = true: with it, its
+  // reference travels in the checkpoint).
+  RoundDriverOptions Driver() const {
+    return {.influence = {.enabled = bound_, .calibration_results = 2}};
+  }
+  bool bound_ = false;
+
+  void ExpectResumeEqualsStraightRun();
 
   std::filesystem::path dir_;
   std::unique_ptr<Model> model_;
@@ -71,8 +76,19 @@ size_t Lines(const std::filesystem::path& p) {
 }
 
 // Stopped after round 2 and opened again by a "new process", the run ends bit-identical to
-// an uninterrupted one: model, SCAFFOLD's server and client control variates, sampling.
+// an uninterrupted one: model, SCAFFOLD's server and client control variates, sampling, and
+// (second pass) the influence bound's reference.
 TEST_F(FederatedRunTest, AResumedRunEqualsAnUninterruptedOne) {
+  for (bool bound : {false, true}) {
+    SCOPED_TRACE(bound ? "influence bound on" : "influence bound off");
+    bound_ = bound;
+    dir_ /= bound ? "bound" : "plain";
+    ExpectResumeEqualsStraightRun();
+    dir_ = dir_.parent_path();
+  }
+}
+
+void FederatedRunTest::ExpectResumeEqualsStraightRun() {
   Parts a = Make();
   auto straight = FederatedRun::Open(Options("straight", *a.sim), model_->parameters());
   ASSERT_TRUE(straight.ok()) << straight.status().ToString();
@@ -104,6 +120,15 @@ TEST_F(FederatedRunTest, AResumedRunEqualsAnUninterruptedOne) {
   EXPECT_EQ(std::memcmp(x.data(), y.data(), x.num_bytes()), 0);
   EXPECT_EQ(second->history().back().train_loss, straight->history().back().train_loss);
   EXPECT_EQ(Lines(dir_ / "stopped.jsonl"), 4u);  // the log holds every round once
+  if (bound_) {  // the bound acted after the restart, so a wrong reference would show
+    double clipped = 0;
+    for (const RoundMetrics& m : straight->history()) {
+      if (m.round >= 3 && m.extras.contains("influence_norm_clipped")) {
+        clipped += m.extras.at("influence_norm_clipped");
+      }
+    }
+    EXPECT_GT(clipped, 0);
+  }
 }
 
 TEST_F(FederatedRunTest, ACheckpointOfAnotherRunIsRefused) {

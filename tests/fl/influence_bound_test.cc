@@ -46,6 +46,41 @@ TEST(InfluenceBoundTest, CountsAndStepsAreCappedAtAFactorOfTheMedian) {
   EXPECT_EQ(honest.local_steps, 10);
 }
 
+TEST(InfluenceBoundTest, TheReferenceTravelsAsNamedNumbers) {
+  InfluenceBound none({});
+  EXPECT_TRUE(none.ExportReference().empty());
+  auto b = Calibrated({MakeFitResult(0, {3, 4}, 10, 4), MakeFitResult(1, {0, 1}, 30, 6),
+                       MakeFitResult(2, {0, 2}, 20, 5)});
+  const std::map<std::string, double> ref = b.ExportReference();
+  EXPECT_EQ(ref.at("examples"), 20);
+  EXPECT_EQ(ref.at("steps"), 5);
+  EXPECT_EQ(ref.at("norm/update"), 2);
+  InfluenceBound restored({.weight_factor = 2, .norm_factor = 2});
+  ASSERT_TRUE(restored.ImportReference(ref).ok());
+  EXPECT_TRUE(restored.has_reference());
+  EXPECT_EQ(restored.max_examples(), b.max_examples());
+  EXPECT_EQ(restored.max_norm("update"), b.max_norm("update"));
+  FitResult x = MakeFitResult(3, {30, 40}, 1000, 100), y = x;
+  b.Apply(x);
+  restored.Apply(y);
+  EXPECT_EQ(x.num_examples, y.num_examples);
+  EXPECT_EQ(x.local_steps, y.local_steps);
+  EXPECT_EQ(Values(x.update), Values(y.update));
+  // What Export could not have written is refused, naming the entry; nothing changes.
+  auto bad = ref;
+  bad["norm/update"] = std::numeric_limits<double>::infinity();
+  Status s = restored.ImportReference(bad);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("norm/update"), std::string::npos);
+  bad = ref;
+  bad["surprise"] = 1;
+  EXPECT_NE(restored.ImportReference(bad).message().find("surprise"), std::string::npos);
+  bad = ref;
+  bad.erase("examples");
+  EXPECT_FALSE(restored.ImportReference(bad).ok());
+  EXPECT_EQ(restored.max_examples(), b.max_examples());
+}
+
 TEST(InfluenceBoundTest, EvenCountsUseTheMeanOfTheMiddleTwo) {
   auto b = Calibrated({MakeFitResult(0, {3, 4}, 10), MakeFitResult(1, {0, 1}, 30),
                        MakeFitResult(2, {0, 2}, 1), MakeFitResult(3, {0, 100}, 1000)});

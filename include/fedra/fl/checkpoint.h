@@ -12,6 +12,7 @@
 //   strategy_scalars  a JSON object {"name": "<double>"}, each double in the shortest form
 //                     that reads back bit-exactly ("inf", "-inf", "nan" for non-finite values)
 //   history       the metrics history, one RoundMetricsToJson() record per line
+//   influence_reference  (optional) the influence bound's reference, as strategy_scalars
 //   sha256        hex SHA-256 over every tensor (name, shape, bytes) and the other metadata,
 //                 so a flipped bit anywhere is detected, not loaded
 // Each save replaces the file atomically (temporary file, fsync, rename, directory fsync):
@@ -49,6 +50,9 @@ struct Checkpoint {
   // Simulation::ExportClientState(): per-client state of simulated clients (empty for a server).
   std::map<std::string, std::vector<float>> clients;
   std::vector<RoundMetrics> history;  // one entry per finished round
+  // The round driver's influence-bound reference (InfluenceBound::ExportReference); empty
+  // when there is none (and in checkpoints written before it was kept).
+  std::map<std::string, double> influence;
 };
 
 // The checkpoint file inside `dir`: dir + "/checkpoint.safetensors".

@@ -11,8 +11,8 @@
 // A run killed at any moment and opened again on the same run directory continues after its
 // last finished round with the same global model, strategy state, client state (a
 // simulation's SCAFFOLD variates), sampling and metrics history, so its result equals an
-// uninterrupted run's (bit-identical for the deterministic Simulation; the influence bound,
-// off in the simulation by default, takes a new reference in the first round after a restart).
+// uninterrupted run's (bit-identical for the deterministic Simulation, influence bound
+// included: its reference is in the checkpoint).
 //
 // Thread-safety: one run, one thread.
 #ifndef FEDRA_FL_FEDERATED_RUN_H_

@@ -7,7 +7,7 @@
 //  - scales the update, and each extra vector (e.g. SCAFFOLD's control delta), down to at
 //    most `norm_factor` x the median L2 norm of that vector in the reference round.
 // The reference is the previous round that had results (its values as reported, before
-// bounding). A run's first round, and the first after a restart, has none: the driver holds
+// bounding), kept in checkpoints. A run's first round has none: the driver holds
 // the first `calibration_results` accepted results (at most that many models of memory),
 // takes the reference from them, and bounds every result of the round with it.
 //
@@ -80,6 +80,12 @@ class InfluenceBound {
   // The values observed this round become the reference for the next one (kept as it was
   // if nothing was observed).
   void EndRound();
+
+  // The reference as named numbers ("examples", "steps", "norm/<vector>"; empty without one),
+  // so a checkpoint carries it across a restart; Import refuses a map that Export could not
+  // have written (unknown names, values negative or not finite), naming the entry.
+  std::map<std::string, double> ExportReference() const;
+  Status ImportReference(const std::map<std::string, double>& reference);
 
   // The current bounds, for logs and tests (0 if unknown).
   double max_examples() const { return options_.weight_factor * ref_examples_; }

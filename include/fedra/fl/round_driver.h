@@ -92,6 +92,9 @@ class RoundDriver {
   // (RoundMetrics::stop) returns at once, without evaluation or on_round_end.
   RoundMetrics RunRound(int round, Parameters& global);
 
+  // The influence bound's state between rounds (its reference), for checkpoints.
+  InfluenceBound& influence_bound() { return bound_; }
+
  private:
   Status FitRound(int round, Parameters& global, RoundMetrics& m);
   void EvaluateRound(int round, const Parameters& global, RoundMetrics& m);
