@@ -37,23 +37,19 @@ Status FoldForSecureSum(const std::string& fold, const FoldSpec* spec, const Fit
   return OkStatus();
 }
 
-StatusOr<AnnouncedLayout> LayoutOfFold(const std::string& fold, const Parameters& global) {
+StatusOr<AnnouncedLayout> LayoutOfFold(const std::string& fold, const FoldSpec* spec,
+                                       const Parameters& global) {
+  if (spec != nullptr) FEDRA_RETURN_IF_ERROR(spec->Validate());
   FitResult probe{.update = Parameters::ZerosLike(global), .num_examples = 1, .local_steps = 1};
-  probe.extras["control_delta"] = Parameters::ZerosLike(global);
-  UpdateAccumulator terms;
-  FEDRA_RETURN_IF_ERROR(FoldForSecureSum(fold, nullptr, FitConfig{}, nullptr, probe, terms));
-  const auto layout = internal::TermsLayout::Of(terms);
-  return AnnouncedLayout{layout.sum_names(), layout.scalar_names()};
-}
-
-StatusOr<AnnouncedLayout> LayoutOfFoldSpec(const FoldSpec& spec, const Parameters& global) {
-  FEDRA_RETURN_IF_ERROR(spec.Validate());
-  FitResult probe{.update = Parameters::ZerosLike(global), .num_examples = 1, .local_steps = 1};
-  for (const auto& v : spec.vectors) {
-    if (v.source != "update") probe.extras[v.source] = Parameters::ZerosLike(global);
+  if (spec == nullptr) {
+    probe.extras["control_delta"] = Parameters::ZerosLike(global);  // SCAFFOLD's, by name
+  } else {
+    for (const auto& v : spec->vectors) {
+      if (v.source != "update") probe.extras[v.source] = Parameters::ZerosLike(global);
+    }
   }
   UpdateAccumulator terms;
-  FEDRA_RETURN_IF_ERROR(FoldForSecureSum("", &spec, FitConfig{}, nullptr, probe, terms));
+  FEDRA_RETURN_IF_ERROR(FoldForSecureSum(fold, spec, FitConfig{}, nullptr, probe, terms));
   const auto layout = internal::TermsLayout::Of(terms);
   return AnnouncedLayout{layout.sum_names(), layout.scalar_names()};
 }

@@ -24,14 +24,14 @@ Status FoldForSecureSum(const std::string& fold, const FoldSpec* spec, const Fit
                         const std::function<void(const FitResult&, UpdateAccumulator&)>& custom,
                         const FitResult& result, UpdateAccumulator& terms);
 
-// The layout a round's clients must fold: the fold of a probe result (zeros of the global's
-// layout, one example, one local step, SCAFFOLD's control delta) with the named fold.
+// The layout a round's clients must fold: the fold (by `spec` if given, else by the name
+// `fold`) of a probe result — zeros of the global's layout, one example, one local step, and
+// the extras the fold reads (the spec's sources; SCAFFOLD's control delta for a name).
 struct AnnouncedLayout {
   std::vector<std::string> sums, scalars;
 };
-StatusOr<AnnouncedLayout> LayoutOfFold(const std::string& fold, const Parameters& global);
-// The same for a FoldSpec.
-StatusOr<AnnouncedLayout> LayoutOfFoldSpec(const FoldSpec& spec, const Parameters& global);
+StatusOr<AnnouncedLayout> LayoutOfFold(const std::string& fold, const FoldSpec* spec,
+                                       const Parameters& global);
 
 }  // namespace fedra::net
 

@@ -392,10 +392,9 @@ class Factory final : public SecureRoundFactory {
   StatusOr<std::unique_ptr<SecureRound>> NewRound(int round, const Parameters& global) override {
     // The layout is announced in every FIT task of the round (fit_instructions()).
     AnnouncedLayout names{o_.sum_names, o_.scalar_names};
-    if (names.sums.empty() && o_.fold_spec) {
-      FEDRA_ASSIGN_OR_RETURN(names, LayoutOfFoldSpec(*o_.fold_spec, global));
-    } else if (names.sums.empty()) {
-      FEDRA_ASSIGN_OR_RETURN(names, LayoutOfFold(o_.fold, global));
+    if (names.sums.empty()) {
+      const FoldSpec* spec = o_.fold_spec ? &*o_.fold_spec : nullptr;
+      FEDRA_ASSIGN_OR_RETURN(names, LayoutOfFold(o_.fold, spec, global));
     }
     FEDRA_ASSIGN_OR_RETURN(auto layout,
                            internal::TermsLayout::FromNames(names.sums, names.scalars, global));
