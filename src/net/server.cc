@@ -27,6 +27,10 @@ net::RegistryLimits LimitsOf(const ServerOptions& o) {
 
 Server::Impl::Impl(const ServerOptions& options) : o(options), registry(LimitsOf(options)) {}
 
+Server::Impl::~Impl() {
+  if (poll_timer.joinable()) StopPollTimer();
+}
+
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Shutdown(); }
 
@@ -111,6 +115,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (!impl->grpc_server || impl->port == 0) {
     return UnavailableError("cannot listen on " + o.address);
   }
+  impl->StartPollTimer();
   impl->log->info("listening on {} (port {}, {}{}{}), run {}", o.address, impl->port,
                   o.insecure ? "PLAINTEXT" : "TLS", mtls ? ", client certificates" : "",
                   with_tokens ? ", tokens" : "", o.run_id);
@@ -144,9 +149,12 @@ size_t Server::WaitForClients(size_t n, std::chrono::milliseconds timeout) {
 }
 
 void Server::Finish() {
-  std::lock_guard lock(impl_->mu);
-  impl_->finished = true;
-  impl_->cv.notify_all();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->finished = true;
+    impl_->cv.notify_all();
+  }
+  impl_->WakePolls();  // waiting polls hear FINISHED now
 }
 
 void Server::Shutdown(std::chrono::milliseconds grace) {
@@ -155,11 +163,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
     Finish();
     std::this_thread::sleep_for(grace);
   }
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->stopping = true;
-    impl_->cv.notify_all();
-  }
+  impl_->StopPollTimer();
   impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   impl_->grpc_server->Wait();
   impl_->grpc_server.reset();

@@ -1,6 +1,8 @@
-// Private to the net layer: fedra::Server's state, shared by its three parts —
+// Private to the net layer: fedra::Server's state, shared by its parts —
 //   server.cc         start-up (options, credentials, listening) and the public API;
-//   server_service.cc the gRPC handlers (Register, Heartbeat, GetTask, SubmitResult);
+//   server_service.cc the gRPC handlers Register, Heartbeat, SubmitResult;
+//   server_polls.cc   GetTask on gRPC's callback API: a waiting long poll costs memory, not a
+//                     thread; polls are answered when a task, the end or their time comes;
 //   server_rounds.cc  the ClientPool side the round driver calls (runs batches of tasks).
 // The rules live in smaller pieces tested without a server: who a caller is
 // (net/server_auth.h), the clients and their sessions (net/session_registry.h), and the
@@ -8,11 +10,16 @@
 #ifndef FEDRA_SRC_NET_SERVER_IMPL_H_
 #define FEDRA_SRC_NET_SERVER_IMPL_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -28,9 +35,12 @@
 
 namespace fedra {
 
-struct Server::Impl final : v1::Federation::Service, ClientPool {
+struct Server::Impl final : v1::Federation::WithCallbackMethod_GetTask<v1::Federation::Service>,
+                            ClientPool {
   using Outcome = net::Outcome;
+  using Clock = std::chrono::steady_clock;
   explicit Impl(const ServerOptions& options);
+  ~Impl() override;
 
   ServerOptions o;
   net::ClientAuthenticator auth;  // client certificates and/or tokens
@@ -58,21 +68,22 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
                         v1::RegisterResponse* resp) override;
   grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
                          v1::HeartbeatResponse* resp) override;
-  grpc::Status GetTask(grpc::ServerContext* ctx, const v1::GetTaskRequest* req,
-                       grpc::ServerWriter<v1::TaskChunk>* writer) override;
+  grpc::ServerWriteReactor<v1::TaskChunk>* GetTask(grpc::CallbackServerContext* ctx,
+                                                   const v1::GetTaskRequest* req) override;
   grpc::Status SubmitResult(grpc::ServerContext* ctx, grpc::ServerReader<v1::ResultChunk>* reader,
                             v1::SubmitResultResponse* resp) override;
 
   // The key warnings about this caller are counted under: its authenticated name, else its
   // address without the port (a new connection is the same peer).
-  static std::string PeerKey(grpc::ServerContext* ctx, const std::string& name);
+  static std::string PeerKey(grpc::ServerContextBase* ctx, const std::string& name);
   // Logs a warning caused by `peer`: escaped, bounded, rate-limited per peer.
   void WarnAboutPeer(const std::string& peer, const std::string& message);
   // The authenticated identity of the caller (net/server_auth.h), or UNAUTHENTICATED
   // (counted and logged) or PERMISSION_DENIED. Authenticated(): "" with no credentials
   // configured (the identity then comes from the session).
-  grpc::Status Identify(grpc::ServerContext* ctx, const std::string& claimed, std::string* name);
-  grpc::Status Authenticated(grpc::ServerContext* ctx, std::string* name);
+  grpc::Status Identify(grpc::ServerContextBase* ctx, const std::string& claimed,
+                        std::string* name);
+  grpc::Status Authenticated(grpc::ServerContextBase* ctx, std::string* name);
   // REQUIRES: mu held. Ends a task with an outcome for the driver and wakes it.
   void Complete(net::Task& task, Outcome outcome);
   // Counts and logs a refused result; returns the refusal.
@@ -91,6 +102,34 @@ struct Server::Impl final : v1::Federation::Service, ClientPool {
   grpc::Status FailUpload(const Upload& up, const Status& why);
   // Whether the upload's task still waits for it; records its progress (a chunk arrived).
   bool StillReceiving(const Upload& up);
+
+  // ---- long polls (server_polls.cc) ----
+  class TaskWriter;  // one GetTask call
+  struct WaitingPoll {
+    net::ClientRecord* record = nullptr;  // kept by the registry while the poll waits
+    Clock::time_point until;              // answered WAIT then
+  };
+  struct PollAnswer;  // what one poll is told, sent after mu is released
+  // Guarded by mu: the polls waiting for a task.
+  std::map<TaskWriter*, WaitingPoll> waiting;
+  std::thread poll_timer;           // answers polls whose time is up
+  std::condition_variable poll_cv;  // wakes poll_timer to stop
+  // REQUIRES: mu held. Takes the waiting polls that can be answered now (a task of their
+  // client, the end of the run, shutdown, or their time is up) off the list.
+  std::vector<PollAnswer> AnswerPollsLocked(Clock::time_point now);
+  // Sends the answers; REQUIRES: mu not held (a reaction may run inline).
+  void SendAnswers(std::vector<PollAnswer> answers);
+  // Locks, answers what can be answered, sends.
+  void WakePolls();
+  // REQUIRES: mu held. What a poll of `record` hears now, if anything.
+  std::optional<PollAnswer> AnswerNowLocked(net::ClientRecord& record);
+  // Takes a cancelled poll off the list; false if it was not waiting (being answered).
+  bool ForgetPoll(TaskWriter* writer);
+  // A download failed: its task goes out again at the client's next poll.
+  void DownloadBroke(uint64_t task_id, int round);
+  void StartPollTimer();
+  // Sets `stopping`, ends the timer and tells every waiting poll.
+  void StopPollTimer();
 
   // ---- ClientPool (server_rounds.cc) ----
   std::vector<ClientId> AvailableClients() override;

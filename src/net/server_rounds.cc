@@ -26,6 +26,9 @@ void Server::Impl::RunTasks(const net::BoardSetup& setup, const Parameters* glob
   board.Open(setup, std::move(shared_global), std::move(shared_broadcast), std::move(tasks),
              opaque_limit);
   cv.notify_all();
+  lock.unlock();
+  WakePolls();  // the waiting polls of this batch's clients get their tasks now
+  lock.lock();
   const auto deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(setup.deadline_seconds * 1000));
   const auto responsive = [&](ClientId id) { return registry.Responsive(id, Clock::now()); };

@@ -27,7 +27,7 @@ struct Server::Impl::Upload {
   std::shared_ptr<const Parameters> global;
 };
 
-std::string Server::Impl::PeerKey(grpc::ServerContext* ctx, const std::string& name) {
+std::string Server::Impl::PeerKey(grpc::ServerContextBase* ctx, const std::string& name) {
   if (!name.empty()) return "client " + name;
   std::string peer = ctx->peer();
   const size_t colon = peer.rfind(':');
@@ -46,7 +46,7 @@ void Server::Impl::WarnAboutPeer(const std::string& peer, const std::string& mes
   }
 }
 
-grpc::Status Server::Impl::Identify(grpc::ServerContext* ctx, const std::string& claimed,
+grpc::Status Server::Impl::Identify(grpc::ServerContextBase* ctx, const std::string& claimed,
                                     std::string* name) {
   net::CallerCredentials caller{.claimed = claimed};
   if (auto context = ctx->auth_context()) {
@@ -66,7 +66,7 @@ grpc::Status Server::Impl::Identify(grpc::ServerContext* ctx, const std::string&
   return s;
 }
 
-grpc::Status Server::Impl::Authenticated(grpc::ServerContext* ctx, std::string* name) {
+grpc::Status Server::Impl::Authenticated(grpc::ServerContextBase* ctx, std::string* name) {
   if (!auth.configured()) return grpc::Status::OK;  // identity comes from the session
   return Identify(ctx, "", name);
 }
@@ -96,7 +96,7 @@ grpc::Status Server::Impl::Register(grpc::ServerContext* ctx, const v1::Register
   grpc::Status s = Identify(ctx, req->client_name(), &name);
   if (!s.ok()) return s;
   const ClientId id = net::IdForName(name);
-  std::lock_guard lock(mu);
+  std::unique_lock lock(mu);
   if (finished) {
     resp->set_run_id(o.run_id);
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the run is finished");
@@ -123,6 +123,8 @@ grpc::Status Server::Impl::Register(grpc::ServerContext* ctx, const v1::Register
   resp->set_heartbeat_seconds(static_cast<uint32_t>(std::max(1.0, o.heartbeat_seconds)));
   resp->set_max_chunk_bytes(o.chunk_bytes);
   cv.notify_all();
+  lock.unlock();
+  WakePolls();  // its task, if it had one in flight, goes out again
   return grpc::Status::OK;
 }
 
@@ -136,125 +138,6 @@ grpc::Status Server::Impl::Heartbeat(grpc::ServerContext* ctx, const v1::Heartbe
   s = registry.Find(name, req->session_id(), Clock::now(), &rec);
   if (!s.ok()) return s;
   resp->set_finished(finished);
-  return grpc::Status::OK;
-}
-
-// ---- GetTask ---------------------------------------------------------------------------
-
-namespace {
-
-// The header of a task handed out; the payload (model or stage message) follows in chunks.
-void DescribeTask(const net::Board& b, const net::Task& task, const ServerOptions& o,
-                  v1::TaskHeader* h) {
-  h->set_kind(b.kind);
-  h->set_round(static_cast<uint32_t>(b.round));
-  h->set_task_id(task.id);
-  h->set_deadline_seconds(o.round_deadline_seconds);
-  if (b.kind == v1::FIT) {
-    net::ToProto(task.fit, h->mutable_fit());
-    if (b.secure) *h->mutable_fit()->mutable_secure() = *b.secure;
-  } else if (b.kind == v1::STAGE) {
-    h->mutable_stage()->set_protocol(b.protocol);
-    h->mutable_stage()->set_stage(b.stage);
-    h->set_deadline_seconds(o.secure.stage_deadline_seconds);
-  } else {
-    h->mutable_evaluate()->set_batch_size(task.eval_batch);
-    net::ToProto(task.eval_extra, h->mutable_evaluate()->mutable_config());
-  }
-}
-
-}  // namespace
-
-grpc::Status Server::Impl::GetTask(grpc::ServerContext* ctx, const v1::GetTaskRequest* req,
-                                   grpc::ServerWriter<v1::TaskChunk>* writer) {
-  std::string name;
-  grpc::Status s = Authenticated(ctx, &name);
-  if (!s.ok()) return s;
-  v1::TaskChunk chunk;
-  v1::TaskHeader* h = chunk.mutable_header();
-  std::shared_ptr<const Parameters> global;
-  std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
-  std::shared_ptr<const std::string> stage_message;
-  uint64_t task_id = 0;
-  int round = 0;
-  {
-    std::unique_lock lock(mu);
-    net::ClientRecord* rec = nullptr;
-    s = registry.Find(name, req->session_id(), Clock::now(), &rec);
-    if (!s.ok()) return s;
-    const ClientId id = rec->id;
-    const auto poll_end =
-        Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.poll_seconds * 1000));
-    h->set_run_id(o.run_id);
-    // This call counts as a waiting poll from its first wait to its return (a poll that finds
-    // its task at once never waits, so it is never refused).
-    bool waiting = false;
-    struct Unwait {
-      net::SessionRegistry& registry;
-      net::ClientRecord* rec;
-      bool& waiting;
-      ~Unwait() {  // runs before `lock` is released
-        if (waiting) registry.EndPoll(*rec);
-      }
-    } unwait{registry, rec, waiting};
-    while (true) {
-      if (stopping) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
-      if (finished) {
-        h->set_kind(v1::FINISHED);
-        break;
-      }
-      if (const net::Task* task = board.TakeQueued(id)) {
-        const net::Board& b = *board.board();
-        task_id = task->id;
-        round = b.round;
-        DescribeTask(b, *task, o, h);
-        if (b.kind == v1::STAGE) {
-          stage_message = task->stage_message;
-        } else {
-          global = b.global;
-          broadcast = b.broadcast;
-        }
-        break;
-      }
-      if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-      if (!waiting) {
-        grpc::Status admitted = registry.BeginPoll(*rec);
-        if (!admitted.ok()) {
-          ++stats.polls_refused;
-          WarnAboutPeer(PeerKey(ctx, rec->name), "refused a poll: " + admitted.error_message());
-          return grpc::Status(admitted.error_code(), LogSafe(admitted.error_message(), 256));
-        }
-        waiting = true;
-      }
-      if (cv.wait_until(lock, std::min(poll_end, Clock::now() + std::chrono::seconds(1))) ==
-              std::cv_status::timeout &&
-          Clock::now() >= poll_end) {
-        h->set_kind(v1::WAIT);
-        break;
-      }
-    }
-    rec->last_seen = Clock::now();
-  }
-  std::vector<net::PayloadGroup> groups;
-  if (global) {
-    groups.push_back({"global", global.get()});
-    for (const auto& [bname, p] : *broadcast) groups.push_back({"broadcast/" + bname, &p});
-    h->set_payload_bytes(net::DescribePayload(groups, h->mutable_tensors()));
-  }
-  if (stage_message) h->set_payload_bytes(stage_message->size());
-  bool ok = writer->Write(chunk);
-  v1::TaskChunk data;
-  auto send = [&](std::string_view bytes) {
-    data.set_data(bytes.data(), bytes.size());
-    return writer->Write(data);
-  };
-  if (ok && global) ok = net::ForEachChunk(groups, o.chunk_bytes, send);
-  if (ok && stage_message) ok = net::ForEachChunk(*stage_message, o.chunk_bytes, send);
-  if (!ok && task_id != 0) {
-    std::lock_guard lock(mu);
-    board.RequeueTask(task_id, round);  // deliver again when the client polls
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away during the download");
-  }
   return grpc::Status::OK;
 }
 

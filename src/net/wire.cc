@@ -84,31 +84,36 @@ paillier::PackingConfig PackingFromProto(const v1::SecureFitInstructions& in) {
           .max_clients = in.paillier_max_clients()};
 }
 
-bool ForEachChunk(const std::vector<PayloadGroup>& groups, size_t chunk_bytes,
-                  const std::function<bool(std::string_view)>& write) {
+bool ChunkCursor::Next(std::string* chunk) {
   // Chunks may span groups, so a payload of many small tensors still travels in few messages.
-  std::string pending;
-  for (const PayloadGroup& g : groups) {
-    const char* p = reinterpret_cast<const char*>(g.params->data());
-    size_t left = g.params->num_bytes();
-    while (left > 0) {
-      if (pending.empty() && left >= chunk_bytes) {
-        if (!write(std::string_view(p, chunk_bytes))) return false;
-        p += chunk_bytes;
-        left -= chunk_bytes;
-        continue;
-      }
-      const size_t take = std::min(left, chunk_bytes - pending.size());
-      pending.append(p, take);
-      p += take;
-      left -= take;
-      if (pending.size() == chunk_bytes) {
-        if (!write(pending)) return false;
-        pending.clear();
-      }
+  chunk->clear();
+  while (chunk->size() < chunk_bytes_ && group_ <= groups_.size()) {
+    std::string_view part = bytes_;
+    if (group_ < groups_.size()) {
+      const Parameters& p = *groups_[group_].params;
+      part = std::string_view(reinterpret_cast<const char*>(p.data()), p.num_bytes());
+    }
+    part.remove_prefix(offset_);
+    const size_t take = std::min(part.size(), chunk_bytes_ - chunk->size());
+    chunk->append(part.data(), take);
+    if (take == part.size()) {
+      ++group_;
+      offset_ = 0;
+    } else {
+      offset_ += take;
     }
   }
-  return pending.empty() || write(pending);
+  return !chunk->empty();
+}
+
+bool ForEachChunk(const std::vector<PayloadGroup>& groups, size_t chunk_bytes,
+                  const std::function<bool(std::string_view)>& write) {
+  ChunkCursor cursor(groups, chunk_bytes);
+  std::string chunk;
+  while (cursor.Next(&chunk)) {
+    if (!write(chunk)) return false;
+  }
+  return true;
 }
 
 StatusOr<PayloadReader> PayloadReader::FromSpecs(const SpecList& specs, uint64_t payload_bytes,

@@ -35,6 +35,24 @@ struct PayloadGroup {
 // Appends the specs of `groups` (in order) to `specs` and returns the payload's byte count.
 uint64_t DescribePayload(const std::vector<PayloadGroup>& groups, SpecList* specs);
 
+// The payload of `groups` (in order; then `bytes`, if any) in consecutive chunks of
+// `chunk_bytes` (the last may be shorter), one at a time, for senders that resume between
+// chunks (the server's callback handlers). The groups and bytes must outlive the cursor.
+class ChunkCursor {
+ public:
+  ChunkCursor(std::vector<PayloadGroup> groups, size_t chunk_bytes, std::string_view bytes = {})
+      : groups_(std::move(groups)), bytes_(bytes), chunk_bytes_(chunk_bytes) {}
+  // The next chunk into `chunk`; false when the payload is exhausted.
+  bool Next(std::string* chunk);
+
+ private:
+  std::vector<PayloadGroup> groups_;
+  std::string_view bytes_;
+  size_t chunk_bytes_;
+  size_t group_ = 0;     // groups_.size(): in bytes_; beyond: done
+  uint64_t offset_ = 0;  // within the current group (or bytes_)
+};
+
 // Calls `write(bytes)` for consecutive slices of at most `chunk_bytes` covering the payload;
 // stops early and returns false when `write` does.
 bool ForEachChunk(const std::vector<PayloadGroup>& groups, size_t chunk_bytes,

@@ -1,0 +1,252 @@
+// GetTask on gRPC's callback API. A poll that finds its client's task answers at once; the
+// others wait in Impl::waiting (memory, no thread) until a task for their client is queued,
+// the run ends, the server stops, or poll_seconds pass (answered WAIT by one timer thread).
+// Reactor operations are started only with mu released: gRPC may run a reaction inline.
+#include <algorithm>
+
+#include "net/server_impl.h"
+#include "net/wire.h"
+
+namespace fedra {
+
+struct Server::Impl::PollAnswer {
+  TaskWriter* writer = nullptr;
+  grpc::Status status;  // not OK: the call ends with it, nothing is written
+  v1::TaskChunk header;
+  std::shared_ptr<const Parameters> global;
+  std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
+  std::shared_ptr<const std::string> stage_message;
+  uint64_t task_id = 0;
+  int round = 0;
+};
+
+// One GetTask call: the header, then the payload chunk by chunk as each write completes.
+class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskChunk> {
+ public:
+  explicit TaskWriter(Impl& impl) : impl_(impl) {}
+
+  void Send(PollAnswer answer) {
+    if (!answer.status.ok()) {
+      Finish(answer.status);
+      return;
+    }
+    answer_ = std::move(answer);
+    std::vector<net::PayloadGroup> groups;
+    v1::TaskHeader* h = answer_.header.mutable_header();
+    if (answer_.global) {
+      groups.push_back({"global", answer_.global.get()});
+      for (const auto& [name, p] : *answer_.broadcast) groups.push_back({"broadcast/" + name, &p});
+      h->set_payload_bytes(net::DescribePayload(groups, h->mutable_tensors()));
+    }
+    std::string_view opaque;
+    if (answer_.stage_message) {
+      opaque = *answer_.stage_message;
+      h->set_payload_bytes(opaque.size());
+    }
+    cursor_.emplace(std::move(groups), impl_.o.chunk_bytes, opaque);
+    StartWrite(&answer_.header);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      if (answer_.task_id != 0) impl_.DownloadBroke(answer_.task_id, answer_.round);
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away during the download"));
+      return;
+    }
+    if (cursor_->Next(chunk_.mutable_data())) {
+      StartWrite(&chunk_);
+    } else {
+      Finish(grpc::Status::OK);
+    }
+  }
+
+  // A cancelled poll that still waits leaves the list and ends here; one being answered ends
+  // through its failed write.
+  void OnCancel() override {
+    if (impl_.ForgetPoll(this)) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  Impl& impl_;
+  PollAnswer answer_;
+  std::optional<net::ChunkCursor> cursor_;
+  v1::TaskChunk chunk_;
+};
+
+namespace {
+
+// The header of a task handed out; the payload (model or stage message) follows in chunks.
+void DescribeTask(const net::Board& b, const net::Task& task, const ServerOptions& o,
+                  v1::TaskHeader* h) {
+  h->set_kind(b.kind);
+  h->set_round(static_cast<uint32_t>(b.round));
+  h->set_task_id(task.id);
+  h->set_deadline_seconds(o.round_deadline_seconds);
+  if (b.kind == v1::FIT) {
+    net::ToProto(task.fit, h->mutable_fit());
+    if (b.secure) *h->mutable_fit()->mutable_secure() = *b.secure;
+  } else if (b.kind == v1::STAGE) {
+    h->mutable_stage()->set_protocol(b.protocol);
+    h->mutable_stage()->set_stage(b.stage);
+    h->set_deadline_seconds(o.secure.stage_deadline_seconds);
+  } else {
+    h->mutable_evaluate()->set_batch_size(task.eval_batch);
+    net::ToProto(task.eval_extra, h->mutable_evaluate()->mutable_config());
+  }
+}
+
+}  // namespace
+
+// REQUIRES: mu held. What `record`'s poll hears now, if anything: stopping, the end of the
+// run, or its queued task (now sent).
+std::optional<Server::Impl::PollAnswer> Server::Impl::AnswerNowLocked(net::ClientRecord& record) {
+  PollAnswer a;
+  a.header.mutable_header()->set_run_id(o.run_id);
+  if (stopping) {
+    a.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
+    return a;
+  }
+  if (finished) {
+    a.header.mutable_header()->set_kind(v1::FINISHED);
+    return a;
+  }
+  const net::Task* task = board.TakeQueued(record.id);
+  if (!task) return std::nullopt;
+  const net::Board& b = *board.board();
+  a.task_id = task->id;
+  a.round = b.round;
+  DescribeTask(b, *task, o, a.header.mutable_header());
+  if (b.kind == v1::STAGE) {
+    a.stage_message = task->stage_message;
+  } else {
+    a.global = b.global;
+    a.broadcast = b.broadcast;
+  }
+  return a;
+}
+
+std::vector<Server::Impl::PollAnswer> Server::Impl::AnswerPollsLocked(Clock::time_point now) {
+  std::vector<PollAnswer> answers;
+  for (auto it = waiting.begin(); it != waiting.end();) {
+    net::ClientRecord& record = *it->second.record;
+    std::optional<PollAnswer> a = AnswerNowLocked(record);
+    if (!a && now >= it->second.until) {
+      a.emplace();
+      a->header.mutable_header()->set_run_id(o.run_id);
+      a->header.mutable_header()->set_kind(v1::WAIT);
+    }
+    if (!a) {
+      ++it;
+      continue;
+    }
+    a->writer = it->first;
+    record.last_seen = now;
+    registry.EndPoll(record);
+    answers.push_back(std::move(*a));
+    it = waiting.erase(it);
+  }
+  return answers;
+}
+
+void Server::Impl::SendAnswers(std::vector<PollAnswer> answers) {
+  for (PollAnswer& a : answers) {
+    TaskWriter* w = a.writer;
+    w->Send(std::move(a));
+  }
+}
+
+void Server::Impl::WakePolls() {
+  std::vector<PollAnswer> answers;
+  {
+    std::lock_guard lock(mu);
+    answers = AnswerPollsLocked(Clock::now());
+  }
+  SendAnswers(std::move(answers));
+}
+
+bool Server::Impl::ForgetPoll(TaskWriter* writer) {
+  std::lock_guard lock(mu);
+  auto it = waiting.find(writer);
+  if (it == waiting.end()) return false;
+  registry.EndPoll(*it->second.record);
+  waiting.erase(it);
+  return true;
+}
+
+void Server::Impl::DownloadBroke(uint64_t task_id, int round) {
+  {
+    std::lock_guard lock(mu);
+    board.RequeueTask(task_id, round);  // deliver again when the client polls
+  }
+  WakePolls();
+}
+
+grpc::ServerWriteReactor<v1::TaskChunk>* Server::Impl::GetTask(grpc::CallbackServerContext* ctx,
+                                                               const v1::GetTaskRequest* req) {
+  auto* writer = new TaskWriter(*this);
+  std::string name;
+  grpc::Status s = Authenticated(ctx, &name);
+  if (!s.ok()) {
+    writer->Finish(s);
+    return writer;
+  }
+  std::optional<PollAnswer> now;
+  {
+    std::lock_guard lock(mu);
+    net::ClientRecord* rec = nullptr;
+    s = registry.Find(name, req->session_id(), Clock::now(), &rec);
+    if (s.ok()) {
+      // A poll that finds its task at once never waits, so it is never refused.
+      now = AnswerNowLocked(*rec);
+      if (!now) {
+        s = registry.BeginPoll(*rec);
+        if (!s.ok()) {
+          ++stats.polls_refused;
+          WarnAboutPeer(PeerKey(ctx, rec->name), "refused a poll: " + s.error_message());
+          s = grpc::Status(s.error_code(), LogSafe(s.error_message(), 256));
+        } else {
+          const auto wait = std::chrono::milliseconds(static_cast<int64_t>(o.poll_seconds * 1000));
+          waiting[writer] = {.record = rec, .until = Clock::now() + wait};
+        }
+      }
+    }
+  }
+  if (!s.ok()) {
+    writer->Finish(s);
+  } else if (now) {
+    now->writer = writer;
+    writer->Send(std::move(*now));
+  }
+  return writer;
+}
+
+void Server::Impl::StartPollTimer() {
+  poll_timer = std::thread([this] {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      poll_cv.wait_for(lock, std::chrono::milliseconds(100));
+      std::vector<PollAnswer> answers = AnswerPollsLocked(Clock::now());
+      if (answers.empty()) continue;
+      lock.unlock();
+      SendAnswers(std::move(answers));
+      lock.lock();
+    }
+  });
+}
+
+void Server::Impl::StopPollTimer() {
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+    cv.notify_all();
+    poll_cv.notify_all();
+  }
+  if (poll_timer.joinable()) poll_timer.join();
+  WakePolls();  // every waiting poll hears UNAVAILABLE
+}
+
+}  // namespace fedra
