@@ -17,6 +17,7 @@
 #include "fedra/privacy/secagg/messages.h"
 #include "fedra/privacy/secagg/quantizer.h"
 #include "fedra/privacy/secagg/server.h"
+#include "fedra/privacy/secagg/server_stages.h"
 #include "fl/secure_sum_terms.h"
 #include "net/secure_fold.h"
 #include "net/wire.h"
@@ -98,8 +99,8 @@ class SecAggRound final : public SecureRound {
         secagg::Quantizer::Create({o_.secagg_clip, config.num_clients, o_.secagg_levels}));
     FEDRA_ASSIGN_OR_RETURN(server_, secagg::SecAggServer::Create(config));
 
-    // Stage 0: setup and key advertisement.
-    std::vector<StageTask> tasks;
+    // Stage 0's task tells each client the round's parameters; it answers with its keys.
+    std::vector<StageTask> setup_tasks;
     for (uint32_t i = 0; i < config.num_clients; ++i) {
       v1::SecAggSetup setup;
       setup.set_round(config.round);
@@ -112,47 +113,53 @@ class SecAggRound final : public SecureRound {
       setup.set_min_survivors(config.min_survivors);
       setup.set_clip(o_.secagg_clip);
       setup.set_levels(quantizer.levels());
-      tasks.push_back({members_[i].index, members_[i].client, setup.SerializeAsString()});
+      setup_tasks.push_back({members_[i].index, members_[i].client, setup.SerializeAsString()});
     }
-    Exchange(transport, 0, std::move(tasks), secagg::ParseAdvertiseKeys,
-             [&](const auto& m) { return server_->ReceiveKeys(m); });
-    FEDRA_ASSIGN_OR_RETURN(auto directories, server_->FinishAdvertise());
-
-    // Stage 1: share keys.
-    tasks = Route(directories);
-    Exchange(transport, 1, std::move(tasks), secagg::ParseShareKeys,
-             [&](const auto& m) { return server_->ReceiveShares(m); });
-    FEDRA_ASSIGN_OR_RETURN(auto relayed, server_->FinishShareKeys());
-
-    // Stage 2: masked inputs.
-    tasks = Route(relayed);
-    Exchange(transport, 2, std::move(tasks), secagg::ParseMaskedInput,
-             [&](const auto& m) { return server_->ReceiveMaskedInput(m); });
-    FEDRA_ASSIGN_OR_RETURN(auto requests, server_->FinishMaskedInput());
-    if (accepted - server_->survivors().size() > max_dropped) {
-      return UnavailableError(std::to_string(accepted - server_->survivors().size()) +
-                              " clients dropped out, more than the " + std::to_string(max_dropped) +
-                              " tolerated; the sum is not unmasked");
-    }
-
-    // Stage 3: unmasking.
-    tasks = Route(requests);
-    Exchange(transport, 3, std::move(tasks), secagg::ParseUnmaskResponse,
-             [&](const auto& m) { return server_->ReceiveUnmask(m); });
-    auto raw_sum = server_->FinishUnmask();
+    StagePeers peers(*this, transport, std::move(setup_tasks));
+    auto outcome =
+        secagg::RunServerStages(*server_, quantizer, peers, max_dropped, /*pool=*/nullptr);
+    // Only the unmasking finds wrong shares and forged inputs, and the round may have aborted
+    // on them: report them whatever the outcome.
     ReportMisbehaviour();
-    if (!raw_sum.ok()) return raw_sum.status();
+    if (!outcome.ok()) return outcome.status();
     const auto survivors = static_cast<uint32_t>(server_->survivors().size());
-    std::vector<float> sum(raw_sum->size());
-    FEDRA_RETURN_IF_ERROR(quantizer.Dequantize(*raw_sum, survivors, sum));
     Logger("server")->info(
         "round {}: secure aggregation summed {} of {} clients (quantization error <= {:.3g} per "
         "coordinate)",
         round_, survivors, accepted, quantizer.SumErrorBound(survivors));
-    SecureSum::Total total{layout_.layout().Unflatten<float>(std::span<const float>(sum)),
+    SecureSum::Total total{layout_.layout().Unflatten<float>(std::span<const float>(outcome->sum)),
                            accepted - survivors, bytes_up_};
     return total;
   }
+
+  // The round's clients as RunServerStages sees them: each stage is one RunStage of STAGE
+  // tasks, stage 0's carrying the SecAggSetup, later ones the server's message to the client.
+  class StagePeers final : public secagg::SecAggPeers {
+   public:
+    StagePeers(SecAggRound& round, StageTransport& transport, std::vector<StageTask> setup)
+        : owner_(round), transport_(transport), setup_(std::move(setup)) {}
+
+    void Advertise(const Deliver<secagg::AdvertiseKeys>& deliver) override {
+      owner_.Exchange(transport_, 0, std::move(setup_), secagg::ParseAdvertiseKeys, deliver);
+    }
+    void Share(std::vector<secagg::KeyDirectory> to,
+               const Deliver<secagg::ShareKeys>& deliver) override {
+      owner_.Exchange(transport_, 1, owner_.Route(to), secagg::ParseShareKeys, deliver);
+    }
+    void Mask(std::vector<secagg::RelayedShares> to,
+              const Deliver<secagg::MaskedInput>& deliver) override {
+      owner_.Exchange(transport_, 2, owner_.Route(to), secagg::ParseMaskedInput, deliver);
+    }
+    void Unmask(std::vector<secagg::UnmaskRequest> to,
+                const Deliver<secagg::UnmaskResponse>& deliver) override {
+      owner_.Exchange(transport_, 3, owner_.Route(to), secagg::ParseUnmaskResponse, deliver);
+    }
+
+   private:
+    SecAggRound& owner_;
+    StageTransport& transport_;
+    std::vector<StageTask> setup_;
+  };
 
   struct Member {
     size_t index;
@@ -203,7 +210,7 @@ class SecAggRound final : public SecureRound {
   // and handed to `receive` (the server state machine).
   template <typename Parse, typename Receive>
   void Exchange(StageTransport& transport, uint32_t stage, std::vector<StageTask> tasks,
-                Parse parse, Receive receive) {
+                Parse parse, const Receive& receive) {
     Stage(transport, stage, std::move(tasks), [&](uint32_t id, const std::string& msg) -> Status {
       FEDRA_ASSIGN_OR_RETURN(auto m, parse(AsBytes(msg)));
       FEDRA_RETURN_IF_ERROR(CheckSender(m.sender, id));

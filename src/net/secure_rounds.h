@@ -3,7 +3,9 @@
 // and uploaded what the protocol allows), a SecureRound takes the clients' uploads one at a
 // time and then drives the protocol's STAGE tasks through a StageTransport:
 //   secagg:   four stages (setup + advertise keys, share keys, masked input, unmasking), the
-//             clients that answered one stage being the only ones asked the next;
+//             clients that answered one stage being the only ones asked the next; the server's
+//             sequence is secagg::RunServerStages, the same one the in-process simulation
+//             (RunSecureAggregation) runs, with STAGE tasks as its way to the clients;
 //   paillier: ciphertexts are added as they arrive; one stage asks a contributing client to
 //             decrypt the total (retrying with another if it fails).
 // Finish() returns only the total, or the protocol's abort; nothing of one client.

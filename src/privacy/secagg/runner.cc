@@ -2,15 +2,19 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "fedra/core/thread_pool.h"
 #include "fedra/privacy/secagg/client.h"
 #include "fedra/privacy/secagg/quantizer.h"
 #include "fedra/privacy/secagg/server.h"
+#include "fedra/privacy/secagg/server_stages.h"
 
 namespace fedra::secagg {
 namespace {
@@ -25,18 +29,6 @@ double CpuSeconds(clockid_t clock) {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-// Wall and CPU time of one server step; CPU time is the whole process's, so a step must not
-// overlap client work (the runner never lets it).
-template <typename Fn>
-auto TimeServer(SecureAggregationResult& r, int stage, Fn fn) {
-  const auto start = Clock::now();
-  const double cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-  auto out = fn();
-  r.server_seconds[stage] += Seconds(start);
-  r.server_cpu_seconds[stage] += CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpu;
-  return out;
-}
-
 // Passes a message through its byte encoding, as a transport would; counts its bytes.
 template <typename Msg, typename ParseFn>
 Msg Carry(const Msg& m, bool serialize, ParseFn parse, uint64_t& bytes) {
@@ -48,21 +40,77 @@ Msg Carry(const Msg& m, bool serialize, ParseFn parse, uint64_t& bytes) {
   return std::move(parsed).value();
 }
 
-// The state of one simulated round shared by the stage helpers below.
-struct Sim {
+// The clients of one simulated round, reached in process. Before each stage the dropout
+// schedule takes its share of the live clients; the others' steps run on the pool, and every
+// message is carried through its encoding and measured on its way.
+struct Sim final : SecAggPeers {
   const SecureAggregationOptions& options;
   SecAggConfig config;
+  std::span<const std::vector<float>> inputs;
+  const Quantizer& quantizer;
+  Rng& rng;  // the dropout draws
   std::vector<std::unique_ptr<SecAggClient>> clients;
   std::vector<uint8_t> alive;
   ThreadPool pool;
-  SecAggServer* server = nullptr;
   SecureAggregationResult result;
-  std::mutex mu;  // guards server, result.first_client_error and the per-stage totals below
+  std::mutex mu;  // guards the server (via deliver), result.first_client_error and the totals
 
-  Sim(const SecureAggregationOptions& o, const SecAggConfig& c)
-      : options(o), config(c), alive(c.num_clients, 1), pool(std::max<size_t>(1, o.threads)) {}
+  Sim(const SecureAggregationOptions& o, const SecAggConfig& c,
+      std::span<const std::vector<float>> x, const Quantizer& q, Rng& r)
+      : options(o),
+        config(c),
+        inputs(x),
+        quantizer(q),
+        rng(r),
+        alive(c.num_clients, 1),
+        pool(std::max<size_t>(1, o.threads)) {}
 
-  void Drop(int stage, Rng& rng) {
+  void Advertise(const Deliver<AdvertiseKeys>& deliver) override {
+    Drop(0);
+    Stage<int>(
+        0, nullptr, [&](uint32_t i, const int*) { return clients[i]->Advertise(); },
+        ParseAdvertiseKeys, deliver);
+  }
+
+  void Share(std::vector<KeyDirectory> to, const Deliver<ShareKeys>& deliver) override {
+    const auto inbox = Route(std::move(to), 0, ParseKeyDirectory);
+    Drop(1);
+    Stage(
+        1, &inbox, [&](uint32_t i, const KeyDirectory* d) { return clients[i]->Share(*d); },
+        ParseShareKeys, deliver);
+  }
+
+  void Mask(std::vector<RelayedShares> to, const Deliver<MaskedInput>& deliver) override {
+    const auto inbox = Route(std::move(to), 1, ParseRelayedShares);
+    Drop(2);
+    Stage(
+        2, &inbox, [&](uint32_t i, const RelayedShares* r) { return QuantizeAndMask(i, *r); },
+        ParseMaskedInput, deliver);
+  }
+
+  void Unmask(std::vector<UnmaskRequest> to, const Deliver<UnmaskResponse>& deliver) override {
+    const auto inbox = Route(std::move(to), 2, ParseUnmaskRequest);
+    Drop(3);
+    Stage(
+        3, &inbox, [&](uint32_t i, const UnmaskRequest* r) { return clients[i]->Unmask(*r); },
+        ParseUnmaskResponse,
+        [&](const UnmaskResponse& m) {
+          if (options.record_unmask_responses) result.unmask_responses.push_back(m);
+          return deliver(m);
+        });
+  }
+
+  // CPU time is the whole process's, which is the server's alone: RunServerStages runs its
+  // steps between stages, never beside client work.
+  void ServerStep(int stage, const std::function<void()>& step) override {
+    const auto start = Clock::now();
+    const double cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+    step();
+    result.server_seconds[stage] += Seconds(start);
+    result.server_cpu_seconds[stage] += CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpu;
+  }
+
+  void Drop(int stage) {
     std::vector<uint32_t> live;
     for (uint32_t i = 0; i < config.num_clients; ++i)
       if (alive[i]) live.push_back(i);
@@ -72,11 +120,33 @@ struct Sim {
       alive[live[k]] = 0;
   }
 
+  StatusOr<MaskedInput> QuantizeAndMask(uint32_t i, const RelayedShares& relayed) {
+    const auto start = Clock::now();
+    std::optional<Prg> prg;
+    if (options.test_seed.has_value()) {
+      Key256 key = *options.test_seed;
+      key[0] ^= 0x5a;  // a stream distinct from the protocol secrets
+      key[28] ^= static_cast<uint8_t>(i), key[29] ^= static_cast<uint8_t>(i >> 8);
+      key[30] ^= static_cast<uint8_t>(i >> 16), key[31] ^= static_cast<uint8_t>(i >> 24);
+      prg.emplace(key);
+    } else {
+      FEDRA_ASSIGN_OR_RETURN(Prg system, Prg::FromSystem());
+      prg.emplace(std::move(system));
+    }
+    std::vector<uint32_t> q(config.vector_length);
+    FEDRA_RETURN_IF_ERROR(quantizer.Quantize(inputs[i], *prg, q));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      result.quantize_seconds += Seconds(start);
+    }
+    return clients[i]->Mask(relayed, q);
+  }
+
   // For every live client i that has a server message in `inbox` (or all live clients when
   // inbox is null): reply = step(i, msg), carried to the server and passed to `deliver`.
-  template <typename In, typename Step, typename Parse, typename Deliver>
+  template <typename In, typename Step, typename Parse, typename DeliverFn>
   void Stage(int s, const std::vector<std::optional<In>>* inbox, Step step, Parse parse,
-             Deliver deliver) {
+             const DeliverFn& deliver) {
     const size_t n = config.num_clients, threads = pool.size();
     pool.Run([&](size_t worker) {
       for (size_t i = worker; i < n; i += threads) {
@@ -114,7 +184,8 @@ struct Sim {
     result.alive_after[s] = live;
   }
 
-  // Index the server's per-client messages by recipient, carried through their encoding.
+  // Index the server's per-client messages by recipient, carried through their encoding; their
+  // bytes count as what the server sent after stage `s`.
   template <typename Msg, typename Parse>
   std::vector<std::optional<Msg>> Route(std::vector<Msg> msgs, int s, Parse parse) {
     std::vector<std::optional<Msg>> out(config.num_clients);
@@ -151,85 +222,21 @@ StatusOr<SecureAggregationResult> RunSecureAggregation(std::span<const std::vect
                          Quantizer::Create({options.clip, config.num_clients, options.levels}));
   auto graph = std::make_shared<const NeighbourGraph>(config);
   FEDRA_ASSIGN_OR_RETURN(auto server, SecAggServer::Create(config, graph));
-  Sim sim(options, config);
-  sim.server = server.get();
+  Sim sim(options, config, inputs, quantizer, rng);
   for (uint32_t i = 0; i < config.num_clients; ++i) {
     FEDRA_ASSIGN_OR_RETURN(auto client, SecAggClient::Create(config, i, graph, options.test_seed));
     sim.clients.push_back(std::move(client));
   }
-  SecAggServer& srv = *server;
-  auto& clients = sim.clients;
-
-  // Stage 0: advertise keys.
-  sim.Drop(0, rng);
-  sim.Stage<int>(
-      0, nullptr, [&](uint32_t i, const int*) { return clients[i]->Advertise(); },
-      ParseAdvertiseKeys, [&](const AdvertiseKeys& m) { return srv.ReceiveKeys(m); });
-  auto directories = TimeServer(sim.result, 0, [&] { return srv.FinishAdvertise(); });
-  if (!directories.ok()) return directories.status();
-  auto dir_inbox = sim.Route(std::move(*directories), 0, ParseKeyDirectory);
-
-  // Stage 1: share keys.
-  sim.Drop(1, rng);
-  sim.Stage(
-      1, &dir_inbox, [&](uint32_t i, const KeyDirectory* d) { return clients[i]->Share(*d); },
-      ParseShareKeys, [&](const ShareKeys& m) { return srv.ReceiveShares(m); });
-  dir_inbox = {};
-  auto relayed = TimeServer(sim.result, 1, [&] { return srv.FinishShareKeys(); });
-  if (!relayed.ok()) return relayed.status();
-  auto share_inbox = sim.Route(std::move(*relayed), 1, ParseRelayedShares);
-
-  // Stage 2: quantize and mask the input.
-  sim.Drop(2, rng);
-  std::vector<double> quantize_secs(sim.pool.size(), 0.0);
-  sim.Stage(
-      2, &share_inbox,
-      [&](uint32_t i, const RelayedShares* r) -> StatusOr<MaskedInput> {
-        const auto start = Clock::now();
-        std::optional<Prg> prg;
-        if (options.test_seed.has_value()) {
-          Key256 key = *options.test_seed;
-          key[0] ^= 0x5a;  // a stream distinct from the protocol secrets
-          key[28] ^= static_cast<uint8_t>(i), key[29] ^= static_cast<uint8_t>(i >> 8);
-          key[30] ^= static_cast<uint8_t>(i >> 16), key[31] ^= static_cast<uint8_t>(i >> 24);
-          prg.emplace(key);
-        } else {
-          FEDRA_ASSIGN_OR_RETURN(Prg system, Prg::FromSystem());
-          prg.emplace(std::move(system));
-        }
-        std::vector<uint32_t> q(config.vector_length);
-        FEDRA_RETURN_IF_ERROR(quantizer.Quantize(inputs[i], *prg, q));
-        {
-          std::lock_guard<std::mutex> lock(sim.mu);
-          sim.result.quantize_seconds += Seconds(start);
-        }
-        return clients[i]->Mask(*r, q);
-      },
-      ParseMaskedInput, [&](const MaskedInput& m) { return srv.ReceiveMaskedInput(m); });
-  share_inbox = {};
-  auto requests = TimeServer(sim.result, 2, [&] { return srv.FinishMaskedInput(); });
-  if (!requests.ok()) return requests.status();
-  auto request_inbox = sim.Route(std::move(*requests), 2, ParseUnmaskRequest);
-
-  // Stage 3: unmasking.
-  sim.Drop(3, rng);
-  sim.Stage(
-      3, &request_inbox, [&](uint32_t i, const UnmaskRequest* r) { return clients[i]->Unmask(*r); },
-      ParseUnmaskResponse,
-      [&](const UnmaskResponse& m) {
-        if (options.record_unmask_responses) sim.result.unmask_responses.push_back(m);
-        return srv.ReceiveUnmask(m);
-      });
-  auto raw = TimeServer(sim.result, 3, [&] { return srv.FinishUnmask(&sim.pool); });
-  if (!raw.ok()) return raw.status();
+  // No dropout limit of its own: the protocol's threshold alone decides whether a simulated
+  // round ends.
+  FEDRA_ASSIGN_OR_RETURN(SecAggOutcome outcome,
+                         RunServerStages(*server, quantizer, sim, config.num_clients, &sim.pool));
 
   SecureAggregationResult& r = sim.result;
-  r.raw_sum = std::move(*raw);
-  r.survivors = srv.survivors();
-  const auto count = static_cast<uint32_t>(r.survivors.size());
-  r.sum.resize(r.raw_sum.size());
-  FEDRA_RETURN_IF_ERROR(quantizer.Dequantize(r.raw_sum, count, r.sum));
-  r.quantization_error_bound = quantizer.SumErrorBound(count);
+  r.raw_sum = std::move(outcome.raw_sum);
+  r.sum = std::move(outcome.sum);
+  r.survivors = server->survivors();
+  r.quantization_error_bound = quantizer.SumErrorBound(static_cast<uint32_t>(r.survivors.size()));
   return std::move(sim.result);
 }
 

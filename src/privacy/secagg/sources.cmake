@@ -10,4 +10,5 @@ target_sources(fedra PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/client.cc
   ${CMAKE_CURRENT_LIST_DIR}/server.cc
   ${CMAKE_CURRENT_LIST_DIR}/quantizer.cc
+  ${CMAKE_CURRENT_LIST_DIR}/server_stages.cc
   ${CMAKE_CURRENT_LIST_DIR}/runner.cc)

@@ -1,8 +1,10 @@
 // RunSecureAggregation: one whole secure-aggregation round in process — quantize every
 // client's float vector, drive SecAggClient/SecAggServer through the four stages with a
 // dropout schedule, dequantize the unmasked sum. What fedra-sim runs, and what tests and
-// benchmarks measure. Every message is round-tripped through its byte encoding (as a
-// transport would) unless options.serialize is false.
+// benchmarks measure. The server's stage sequence is RunServerStages (server_stages.h), the
+// same one the gRPC server runs; this file only brings the clients to it in process. Every
+// message is round-tripped through its byte encoding (as a transport would) unless
+// options.serialize is false.
 //
 // Dropout: before each stage s, round(fraction[s] * alive) of the clients still in the round
 // are chosen with `rng` (public simulation randomness) and never send their stage-s message or
