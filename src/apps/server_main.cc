@@ -276,7 +276,7 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--max-waiting-polls", s.max_waiting_polls,
-                 "task polls waiting at once (each holds a server thread), at most")
+                 "task polls waiting at once (each costs memory, no thread), at most")
       ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--upload-stall-seconds", s.upload_stall_seconds,

@@ -60,7 +60,7 @@ class SessionRegistry {
                     ClientRecord** record);
 
   // Counts a poll that is about to wait, or refuses it (RESOURCE_EXHAUSTED, a message without
-  // peer-supplied text beyond the client's validated name): each waiting poll holds a thread.
+  // peer-supplied text beyond the client's validated name): each waiting poll costs memory.
   grpc::Status BeginPoll(ClientRecord& record);
   void EndPoll(ClientRecord& record);
 

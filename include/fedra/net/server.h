@@ -107,7 +107,7 @@ struct ServerOptions {
   size_t max_clients = 10000;
   size_t max_clients_per_peer = 64;
   size_t max_registrations_per_minute = 30;
-  // Long polls: each waiting GetTask holds a server thread, so at most this many wait per
+  // Long polls: each waiting GetTask costs memory (a reactor, no thread), at most this many per
   // client and in all; beyond, GetTask answers RESOURCE_EXHAUSTED (clients back off).
   size_t max_polls_per_client = 2;
   size_t max_waiting_polls = 1024;
