@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
   if (!trainer.ok()) return std::fprintf(stderr, "%s\n", trainer.status().ToString().c_str()), 1;
   const fedra::Parameters global = (*trainer)->parameters();
   auto before = (*trainer)->Evaluate(global, {});
-  auto fit = (*trainer)->Fit(global, {.epochs = 5, .learning_rate = 0.1f, .momentum = 0.9f}, {},
-                             rng);
+  auto fit =
+      (*trainer)->Fit(global, {.epochs = 5, .learning_rate = 0.1f, .momentum = 0.9f}, {}, rng);
   if (!before.ok() || !fit.ok()) return std::fprintf(stderr, "fit or evaluate failed\n"), 1;
   fedra::Parameters trained = global;
   trained.AddInPlace(fit->update);
