@@ -1,6 +1,7 @@
 // Private to the net layer: fedra::Server's state, shared by its parts —
 //   server.cc         start-up (options, credentials, listening) and the public API;
-//   server_service.cc the gRPC handlers Register, Heartbeat, SubmitResult;
+//   server_service.cc the unary handlers (Register, Heartbeat), authentication, refusals;
+//   server_uploads.cc SubmitResult on the callback API: uploads wait for a slot in a queue;
 //   server_polls.cc   GetTask on gRPC's callback API: a waiting long poll costs memory, not a
 //                     thread; polls are answered when a task, the end or their time comes;
 //   server_rounds.cc  the ClientPool side the round driver calls (runs batches of tasks).
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -35,8 +37,10 @@
 
 namespace fedra {
 
-struct Server::Impl final : v1::Federation::WithCallbackMethod_GetTask<v1::Federation::Service>,
-                            ClientPool {
+struct Server::Impl final
+    : v1::Federation::WithCallbackMethod_GetTask<
+          v1::Federation::WithCallbackMethod_SubmitResult<v1::Federation::Service>>,
+      ClientPool {
   using Outcome = net::Outcome;
   using Clock = std::chrono::steady_clock;
   explicit Impl(const ServerOptions& options);
@@ -70,8 +74,8 @@ struct Server::Impl final : v1::Federation::WithCallbackMethod_GetTask<v1::Feder
                          v1::HeartbeatResponse* resp) override;
   grpc::ServerWriteReactor<v1::TaskChunk>* GetTask(grpc::CallbackServerContext* ctx,
                                                    const v1::GetTaskRequest* req) override;
-  grpc::Status SubmitResult(grpc::ServerContext* ctx, grpc::ServerReader<v1::ResultChunk>* reader,
-                            v1::SubmitResultResponse* resp) override;
+  grpc::ServerReadReactor<v1::ResultChunk>* SubmitResult(grpc::CallbackServerContext* ctx,
+                                                         v1::SubmitResultResponse* resp) override;
 
   // The key warnings about this caller are counted under: its authenticated name, else its
   // address without the port (a new connection is the same peer).
@@ -89,19 +93,30 @@ struct Server::Impl final : v1::Federation::WithCallbackMethod_GetTask<v1::Feder
   // Counts and logs a refused result; returns the refusal.
   grpc::Status Reject(const std::string& peer, const grpc::Status& refusal, bool late = false);
 
-  struct Upload;  // one SubmitResult call past its claim (server_service.cc)
+  // ---- uploads (server_uploads.cc) ----
+  struct Upload;       // one SubmitResult call
+  class ResultReader;  // its reactor
+  struct VerdictSink;  // where a secure answer's verdict reaches its reader
+  // Guarded by mu: fit uploads waiting for one of max_inflight_results slots, in order.
+  std::deque<ResultReader*> slot_waiters;
+  // Checks a result's header against the registry and the board. OK with *read_payload: a slot
+  // is taken, read the payload; OK without: the answer is complete (an error report, an
+  // evaluation); ABORTED: queued for a slot (GrantSlots continues it); else the refusal.
+  grpc::Status ClaimResult(Upload& up, const std::string& name, ResultReader* reader,
+                           bool* read_payload);
   grpc::Status AcceptEvaluation(std::unique_lock<std::mutex>& lock, net::Task& task,
                                 const Upload& up);
-  grpc::Status AwaitUploadSlot(std::unique_lock<std::mutex>& lock, net::Task& task, Upload& up);
-  grpc::Status ReceiveSecure(Upload& up, grpc::ServerReader<v1::ResultChunk>* reader);
-  grpc::Status ReceivePlain(Upload& up, grpc::ServerReader<v1::ResultChunk>* reader);
-  grpc::Status AwaitVerdict(grpc::ServerContext* ctx, const std::string& what,
-                            std::future<Status>& told);
-  grpc::Status Deliver(const Upload& up, Outcome out, bool count = true);
+  // Gives free slots to the queued uploads in order, and ends queued ones whose task ended.
+  void GrantSlots();
+  bool ForgetSlotWaiter(ResultReader* reader);  // false if it was not queued
+  void ForgetUpload(const Upload& up);          // the task no longer points at the call
+  void ReleaseSlot();
   // Ends an upload that failed its checks: frees its slot, fails its task, logs why.
   grpc::Status FailUpload(const Upload& up, const Status& why);
   // Whether the upload's task still waits for it; records its progress (a chunk arrived).
   bool StillReceiving(const Upload& up);
+  grpc::Status Deliver(const Upload& up, Outcome& out, bool count = true);
+  grpc::Status VerdictStatus(const std::string& what, Status verdict);
 
   // ---- long polls (server_polls.cc) ----
   class TaskWriter;  // one GetTask call
@@ -147,7 +162,6 @@ struct Server::Impl final : v1::Federation::WithCallbackMethod_GetTask<v1::Feder
   void RunTasks(const net::BoardSetup& setup, const Parameters* global,
                 const std::map<std::string, Parameters>& broadcast, std::vector<net::Task> tasks,
                 const std::function<Status(net::Outcome&)>& deliver);
-  void ReleaseSlot();
   class StageRunner;
 };
 

@@ -230,9 +230,11 @@ void Server::Impl::StartPollTimer() {
     while (!stopping) {
       poll_cv.wait_for(lock, std::chrono::milliseconds(100));
       std::vector<PollAnswer> answers = AnswerPollsLocked(Clock::now());
-      if (answers.empty()) continue;
+      const bool uploads_queued = !slot_waiters.empty();
+      if (answers.empty() && !uploads_queued) continue;
       lock.unlock();
       SendAnswers(std::move(answers));
+      if (uploads_queued) GrantSlots();  // ends queued uploads whose task ended meanwhile
       lock.lock();
     }
   });

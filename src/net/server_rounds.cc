@@ -37,29 +37,27 @@ void Server::Impl::RunTasks(const net::BoardSetup& setup, const Parameters* glob
     while (std::optional<Outcome> out = board.PopDone()) {
       lock.unlock();
       Status verdict = deliver(*out);
-      if (out->verdict) out->verdict->set_value(std::move(verdict));
+      if (out->verdict) out->verdict->Tell(std::move(verdict));
       out.reset();  // free the update before taking the lock again
       lock.lock();
       --remaining;
     }
     if (remaining == 0) break;
     const auto now = Clock::now();
-    const net::Expired expired =
-        board.Expire(now, deadline, o.upload_stall_seconds, responsive, name_of);
+    net::Expired expired = board.Expire(now, deadline, o.upload_stall_seconds, responsive, name_of);
     stats.uploads_stalled += expired.stalled;
     stats.tasks_timed_out += expired.timed_out;
+    if (!expired.cancels.empty()) {
+      lock.unlock();
+      for (const auto& cancel : expired.cancels) cancel();
+      lock.lock();
+    }
     if (expired.stalled + expired.timed_out == 0) {
       cv.wait_until(lock, std::min(deadline, now + std::chrono::seconds(1)));
     }
   }
   // Close the batch; uploads still running find it closed and are counted late.
   board.Close();
-  cv.notify_all();
-}
-
-void Server::Impl::ReleaseSlot() {
-  std::lock_guard lock(mu);
-  --inflight;
   cv.notify_all();
 }
 

@@ -151,7 +151,7 @@ Expired TaskBoard::Expire(SteadyTime now, SteadyTime deadline, double stall_seco
       // A sender that took an upload slot and stopped sending gives it back long before the
       // round deadline, so the honest uploads waiting for it proceed.
       ++expired.stalled;
-      if (task.cancel_upload) task.cancel_upload();
+      if (task.cancel_upload) expired.cancels.push_back(task.cancel_upload);
       Complete(task, {.status = UnavailableError(
                           "client " + name_of(task.client) + "'s upload sent nothing for " +
                           std::to_string(stall_seconds) + " s: its slot is freed")});
@@ -161,7 +161,9 @@ Expired TaskBoard::Expire(SteadyTime now, SteadyTime deadline, double stall_seco
     if (past_deadline || (!receiving && !responsive(task.client))) {
       ++expired.timed_out;
       // A stalled upload would hold its slot for ever: end it.
-      if (receiving && task.upload != 0 && task.cancel_upload) task.cancel_upload();
+      if (receiving && task.upload != 0 && task.cancel_upload) {
+        expired.cancels.push_back(task.cancel_upload);
+      }
       const std::string who = name_of(task.client);
       Complete(task, {.status = UnavailableError(
                           past_deadline ? "client " + who + " did not answer within the deadline"

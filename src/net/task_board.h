@@ -10,11 +10,11 @@
 #include <chrono>
 #include <deque>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/support/status.h>
@@ -49,6 +49,23 @@ struct Task {
   SteadyTime last_progress;  // when it got the slot or its last chunk arrived
 };
 
+// Tells a secure answer's handler the protocol's verdict, once. An outcome dropped before the
+// driver checked it tells Unavailable; Cancel() forgets the handler without telling it.
+class VerdictPromise {
+ public:
+  explicit VerdictPromise(std::function<void(Status)> tell) : tell_(std::move(tell)) {}
+  ~VerdictPromise() { Tell(UnavailableError("the round ended before the answer was checked")); }
+  VerdictPromise(const VerdictPromise&) = delete;
+  VerdictPromise& operator=(const VerdictPromise&) = delete;
+  void Tell(Status verdict) {
+    if (auto tell = std::exchange(tell_, nullptr)) tell(std::move(verdict));
+  }
+  void Cancel() { tell_ = nullptr; }
+
+ private:
+  std::function<void(Status)> tell_;
+};
+
 // What a finished task hands back to the driver thread.
 struct Outcome {
   size_t index = 0;
@@ -60,7 +77,7 @@ struct Outcome {
   bool holds_slot = false;      // an upload slot to release once the driver is done with it
   // Secure answers are checked by the protocol on the driver thread; its verdict goes back to
   // the handler, which tells the client.
-  std::shared_ptr<std::promise<Status>> verdict;
+  std::shared_ptr<VerdictPromise> verdict;
 };
 
 // What one batch of tasks is: its kind and, for secure rounds, the protocol's instructions.
@@ -101,6 +118,9 @@ struct Claim {
 struct Expired {
   size_t timed_out = 0;  // deadline passed or client silent
   size_t stalled = 0;    // an upload holding a slot stopped sending
+  // The cancel_upload of the uploads they ended, for the caller to run once it has released
+  // its lock (cancelling may run the upload's handler at once).
+  std::vector<std::function<void()>> cancels;
 };
 
 class TaskBoard {
@@ -136,7 +156,7 @@ class TaskBoard {
 
   // Ends the tasks that are overdue at `now`: all unfinished ones past `deadline`; those whose
   // client stopped responding (not while it uploads); uploads holding a slot that received
-  // nothing for `stall_seconds` (0: never), whose handler is cancelled.
+  // nothing for `stall_seconds` (0: never), whose handlers are to be cancelled.
   Expired Expire(SteadyTime now, SteadyTime deadline, double stall_seconds,
                  const std::function<bool(ClientId)>& responsive,
                  const std::function<std::string(ClientId)>& name_of);

@@ -101,6 +101,9 @@ TEST_F(BoardTest, TheDeadlineEndsEveryUnfinishedTaskAndSilenceEndsAllButUploads)
   uploading.cancel_upload = [&] { cancelled = true; };
   e = ExpireAt(board, t0 + seconds(10), t0 + seconds(10));
   EXPECT_EQ(e.timed_out, 2u);
+  ASSERT_EQ(e.cancels.size(), 1u);  // run by the caller, after its lock
+  EXPECT_FALSE(cancelled);
+  e.cancels[0]();
   EXPECT_TRUE(cancelled);
   EXPECT_EQ(ExpireAt(board, t0 + seconds(20), t0 + seconds(10)).timed_out, 0u);  // all done
 }
@@ -118,6 +121,7 @@ TEST_F(BoardTest, AStalledUploadHoldingASlotIsCancelledBeforeTheDeadline) {
   EXPECT_NE(board.Receiving(IdOf(7), board.board()->generation), nullptr);
   const Expired e = ExpireAt(board, t0 + seconds(5), t0 + seconds(100), {}, 5.0);
   EXPECT_EQ(e.stalled, 1u);
+  for (const auto& cancel : e.cancels) cancel();
   EXPECT_EQ(cancels, 1);
   EXPECT_EQ(board.Receiving(IdOf(7), board.board()->generation), nullptr);
   auto out = board.PopDone();
