@@ -154,7 +154,7 @@ void Server::Finish() {
     impl_->finished = true;
     impl_->cv.notify_all();
   }
-  impl_->WakePolls();  // waiting polls hear FINISHED now
+  impl_->WakePolls(Impl::Wake::kAll);  // waiting polls hear FINISHED now
 }
 
 void Server::Shutdown(std::chrono::milliseconds grace) {

@@ -37,10 +37,7 @@
 
 namespace fedra {
 
-struct Server::Impl final
-    : v1::Federation::WithCallbackMethod_GetTask<
-          v1::Federation::WithCallbackMethod_SubmitResult<v1::Federation::Service>>,
-      ClientPool {
+struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   using Outcome = net::Outcome;
   using Clock = std::chrono::steady_clock;
   explicit Impl(const ServerOptions& options);
@@ -68,10 +65,17 @@ struct Server::Impl final
   WarningLimiter peer_warnings{20, std::chrono::seconds(10)};
 
   // ---- service (server_service.cc) ----
-  grpc::Status Register(grpc::ServerContext* ctx, const v1::RegisterRequest* req,
-                        v1::RegisterResponse* resp) override;
-  grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
-                         v1::HeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
+                                     const v1::RegisterRequest* req,
+                                     v1::RegisterResponse* resp) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const v1::HeartbeatRequest* req,
+                                      v1::HeartbeatResponse* resp) override;
+  // Their work, done at once on gRPC's callback thread (no waiting inside).
+  grpc::Status RegisterNow(grpc::CallbackServerContext* ctx, const v1::RegisterRequest* req,
+                           v1::RegisterResponse* resp);
+  grpc::Status HeartbeatNow(grpc::CallbackServerContext* ctx, const v1::HeartbeatRequest* req,
+                            v1::HeartbeatResponse* resp);
   grpc::ServerWriteReactor<v1::TaskChunk>* GetTask(grpc::CallbackServerContext* ctx,
                                                    const v1::GetTaskRequest* req) override;
   grpc::ServerReadReactor<v1::ResultChunk>* SubmitResult(grpc::CallbackServerContext* ctx,
@@ -123,25 +127,36 @@ struct Server::Impl final
   struct WaitingPoll {
     net::ClientRecord* record = nullptr;  // kept by the registry while the poll waits
     Clock::time_point until;              // answered WAIT then
+    std::multimap<Clock::time_point, TaskWriter*>::iterator by_time;
+    std::multimap<ClientId, TaskWriter*>::iterator by_client;
   };
   struct PollAnswer;  // what one poll is told, sent after mu is released
-  // Guarded by mu: the polls waiting for a task.
+  // Guarded by mu: the polls waiting for a task, and two indexes, so that a wake-up looks only
+  // at the polls it concerns (10,000 clients may be waiting).
   std::map<TaskWriter*, WaitingPoll> waiting;
+  std::multimap<Clock::time_point, TaskWriter*> waiting_by_time;
+  std::multimap<ClientId, TaskWriter*> waiting_by_client;
+  void AddWaitingLocked(TaskWriter* writer, net::ClientRecord* record, Clock::time_point until);
+  void RemoveWaitingLocked(std::map<TaskWriter*, WaitingPoll>::iterator it);  // + EndPoll
+  // Which waiting polls a wake-up looks at: all (the run ended, the server stops), those whose
+  // time is up, one client's (it registered again, its download broke), or those of the open
+  // board's clients with a queued task.
+  enum class Wake { kAll, kExpired, kClient, kBoard };
   std::thread poll_timer;           // answers polls whose time is up
   std::condition_variable poll_cv;  // wakes poll_timer to stop
   // REQUIRES: mu held. Takes the waiting polls that can be answered now (a task of their
   // client, the end of the run, shutdown, or their time is up) off the list.
-  std::vector<PollAnswer> AnswerPollsLocked(Clock::time_point now);
+  std::vector<PollAnswer> AnswerPollsLocked(Clock::time_point now, Wake scope, ClientId client = 0);
   // Sends the answers; REQUIRES: mu not held (a reaction may run inline).
   void SendAnswers(std::vector<PollAnswer> answers);
-  // Locks, answers what can be answered, sends.
-  void WakePolls();
+  // Locks, answers what can be answered in `scope`, sends.
+  void WakePolls(Wake scope, ClientId client = 0);
   // REQUIRES: mu held. What a poll of `record` hears now, if anything.
   std::optional<PollAnswer> AnswerNowLocked(net::ClientRecord& record);
   // Takes a cancelled poll off the list; false if it was not waiting (being answered).
   bool ForgetPoll(TaskWriter* writer);
   // A download failed: its task goes out again at the client's next poll.
-  void DownloadBroke(uint64_t task_id, int round);
+  void DownloadBroke(ClientId client, uint64_t task_id, int round);
   void StartPollTimer();
   // Sets `stopping`, ends the timer and tells every waiting poll.
   void StopPollTimer();

@@ -16,6 +16,7 @@ struct Server::Impl::PollAnswer {
   std::shared_ptr<const Parameters> global;
   std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
   std::shared_ptr<const std::string> stage_message;
+  ClientId client = 0;
   uint64_t task_id = 0;
   int round = 0;
 };
@@ -49,7 +50,7 @@ class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskC
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      if (answer_.task_id != 0) impl_.DownloadBroke(answer_.task_id, answer_.round);
+      if (answer_.task_id != 0) impl_.DownloadBroke(answer_.client, answer_.task_id, answer_.round);
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away during the download"));
       return;
     }
@@ -129,9 +130,56 @@ std::optional<Server::Impl::PollAnswer> Server::Impl::AnswerNowLocked(net::Clien
   return a;
 }
 
-std::vector<Server::Impl::PollAnswer> Server::Impl::AnswerPollsLocked(Clock::time_point now) {
+void Server::Impl::AddWaitingLocked(TaskWriter* writer, net::ClientRecord* record,
+                                    Clock::time_point until) {
+  WaitingPoll& w = waiting[writer];
+  w.record = record;
+  w.until = until;
+  w.by_time = waiting_by_time.emplace(until, writer);
+  w.by_client = waiting_by_client.emplace(record->id, writer);
+}
+
+void Server::Impl::RemoveWaitingLocked(std::map<TaskWriter*, WaitingPoll>::iterator it) {
+  registry.EndPoll(*it->second.record);
+  waiting_by_time.erase(it->second.by_time);
+  waiting_by_client.erase(it->second.by_client);
+  waiting.erase(it);
+}
+
+std::vector<Server::Impl::PollAnswer> Server::Impl::AnswerPollsLocked(Clock::time_point now,
+                                                                      Wake scope, ClientId client) {
+  // The polls worth looking at: all of them only when the run ends or the server stops; else
+  // those whose time is up, or those of the clients that may have a task now.
+  std::vector<TaskWriter*> candidates;
+  auto add_client = [&](ClientId id) {
+    auto [first, last] = waiting_by_client.equal_range(id);
+    for (auto it = first; it != last; ++it) candidates.push_back(it->second);
+  };
+  switch (scope) {
+    case Wake::kAll:
+      for (const auto& [writer, w] : waiting) candidates.push_back(writer);
+      break;
+    case Wake::kExpired:
+      for (auto it = waiting_by_time.begin(); it != waiting_by_time.end() && it->first <= now;
+           ++it) {
+        candidates.push_back(it->second);
+      }
+      break;
+    case Wake::kClient:
+      add_client(client);
+      break;
+    case Wake::kBoard:
+      if (const net::Board* b = board.board()) {
+        for (const auto& [id, task] : b->tasks) {
+          if (task.state == net::TaskState::kQueued) add_client(task.client);
+        }
+      }
+      break;
+  }
   std::vector<PollAnswer> answers;
-  for (auto it = waiting.begin(); it != waiting.end();) {
+  for (TaskWriter* writer : candidates) {
+    auto it = waiting.find(writer);
+    if (it == waiting.end()) continue;  // answered already (a client with two polls)
     net::ClientRecord& record = *it->second.record;
     std::optional<PollAnswer> a = AnswerNowLocked(record);
     if (!a && now >= it->second.until) {
@@ -139,15 +187,12 @@ std::vector<Server::Impl::PollAnswer> Server::Impl::AnswerPollsLocked(Clock::tim
       a->header.mutable_header()->set_run_id(o.run_id);
       a->header.mutable_header()->set_kind(v1::WAIT);
     }
-    if (!a) {
-      ++it;
-      continue;
-    }
-    a->writer = it->first;
+    if (!a) continue;
+    a->writer = writer;
+    a->client = record.id;
     record.last_seen = now;
-    registry.EndPoll(record);
+    RemoveWaitingLocked(it);
     answers.push_back(std::move(*a));
-    it = waiting.erase(it);
   }
   return answers;
 }
@@ -159,11 +204,11 @@ void Server::Impl::SendAnswers(std::vector<PollAnswer> answers) {
   }
 }
 
-void Server::Impl::WakePolls() {
+void Server::Impl::WakePolls(Wake scope, ClientId client) {
   std::vector<PollAnswer> answers;
   {
     std::lock_guard lock(mu);
-    answers = AnswerPollsLocked(Clock::now());
+    answers = AnswerPollsLocked(Clock::now(), scope, client);
   }
   SendAnswers(std::move(answers));
 }
@@ -172,17 +217,16 @@ bool Server::Impl::ForgetPoll(TaskWriter* writer) {
   std::lock_guard lock(mu);
   auto it = waiting.find(writer);
   if (it == waiting.end()) return false;
-  registry.EndPoll(*it->second.record);
-  waiting.erase(it);
+  RemoveWaitingLocked(it);
   return true;
 }
 
-void Server::Impl::DownloadBroke(uint64_t task_id, int round) {
+void Server::Impl::DownloadBroke(ClientId client, uint64_t task_id, int round) {
   {
     std::lock_guard lock(mu);
     board.RequeueTask(task_id, round);  // deliver again when the client polls
   }
-  WakePolls();
+  WakePolls(Wake::kClient, client);
 }
 
 grpc::ServerWriteReactor<v1::TaskChunk>* Server::Impl::GetTask(grpc::CallbackServerContext* ctx,
@@ -210,7 +254,7 @@ grpc::ServerWriteReactor<v1::TaskChunk>* Server::Impl::GetTask(grpc::CallbackSer
           s = grpc::Status(s.error_code(), LogSafe(s.error_message(), 256));
         } else {
           const auto wait = std::chrono::milliseconds(static_cast<int64_t>(o.poll_seconds * 1000));
-          waiting[writer] = {.record = rec, .until = Clock::now() + wait};
+          AddWaitingLocked(writer, rec, Clock::now() + wait);
         }
       }
     }
@@ -229,7 +273,7 @@ void Server::Impl::StartPollTimer() {
     std::unique_lock lock(mu);
     while (!stopping) {
       poll_cv.wait_for(lock, std::chrono::milliseconds(100));
-      std::vector<PollAnswer> answers = AnswerPollsLocked(Clock::now());
+      std::vector<PollAnswer> answers = AnswerPollsLocked(Clock::now(), Wake::kExpired);
       const bool uploads_queued = !slot_waiters.empty();
       if (answers.empty() && !uploads_queued) continue;
       lock.unlock();
@@ -248,7 +292,7 @@ void Server::Impl::StopPollTimer() {
     poll_cv.notify_all();
   }
   if (poll_timer.joinable()) poll_timer.join();
-  WakePolls();  // every waiting poll hears UNAVAILABLE
+  WakePolls(Wake::kAll);  // every waiting poll hears UNAVAILABLE
 }
 
 }  // namespace fedra

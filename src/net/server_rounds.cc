@@ -27,7 +27,7 @@ void Server::Impl::RunTasks(const net::BoardSetup& setup, const Parameters* glob
              opaque_limit);
   cv.notify_all();
   lock.unlock();
-  WakePolls();  // the waiting polls of this batch's clients get their tasks now
+  WakePolls(Wake::kBoard);  // the waiting polls of this batch's clients get their tasks now
   lock.lock();
   const auto deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(setup.deadline_seconds * 1000));

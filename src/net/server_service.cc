@@ -71,8 +71,24 @@ grpc::Status Server::Impl::Reject(const std::string& peer, const grpc::Status& r
 
 // ---- Register, Heartbeat ---------------------------------------------------------------
 
-grpc::Status Server::Impl::Register(grpc::ServerContext* ctx, const v1::RegisterRequest* req,
-                                    v1::RegisterResponse* resp) {
+grpc::ServerUnaryReactor* Server::Impl::Register(grpc::CallbackServerContext* ctx,
+                                                 const v1::RegisterRequest* req,
+                                                 v1::RegisterResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(RegisterNow(ctx, req, resp));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* Server::Impl::Heartbeat(grpc::CallbackServerContext* ctx,
+                                                  const v1::HeartbeatRequest* req,
+                                                  v1::HeartbeatResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(HeartbeatNow(ctx, req, resp));
+  return reactor;
+}
+
+grpc::Status Server::Impl::RegisterNow(grpc::CallbackServerContext* ctx,
+                                       const v1::RegisterRequest* req, v1::RegisterResponse* resp) {
   if (req->protocol_version() != 1) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "protocol version " + std::to_string(req->protocol_version()) +
@@ -110,12 +126,13 @@ grpc::Status Server::Impl::Register(grpc::ServerContext* ctx, const v1::Register
   resp->set_max_chunk_bytes(o.chunk_bytes);
   cv.notify_all();
   lock.unlock();
-  WakePolls();  // its task, if it had one in flight, goes out again
+  WakePolls(Wake::kClient, id);  // its task, if it had one in flight, goes out again
   return grpc::Status::OK;
 }
 
-grpc::Status Server::Impl::Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
-                                     v1::HeartbeatResponse* resp) {
+grpc::Status Server::Impl::HeartbeatNow(grpc::CallbackServerContext* ctx,
+                                        const v1::HeartbeatRequest* req,
+                                        v1::HeartbeatResponse* resp) {
   std::string name;
   grpc::Status s = Authenticated(ctx, &name);
   if (!s.ok()) return s;
