@@ -437,9 +437,8 @@ TEST_F(ServerTest, AHeaderDeclaringManyModelCopiesIsRefusedBeforeAllocation) {
   EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
 }
 
-// Each waiting long poll holds a thread of the synchronous server: 20 concurrent polls of one
-// session get 2 threads, the rest RESOURCE_EXHAUSTED at once; a server-wide cap holds across
-// clients.
+// Each waiting long poll costs the server memory: 20 concurrent polls of one session get 2
+// places, the rest RESOURCE_EXHAUSTED at once; a server-wide cap holds across clients.
 TEST_F(ServerTest, WaitingPollsAreCappedPerClientAndInAll) {
   clients_ = 2;
   Start({.poll_seconds = 3, .max_polls_per_client = 2, .max_waiting_polls = 3});

@@ -110,7 +110,7 @@ struct ServerOptions {
   // Long polls: each waiting GetTask costs memory (a reactor, no thread), at most this many per
   // client and in all; beyond, GetTask answers RESOURCE_EXHAUSTED (clients back off).
   size_t max_polls_per_client = 2;
-  size_t max_waiting_polls = 1024;
+  size_t max_waiting_polls = 10000;
   SecureRoundOptions secure;
 };
 
