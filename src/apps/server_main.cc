@@ -139,6 +139,7 @@ fedra::Status Run(Flags f) {
     delta("uploads_stalled", stats.uploads_stalled, before.uploads_stalled);
     delta("registrations_refused", stats.registrations_refused, before.registrations_refused);
     delta("polls_refused", stats.polls_refused, before.polls_refused);
+    delta("uploads_refused", stats.uploads_refused, before.uploads_refused);
     delta("forged_answers", stats.forged_answers, before.forged_answers);
     before = stats;
   };
@@ -197,10 +198,11 @@ fedra::Status Run(Flags f) {
   const auto stats = server->stats();
   log->info(
       "results accepted {}, rejected {}, late {}; tasks timed out {}; auth failures {}; "
-      "uploads stalled {}; registrations refused {}; polls refused {}; forged answers {}",
+      "uploads stalled {}; registrations refused {}; polls refused {}; uploads refused {}; forged "
+      "answers {}",
       stats.results_accepted, stats.results_rejected, stats.results_late, stats.tasks_timed_out,
       stats.auth_failures, stats.uploads_stalled, stats.registrations_refused, stats.polls_refused,
-      stats.forged_answers);
+      stats.uploads_refused, stats.forged_answers);
   FEDRA_RETURN_IF_ERROR(fedra::WriteMetricsPlot(f.run_dir + "/metrics.svg", history));
   FEDRA_RETURN_IF_ERROR(
       fedra::SaveSafetensors(f.run_dir + "/model.safetensors", global, {{"model", f.model}}));
@@ -277,6 +279,14 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->capture_default_str();
   app.add_option("--max-waiting-polls", s.max_waiting_polls,
                  "task polls waiting at once (each costs memory, no thread), at most")
+      ->check(CLI::Range(1, 1000000000))
+      ->capture_default_str();
+  app.add_option("--max-uploads-per-client", s.max_uploads_per_client,
+                 "result uploads of one authenticated client open at once, at most")
+      ->check(CLI::Range(1, 1000000000))
+      ->capture_default_str();
+  app.add_option("--max-open-uploads", s.max_open_uploads,
+                 "result uploads open at once (each costs memory), at most")
       ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
   app.add_option("--upload-stall-seconds", s.upload_stall_seconds,

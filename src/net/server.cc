@@ -45,10 +45,11 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
         "positive");
   }
   if (o.max_clients == 0 || o.max_clients_per_peer == 0 || o.max_registrations_per_minute == 0 ||
-      o.max_polls_per_client == 0 || o.max_waiting_polls == 0) {
+      o.max_polls_per_client == 0 || o.max_waiting_polls == 0 || o.max_uploads_per_client == 0 ||
+      o.max_open_uploads == 0) {
     return InvalidArgumentError(
-        "max clients (in all and per peer), registrations per minute and polls (per client and "
-        "in all) must be at least 1");
+        "max clients (in all and per peer), registrations per minute, polls and open uploads (per "
+        "client and in all) must be at least 1");
   }
   if (o.chunk_bytes + 4096 > o.max_message_bytes) {
     return InvalidArgumentError("chunk_bytes must leave room under max_message_bytes");

@@ -101,8 +101,14 @@ struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   struct Upload;       // one SubmitResult call
   class ResultReader;  // its reactor
   struct VerdictSink;  // where a secure answer's verdict reaches its reader
-  // Guarded by mu: fit uploads waiting for one of max_inflight_results slots, in order.
+  // Guarded by mu: fit uploads waiting for one of max_inflight_results slots, in order; open
+  // SubmitResult calls by caller and in all.
   std::deque<ResultReader*> slot_waiters;
+  std::map<std::string, size_t> open_uploads_by_caller;
+  size_t open_uploads = 0;
+  // Counts a new SubmitResult call of `caller`, or refuses it (RESOURCE_EXHAUSTED).
+  grpc::Status OpenUpload(const std::string& caller);
+  void CloseUpload(const std::string& caller);
   // Checks a result's header against the registry and the board. OK with *read_payload: a slot
   // is taken, read the payload; OK without: the answer is complete (an error report, an
   // evaluation); ABORTED: queued for a slot (GrantSlots continues it); else the refusal.

@@ -48,9 +48,11 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
 
   Upload up_;  // read by the slot queue (under mu) while the call waits there
 
+  // REQUIRES: the call was counted by OpenUpload(PeerKey(ctx, name)).
   void Begin(std::string name) {
     name_ = std::move(name);
     up_.peer = PeerKey(up_.ctx, name_);
+    counted_ = true;
     StartRead(&chunk_);
   }
 
@@ -81,6 +83,7 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
   void OnDone() override {
     verdict_->Take();
     impl_.ForgetUpload(up_);
+    if (counted_) impl_.CloseUpload(up_.peer);
     delete this;
   }
 
@@ -250,6 +253,7 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
 
   Impl& impl_;
   std::string name_;
+  bool counted_ = false;  // in open_uploads until OnDone
   bool header_seen_ = false;
   v1::ResultChunk chunk_;
   std::string opaque_;
@@ -266,8 +270,44 @@ grpc::ServerReadReactor<v1::ResultChunk>* Server::Impl::SubmitResult(
     reader->Finish(s);
     return reader;
   }
+  s = OpenUpload(PeerKey(ctx, name));
+  if (!s.ok()) {
+    reader->Finish(s);
+    return reader;
+  }
   reader->Begin(std::move(name));
   return reader;
+}
+
+grpc::Status Server::Impl::OpenUpload(const std::string& caller) {
+  std::lock_guard lock(mu);
+  size_t& mine = open_uploads_by_caller[caller];
+  std::string why;
+  // Per caller only for authenticated names: without credentials every client on one host
+  // shares its address (the in-all cap still holds).
+  if (auth.configured() && mine >= o.max_uploads_per_client) {
+    why = std::to_string(mine) + " uploads of " + caller +
+          " are open (--max-uploads-per-client); finish one first";
+  } else if (open_uploads >= o.max_open_uploads) {
+    why = "the server has " + std::to_string(open_uploads) +
+          " uploads open, its limit (--max-open-uploads); retry later";
+  }
+  if (!why.empty()) {
+    if (mine == 0) open_uploads_by_caller.erase(caller);
+    ++stats.uploads_refused;
+    WarnAboutPeer(caller, "refused an upload: " + why);
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, LogSafe(why, 256));
+  }
+  ++mine;
+  ++open_uploads;
+  return grpc::Status::OK;
+}
+
+void Server::Impl::CloseUpload(const std::string& caller) {
+  std::lock_guard lock(mu);
+  auto it = open_uploads_by_caller.find(caller);
+  if (it != open_uploads_by_caller.end() && --it->second == 0) open_uploads_by_caller.erase(it);
+  --open_uploads;
 }
 
 grpc::Status Server::Impl::ClaimResult(Upload& up, const std::string& name, ResultReader* reader,

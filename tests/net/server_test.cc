@@ -492,6 +492,90 @@ TEST_F(ServerTest, WaitingPollsAreCappedPerClientAndInAll) {
   EXPECT_EQ(b_refused, 1u);
 }
 
+// A SubmitResult call costs memory before its header arrives, so open calls are capped (per
+// authenticated client, and in all: here the in-all cap binds); a closed call frees its place.
+TEST_F(ServerTest, OpenUploadsAreCapped) {
+  Start({.max_open_uploads = 4});
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::Federation::NewStub(channel);
+  struct Open {
+    grpc::ClientContext ctx;
+    v1::SubmitResultResponse resp;
+    std::unique_ptr<grpc::ClientWriter<v1::ResultChunk>> writer;
+  };
+  std::vector<std::unique_ptr<Open>> held;
+  for (int i = 0; i < 4; ++i) {  // open, nothing sent: the server waits for their headers
+    auto call = std::make_unique<Open>();
+    call->writer = stub->SubmitResult(&call->ctx, &call->resp);
+    held.push_back(std::move(call));
+  }
+  auto refused_or_answered = [&] {
+    Open call;
+    call.writer = stub->SubmitResult(&call.ctx, &call.resp);
+    call.writer->WritesDone();
+    return call.writer->Finish();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  grpc::Status fifth;
+  do {  // the held calls reach the server asynchronously
+    fifth = refused_or_answered();
+  } while (fifth.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(fifth.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(fifth.error_message(), HasSubstr("--max-open-uploads"));
+  EXPECT_GE(server_->stats().uploads_refused, 1u);
+  for (auto& call : held) call->ctx.TryCancel();
+  held.clear();
+  grpc::Status after;
+  do {  // their places come back: a call is heard (and refused for having no header)
+    after = refused_or_answered();
+  } while (after.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(after.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(after.error_message(), HasSubstr("the first message must be a ResultHeader"));
+}
+
+// With credentials, each client has its own cap: one that holds its places does not take
+// another's.
+TEST_F(ServerTest, OpenUploadsAreCappedPerAuthenticatedClient) {
+  fedra::testing::TempDir dir;
+  const std::string tokens = dir.path() + "/tokens.txt";
+  std::ofstream(tokens) << "alice 0123456789abcdef0123\nbob fedcba9876543210fedc\n";
+  clients_ = 1;
+  Start({.insecure = true, .tokens_file = tokens, .max_uploads_per_client = 2});
+  auto stub = v1::Federation::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  struct Open {
+    grpc::ClientContext ctx;
+    v1::SubmitResultResponse resp;
+    std::unique_ptr<grpc::ClientWriter<v1::ResultChunk>> writer;
+  };
+  auto open = [&](const std::string& token) {
+    auto call = std::make_unique<Open>();
+    call->ctx.AddMetadata("authorization", "Bearer " + token);
+    call->writer = stub->SubmitResult(&call->ctx, &call->resp);
+    return call;
+  };
+  auto send_nothing = [&](const std::string& token) {
+    auto call = open(token);
+    call->writer->WritesDone();
+    return call->writer->Finish();
+  };
+  std::vector<std::unique_ptr<Open>> held;
+  for (int i = 0; i < 2; ++i) held.push_back(open("0123456789abcdef0123"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  grpc::Status third;
+  do {
+    third = send_nothing("0123456789abcdef0123");
+  } while (third.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_THAT(third.error_message(), HasSubstr("--max-uploads-per-client"));
+  const grpc::Status bobs = send_nothing("fedcba9876543210fedc");  // heard: no header
+  EXPECT_EQ(bobs.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bobs.error_message();
+  for (auto& call : held) call->ctx.TryCancel();
+}
+
 // In --insecure mode a name costs nothing: 2,000 registrations under distinct names made the
 // next rounds fail. Live clients per address, in all, and registrations per identity per
 // minute are capped with RESOURCE_EXHAUSTED; clients silent past the liveness window are

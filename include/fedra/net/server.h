@@ -111,6 +111,12 @@ struct ServerOptions {
   // client and in all; beyond, GetTask answers RESOURCE_EXHAUSTED (clients back off).
   size_t max_polls_per_client = 2;
   size_t max_waiting_polls = 10000;
+  // Open SubmitResult calls (each costs memory from its first byte, before its header names a
+  // task): at most this many per authenticated client (tokens or mTLS; not in plain --insecure
+  // mode, where clients on one host are told apart only by their headers) and in all; beyond,
+  // SubmitResult answers RESOURCE_EXHAUSTED (counted in uploads_refused).
+  size_t max_uploads_per_client = 4;
+  size_t max_open_uploads = 10000;
   SecureRoundOptions secure;
 };
 
@@ -125,6 +131,7 @@ struct ServerStats {
   uint64_t uploads_stalled = 0;        // cancelled: a slot held without progress
   uint64_t registrations_refused = 0;  // over a registration limit
   uint64_t polls_refused = 0;          // over a long-poll limit
+  uint64_t uploads_refused = 0;        // over an open-upload limit
   uint64_t forged_answers = 0;  // stage answers that failed verification: a forged decryption,
                                 // a wrong SecAgg share, a masked input failing its tag
 };
