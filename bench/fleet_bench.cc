@@ -356,26 +356,25 @@ class UploadCall final : public grpc::ClientWriteReactor<v1::ResultChunk> {
 void SimClient::Answer(const v1::TaskHeader& task) { new UploadCall(this, task); }
 
 bool ParseArgs(int argc, char** argv, Options& o) {
+  const std::map<std::string, size_t*> counts = {
+      {"--clients", &o.clients},         {"--sample", &o.sample},
+      {"--params", &o.params},           {"--rounds", &o.rounds},
+      {"--connections", &o.connections}, {"--max-waiting-polls", &o.max_waiting_polls}};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--server") {
-      o.server = v;
-    } else if (k == "--clients") {
-      o.clients = std::stoul(v);
-    } else if (k == "--sample") {
-      o.sample = std::stoul(v);
-    } else if (k == "--params") {
-      o.params = std::stoul(v);
-    } else if (k == "--rounds") {
-      o.rounds = std::stoul(v);
-    } else if (k == "--connections") {
-      o.connections = std::stoul(v);
-    } else if (k == "--max-seconds") {
-      o.max_seconds = std::stod(v);
-    } else if (k == "--max-waiting-polls") {
-      o.max_waiting_polls = std::stoul(v);
-    } else {
-      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+    try {
+      if (k == "--server") {
+        o.server = v;
+      } else if (k == "--max-seconds") {
+        o.max_seconds = std::stod(v);
+      } else if (auto it = counts.find(k); it != counts.end()) {
+        *it->second = std::stoul(v);
+      } else {
+        std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+        return false;
+      }
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "%s: not a number: %s\n", k.c_str(), v.c_str());
       return false;
     }
   }

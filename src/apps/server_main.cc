@@ -262,33 +262,23 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "SCAFFOLD's control delta); more is refused before allocating")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--max-clients", s.max_clients, "live clients registered at once, at most")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
-  app.add_option("--max-clients-per-peer", s.max_clients_per_peer,
-                 "live clients registered from one IP address, at most")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
-  app.add_option("--max-registrations-per-minute", s.max_registrations_per_minute,
-                 "registrations of one client identity per minute, at most")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
-  app.add_option("--max-polls-per-client", s.max_polls_per_client,
-                 "task polls of one client waiting at once, at most")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
-  app.add_option("--max-waiting-polls", s.max_waiting_polls,
-                 "task polls waiting at once (each costs memory, no thread), at most")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
-  app.add_option("--max-uploads-per-client", s.max_uploads_per_client,
-                 "result uploads of one authenticated client open at once, at most")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
-  app.add_option("--max-open-uploads", s.max_open_uploads,
-                 "result uploads open at once (each costs memory), at most")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
+  // The server's count caps, each 1 to 10^9.
+  auto limit = [&](const std::string& flag, size_t& value, const std::string& help) {
+    app.add_option(flag, value, help)->check(CLI::Range(1, 1000000000))->capture_default_str();
+  };
+  limit("--max-clients", s.max_clients, "live clients registered at once, at most");
+  limit("--max-clients-per-peer", s.max_clients_per_peer,
+        "live clients registered from one IP address, at most");
+  limit("--max-registrations-per-minute", s.max_registrations_per_minute,
+        "registrations of one client identity per minute, at most");
+  limit("--max-polls-per-client", s.max_polls_per_client,
+        "task polls of one client waiting at once, at most");
+  limit("--max-waiting-polls", s.max_waiting_polls,
+        "task polls waiting at once (each costs memory, no thread), at most");
+  limit("--max-uploads-per-client", s.max_uploads_per_client,
+        "result uploads of one authenticated client open at once, at most");
+  limit("--max-open-uploads", s.max_open_uploads,
+        "result uploads open at once (each costs memory), at most");
   app.add_option("--upload-stall-seconds", s.upload_stall_seconds,
                  "cancel an upload that holds a slot and sends nothing for this long (0: never)")
       ->check(CLI::NonNegativeNumber)

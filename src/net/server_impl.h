@@ -109,11 +109,15 @@ struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   // Counts a new SubmitResult call of `caller`, or refuses it (RESOURCE_EXHAUSTED).
   grpc::Status OpenUpload(const std::string& caller);
   void CloseUpload(const std::string& caller);
-  // Checks a result's header against the registry and the board. OK with *read_payload: a slot
-  // is taken, read the payload; OK without: the answer is complete (an error report, an
-  // evaluation); ABORTED: queued for a slot (GrantSlots continues it); else the refusal.
+  // What a SubmitResult call does once its header is checked.
+  enum class AfterClaim {
+    kFinish,  // finish with the returned status (a refusal, or a complete answer)
+    kRead,    // a slot is taken: read the payload
+    kQueued,  // queued for a slot; GrantSlots continues the call (maybe on another thread)
+  };
+  // Checks a result's header against the registry and the board; sets *next.
   grpc::Status ClaimResult(Upload& up, const std::string& name, ResultReader* reader,
-                           bool* read_payload);
+                           AfterClaim* next);
   grpc::Status AcceptEvaluation(std::unique_lock<std::mutex>& lock, net::Task& task,
                                 const Upload& up);
   // Gives free slots to the queued uploads in order, and ends queued ones whose task ended.

@@ -124,15 +124,18 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
     up_.header = chunk_.header();
     up_.what = "result for round " + std::to_string(up_.header.round()) + " task " +
                std::to_string(up_.header.task_id());
-    bool read_payload = false;
-    // May queue this call for a slot: then SlotGranted/SlotRefused continue it, maybe already
-    // on another thread, so nothing here touches the call after a queued answer.
-    const grpc::Status s = impl_.ClaimResult(up_, name_, this, &read_payload);
-    if (!s.ok() || !read_payload) {
-      if (s.error_code() != grpc::StatusCode::ABORTED) Finish(s);  // ABORTED: queued
-      return;
+    AfterClaim next = AfterClaim::kFinish;
+    const grpc::Status s = impl_.ClaimResult(up_, name_, this, &next);
+    switch (next) {
+      case AfterClaim::kFinish:
+        Finish(s);
+        return;
+      case AfterClaim::kRead:
+        StartRead(&chunk_);
+        return;
+      case AfterClaim::kQueued:  // SlotGranted/SlotRefused continue it: touch nothing here
+        return;
     }
-    StartRead(&chunk_);
   }
 
   void OnPayload(bool ok) {
@@ -311,7 +314,7 @@ void Server::Impl::CloseUpload(const std::string& caller) {
 }
 
 grpc::Status Server::Impl::ClaimResult(Upload& up, const std::string& name, ResultReader* reader,
-                                       bool* read_payload) {
+                                       AfterClaim* next) {
   const v1::ResultHeader& header = up.header;
   const std::string& what = up.what;
   std::unique_lock lock(mu);
@@ -370,7 +373,8 @@ grpc::Status Server::Impl::ClaimResult(Upload& up, const std::string& name, Resu
   up.global = b.global;
   if (inflight >= o.max_inflight_results) {
     slot_waiters.push_back(reader);
-    return grpc::Status(grpc::StatusCode::ABORTED, "queued");  // continued by GrantSlots
+    *next = AfterClaim::kQueued;
+    return grpc::Status::OK;
   }
   ++inflight;
   task.holds_slot = true;
@@ -378,7 +382,7 @@ grpc::Status Server::Impl::ClaimResult(Upload& up, const std::string& name, Resu
   lock.unlock();
   const Status ready = reader->PrepareReceive();
   if (!ready.ok()) return FailUpload(up, ready);
-  *read_payload = true;
+  *next = AfterClaim::kRead;
   return grpc::Status::OK;
 }
 
