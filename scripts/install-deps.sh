@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-14 libclang-rt-14-dev python3-numpy
   libtorch-dev python3-torch
+  libopenmpi-dev openmpi-bin
   dataset-fashion-mnist
 )
 missing=()

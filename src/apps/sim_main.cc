@@ -1,9 +1,12 @@
-// fedra-sim: federated learning with N virtual clients in one process. The same strategies
-// and round driver as fedra-server; clients train in parallel on a thread pool.
+// fedra-sim: federated learning with N virtual clients in one process (or spread over the
+// ranks of an MPI job: mpirun -n R fedra-sim ..., with fedra::mpi). The same strategies and
+// round driver as fedra-server; clients train in parallel on a thread pool.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,6 +34,13 @@
 #include "fedra/ml/safetensors.h"
 #include "fedra/ml/synthetic.h"
 #include "fedra/ml/trainer.h"
+#ifdef FEDRA_HAVE_MPI
+#include "fedra/mpi/mpi_simulation.h"
+#else
+namespace fedra {
+class MpiWorld;  // fedra-sim built without fedra::mpi: never created
+}  // namespace fedra
+#endif
 
 namespace {
 
@@ -114,7 +124,27 @@ std::string SimFingerprint(const Flags& f, const fedra::Parameters& params,
          " local-test " + std::to_string(p.local_test_fraction) + " seed " + std::to_string(f.seed);
 }
 
-fedra::Status Run(Flags f) {
+// The settings that cannot be spread over MPI ranks (they need every update in one place, or
+// a protocol between the clients), or "".
+std::string NotForMpi(const Flags& f, const fedra::Strategy& strategy) {
+  if (f.secure_sum.kind != "none") return "--secure-sum " + f.secure_sum.kind;
+  if (f.influence.enabled) return "--influence-bound";
+  if (strategy.mode() == fedra::AggregationMode::kIndividual)
+    return "--strategy " + strategy.Name();
+  return "";
+}
+
+// `world` is the MPI job this process is a rank of, or null for a one-process run.
+fedra::Status Run(Flags f, const fedra::MpiWorld* world) {
+  int rank = 0, ranks = 1;
+#ifdef FEDRA_HAVE_MPI
+  if (world != nullptr) {
+    rank = world->rank(), ranks = world->size();
+    FEDRA_RETURN_IF_ERROR(fedra::MpiSimulation::CheckWorldSize(*world));
+  }
+#endif
+  // Rank 0 speaks for the job: the other ranks log only warnings and errors.
+  if (rank > 0 && f.log_level == "info") f.log_level = "warn";
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("sim");
   // Check the flags before the (slow) data loading.
@@ -127,6 +157,16 @@ fedra::Status Run(Flags f) {
   std::unique_ptr<fedra::LoadedPlugin> strategy_plugin;
   FEDRA_ASSIGN_OR_RETURN(auto strategy, fedra::apps::NewStrategyFromFlags(
                                             f.plugins, f.strategy, f.rounds, &strategy_plugin));
+  if (world != nullptr) {
+    const std::string no = NotForMpi(f, *strategy);
+    if (!no.empty()) {
+      return fedra::InvalidArgumentError(
+          no +
+          " cannot run over MPI ranks: each rank folds its clients' updates into partial "
+          "sums, so only plain rounds of sum-based strategies (fedavg, fedprox, scaffold, "
+          "fednova, ...) spread; run it in one process");
+    }
+  }
   FEDRA_ASSIGN_OR_RETURN(auto trainer_plugin, fedra::apps::LoadTrainerPlugin(f.plugins));
   FEDRA_ASSIGN_OR_RETURN(auto secure,
                          fedra::apps::MakeSecureSum(f.secure_sum, *strategy, f.threads, f.seed));
@@ -163,10 +203,18 @@ fedra::Status Run(Flags f) {
         sim, fedra::Simulation::Create(*model, make_loss(), std::move(data.clients), sim_options));
   }
   const fedra::Parameters initial = model->parameters();
+  // Rank r > 0 checkpoints its own clients' state into run-dir/rank-r; only rank 0 writes the
+  // metrics and the outputs.
+  std::string fingerprint = SimFingerprint(f, initial, strategy->Name());
+  if (world != nullptr) fingerprint += " mpi-ranks " + std::to_string(ranks);
+  if (rank > 0) {
+    if (!f.run_dir.empty()) f.run_dir += "/rank-" + std::to_string(rank);
+    f.metrics_out.clear(), f.plot_out.clear(), f.save.clear();
+  }
   fedra::FederatedRunOptions ro{.num_rounds = f.rounds,
                                 .run_dir = f.run_dir,
                                 .metrics_path = f.metrics_out,
-                                .fingerprint = SimFingerprint(f, initial, strategy->Name()),
+                                .fingerprint = fingerprint,
                                 .run_id = "fedra-sim",
                                 .seed = f.seed};
   ro.export_clients = [&] { return sim->ExportClientState(); };
@@ -181,7 +229,7 @@ fedra::Status Run(Flags f) {
   auto eval_model = model->Clone();
   auto eval_loss = make_loss();
   std::optional<double> spam_f1;  // of the last server evaluation, on spam-assassin
-  if (data.test.size() > 0) {
+  if (data.test.size() > 0 && rank == 0) {
     o.server_evaluate =
         [&](int, const fedra::Parameters& params) -> fedra::StatusOr<fedra::EvaluateResult> {
       FEDRA_RETURN_IF_ERROR(eval_model->SetParameters(params));
@@ -200,6 +248,7 @@ fedra::Status Run(Flags f) {
     if (spam_f1) m.extras["spam_f1"] = *std::exchange(spam_f1, std::nullopt);
   };
   ro.on_round = [&](const fedra::RoundMetrics& m) {
+    if (rank > 0) return;
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double eta = elapsed / (m.round - first_round + 1) * (f.rounds - m.round);
@@ -213,7 +262,17 @@ fedra::Status Run(Flags f) {
   }
   log->info("{} clients, strategy {}, model {} ({} parameters), {} threads, {} rounds", clients,
             strategy->Name(), model->Name(), model->parameters().size(), f.threads, f.rounds);
-  FEDRA_RETURN_IF_ERROR(run.Run(*strategy, *sim, o));
+  fedra::ClientPool* pool = sim.get();
+#ifdef FEDRA_HAVE_MPI
+  std::unique_ptr<fedra::MpiSimulation> spread;
+  if (world != nullptr) {
+    FEDRA_ASSIGN_OR_RETURN(spread, fedra::MpiSimulation::Create(*sim, *world));
+    pool = spread.get();
+    log->info("spread over {} MPI ranks, {} threads each", ranks, f.threads);
+  }
+#endif
+  FEDRA_RETURN_IF_ERROR(run.Run(*strategy, *pool, o));
+  if (rank > 0) return fedra::OkStatus();
   const std::vector<fedra::RoundMetrics>& history = run.history();
   const fedra::Parameters& final_model = run.global();
   if (run.strategy_stop()) {
@@ -294,7 +353,28 @@ void AddRunFlags(CLI::App& app, Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"fedra-sim: federated learning with virtual clients in one process"};
+#ifdef FEDRA_HAVE_MPI
+  std::unique_ptr<fedra::MpiWorld> world;
+  if (fedra::MpiWorld::Launched()) {
+    auto init = fedra::MpiWorld::Init(&argc, &argv);
+    if (!init.ok()) {
+      std::fprintf(stderr, "fedra-sim: %s\n", init.status().ToString().c_str());
+      return 1;
+    }
+    world = std::move(init).value();
+  }
+  const fedra::MpiWorld* in_world = world.get();
+#else
+  const fedra::MpiWorld* in_world = nullptr;
+  const char* ranks = std::getenv("OMPI_COMM_WORLD_SIZE");
+  if (ranks != nullptr && std::string(ranks) != "1") {
+    std::fprintf(stderr,
+                 "fedra-sim: started by mpirun, but built without MPI: every rank would run the "
+                 "whole simulation (install libopenmpi-dev and rebuild for fedra::mpi)\n");
+    return 1;
+  }
+#endif
+  CLI::App app{"fedra-sim: federated learning with virtual clients in one process or over MPI"};
   Flags f;
   AddFlags(app, f);
   fedra::apps::AddStrategyFlags(app, f.strategy);
@@ -305,8 +385,12 @@ int main(int argc, char** argv) {
   fedra::apps::AddTextFlags(app, f.text);
   AddRunFlags(app, f);
   CLI11_PARSE(app, argc, argv);
-  const fedra::Status s = Run(f);
+  const fedra::Status s = Run(f, in_world);
   if (!s.ok()) {
+#ifdef FEDRA_HAVE_MPI
+    // One rank's error ends the job: the others would wait for it forever.
+    if (world != nullptr) world->Abort("fedra-sim: " + s.ToString());
+#endif
     std::fprintf(stderr, "fedra-sim: %s\n", s.ToString().c_str());
     return 1;
   }

@@ -152,6 +152,9 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   m.bytes_down = plan.tasks.size() * (BytesOf(global) + BytesOf(plan.broadcast));
 
   if (!pool_secure.empty()) return SecurePoolRound(round, global, plan, m);
+  if (pool_.folds_results() && !secure && !individual && !bound_.enabled()) {
+    return FoldedPoolRound(round, global, plan, m);
+  }
   if (secure) FEDRA_RETURN_IF_ERROR(secure->Begin(round));
   UpdateAccumulator sums;
   std::vector<FitResult> kept;  // only for kIndividual strategies
@@ -295,6 +298,36 @@ Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPl
   if (examples > 0) m.train_loss = total->sums.scalar(kSecureLossScalar) / examples;
   FEDRA_RETURN_IF_ERROR(CheckFailures(m));
   AggregateInput input{.sums = &total->sums,
+                       .results = {},
+                       .num_results = m.fit_clients - m.fit_failures,
+                       .num_failures = m.fit_failures};
+  return Aggregate(round, global, input);
+}
+
+// The pool folds where the clients train (fl/fold_tree.h); the driver gives it the fold.
+Status RoundDriver::FoldedPoolRound(int round, Parameters& global, const RoundPlan& plan,
+                                    RoundMetrics& m) {
+  RoundMetrics scratch;  // failures are counted by the pool, which may span processes
+  auto fold = [&](size_t task, StatusOr<FitResult> result, UpdateAccumulator& sums) {
+    if (!Accept(round, plan, task, result, &global, /*check_values=*/false, scratch)) return false;
+    const double n = static_cast<double>(result->num_examples);
+    sums.BeginFold();
+    strategy_.Fold(*result, sums);
+    sums.AddScalar(kSecureLossScalar, result->train_loss * n);
+    sums.AddScalar(kSecureExamplesScalar, n);
+    const Status s = sums.CommitFold();
+    if (s.ok()) return true;
+    Logger("fl")->warn("round {}: client {} failed: client {} update: {}", round, result->client,
+                       result->client, LogSafe(s.ToString(), 512));
+    return false;
+  };
+  FEDRA_ASSIGN_OR_RETURN(ClientPool::FoldedFit total, pool_.RunFoldedFit(global, plan, fold));
+  m.fit_failures += total.failures;
+  m.bytes_up = total.bytes_up;
+  const double examples = total.sums.scalar(kSecureExamplesScalar);
+  if (examples > 0) m.train_loss = total.sums.scalar(kSecureLossScalar) / examples;
+  FEDRA_RETURN_IF_ERROR(CheckFailures(m));
+  AggregateInput input{.sums = &total.sums,
                        .results = {},
                        .num_results = m.fit_clients - m.fit_failures,
                        .num_failures = m.fit_failures};

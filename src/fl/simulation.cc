@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "fedra/core/thread_pool.h"
+#include "fedra/fl/fold_tree.h"
 
 namespace fedra {
 namespace {
@@ -175,26 +176,62 @@ std::vector<ClientId> Simulation::AvailableClients() {
   return ids;
 }
 
+StatusOr<FitResult> Simulation::TrainTask(const Parameters& global, const RoundPlan& plan, size_t i,
+                                          size_t worker) {
+  const FitTask& task = plan.tasks[i];
+  if (task.client >= impl_->num_clients)
+    return NotFoundError("unknown client " + std::to_string(task.client));
+  Rng rng = Rng(impl_->options.seed).Split(task.client).Split(static_cast<uint64_t>(plan.round));
+  return Guarded([&]() -> StatusOr<FitResult> {
+    if (impl_->options.fault) FEDRA_RETURN_IF_ERROR(impl_->options.fault(task.client, plan.round));
+    FEDRA_ASSIGN_OR_RETURN(auto trainer, impl_->factory(task.client, worker));
+    FEDRA_ASSIGN_OR_RETURN(FitResult r,
+                           RunClientFit(*trainer, global, task.config, plan.broadcast, rng));
+    r.client = task.client;
+    return r;
+  });
+}
+
 void Simulation::RunFit(const Parameters& global, const RoundPlan& plan,
                         const FitCallback& on_result) {
-  auto produce = [&](size_t worker, size_t i) -> StatusOr<FitResult> {
-    const FitTask& task = plan.tasks[i];
-    if (task.client >= impl_->num_clients)
-      return NotFoundError("unknown client " + std::to_string(task.client));
-    Rng rng = Rng(impl_->options.seed).Split(task.client).Split(static_cast<uint64_t>(plan.round));
-    return Guarded([&]() -> StatusOr<FitResult> {
-      if (impl_->options.fault)
-        FEDRA_RETURN_IF_ERROR(impl_->options.fault(task.client, plan.round));
-      FEDRA_ASSIGN_OR_RETURN(auto trainer, impl_->factory(task.client, worker));
-      FEDRA_ASSIGN_OR_RETURN(FitResult r,
-                             RunClientFit(*trainer, global, task.config, plan.broadcast, rng));
-      r.client = task.client;
-      return r;
-    });
-  };
   OrderedParallel<StatusOr<FitResult>>(
-      impl_->pool, plan.tasks.size(), 2 * impl_->pool.size(), produce,
+      impl_->pool, plan.tasks.size(), 2 * impl_->pool.size(),
+      [&](size_t worker, size_t i) { return TrainTask(global, plan, i, worker); },
       [&](size_t i, StatusOr<FitResult> r) { on_result(i, std::move(r)); });
+}
+
+StatusOr<ClientPool::FoldedFit> Simulation::RunFoldedFit(const Parameters& global,
+                                                         const RoundPlan& plan,
+                                                         const ResultFolder& fold) {
+  return RunFoldedFitPart(global, plan, fold, 0, 1);
+}
+
+StatusOr<ClientPool::FoldedFit> Simulation::RunFoldedFitPart(const Parameters& global,
+                                                             const RoundPlan& plan,
+                                                             const ResultFolder& fold, size_t part,
+                                                             size_t parts) {
+  FEDRA_ASSIGN_OR_RETURN(FoldTree tree, FoldTree::Create(impl_->num_clients, plan, part, parts));
+  const std::vector<size_t>& mine = tree.tasks();
+  FoldedFit out;
+  OrderedParallel<StatusOr<FitResult>>(
+      impl_->pool, mine.size(), 2 * impl_->pool.size(),
+      [&](size_t worker, size_t i) { return TrainTask(global, plan, mine[i], worker); },
+      [&](size_t i, StatusOr<FitResult> r) {
+        const size_t task = mine[i];
+        uint64_t bytes = 0;
+        if (r.ok()) {
+          bytes = r->update.num_bytes();
+          for (const auto& [name, extra] : r->extras) bytes += extra.num_bytes();
+        }
+        if (fold(task, std::move(r), tree.SumsOf(task))) {
+          out.bytes_up += bytes;
+        } else {
+          ++out.failures;
+        }
+        tree.Done(task);
+      });
+  out.sums = tree.Take();
+  return out;
 }
 
 void Simulation::RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,

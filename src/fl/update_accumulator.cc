@@ -64,6 +64,19 @@ void UpdateAccumulator::AbortFold() {
   staging_ = false;
 }
 
+void UpdateAccumulator::Merge(const UpdateAccumulator& other) {
+  FEDRA_CHECK_MSG(!staging_, "Merge() during a staged fold");
+  for (const auto& [name, sum] : other.sums_) {
+    auto it = sums_.find(name);
+    if (it == sums_.end()) {
+      sums_.emplace(name, sum);
+    } else {
+      it->second.Axpy(1.0f, sum);  // checks the layout
+    }
+  }
+  for (const auto& [name, value] : other.scalars_) scalars_[name] += value;
+}
+
 StatusOr<const Parameters*> UpdateAccumulator::Sum(const std::string& name) const {
   auto it = sums_.find(name);
   if (it == sums_.end()) return NotFoundError("no sum named '" + name + "' was folded");

@@ -8,6 +8,7 @@
 #define FEDRA_FL_CLIENT_POOL_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include "fedra/core/status.h"
 #include "fedra/fl/secure_sum.h"
 #include "fedra/fl/types.h"
+#include "fedra/fl/update_accumulator.h"
 #include "fedra/ml/parameters.h"
 
 namespace fedra {
@@ -53,6 +55,28 @@ class ClientPool {
                                                   size_t max_losses, const FitCallback& on_result) {
     (void)global, (void)plan, (void)max_losses, (void)on_result;
     return UnimplementedError("this client pool runs no secure-sum protocol");
+  }
+
+  // Pools that fold each result where it is trained (the simulation, on one process or across
+  // MPI ranks) say so; the round driver then calls RunFoldedFit instead of RunFit in plain
+  // rounds of sum-based strategies (no secure sum, no influence bound) and never holds an
+  // individual update.
+  virtual bool folds_results() const { return false; }
+  // fold(task, result-or-error, sums) validates one result and folds it into `sums` as a unit
+  // (UpdateAccumulator::BeginFold); false when it refused it (and logged why).
+  using ResultFolder =
+      std::function<bool(size_t task, StatusOr<FitResult> result, UpdateAccumulator& sums)>;
+  struct FoldedFit {
+    UpdateAccumulator sums;  // every accepted result's terms
+    size_t failures = 0;     // tasks that failed or were refused
+    uint64_t bytes_up = 0;   // of the accepted results' updates and extras, 4 bytes per float
+  };
+  // Like RunFit, but each task's result goes through `fold` once, in an order the pool fixes
+  // (fl/fold_tree.h), and only the total comes back. Unimplemented for other pools.
+  virtual StatusOr<FoldedFit> RunFoldedFit(const Parameters& global, const RoundPlan& plan,
+                                           const ResultFolder& fold) {
+    (void)global, (void)plan, (void)fold;
+    return UnimplementedError("this client pool does not fold results");
   }
 
   // True if results arrive in task order, so aggregation (a floating-point sum) is

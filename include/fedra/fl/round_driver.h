@@ -99,6 +99,7 @@ class RoundDriver {
   Status FitRound(int round, Parameters& global, RoundMetrics& m);
   void EvaluateRound(int round, const Parameters& global, RoundMetrics& m);
   Status SecurePoolRound(int round, Parameters& global, const RoundPlan& plan, RoundMetrics& m);
+  Status FoldedPoolRound(int round, Parameters& global, const RoundPlan& plan, RoundMetrics& m);
   Status CheckFailures(const RoundMetrics& m) const;
   bool Accept(int round, const RoundPlan& plan, size_t task, const StatusOr<FitResult>& result,
               const Parameters* global, bool check_values, RoundMetrics& m) const;

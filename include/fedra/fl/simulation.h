@@ -3,9 +3,10 @@
 // a round train in parallel on a thread pool, one model copy per worker thread.
 //
 // Reproducible: client c in round r draws its randomness from Rng(seed).Split(c).Split(r) and
-// results are delivered to the driver in task order, so the same seed gives a bit-identical
-// global model whatever the number of threads. At most 2 x threads results are held at once:
-// memory does not grow with the number of clients (SCAFFOLD's per-client control variates
+// results are delivered to the driver in task order (or summed in the fixed order of
+// fl/fold_tree.h), so the same seed gives a bit-identical global model whatever the number of
+// threads, and of processes (fedra/mpi/mpi_simulation.h). At most 2 x threads results are held at
+// once: memory does not grow with the number of clients (SCAFFOLD's per-client control variates
 // aside, which the algorithm itself requires).
 //
 // A client whose training throws an exception or returns an error is reported as a failure.
@@ -71,6 +72,15 @@ class Simulation final : public ClientPool {
                    const EvaluateCallback& on_result) override;
   bool deterministic_order() const override { return true; }
 
+  // Sums in the order of fl/fold_tree.h, so one process and P processes agree bit for bit.
+  bool folds_results() const override { return true; }
+  StatusOr<FoldedFit> RunFoldedFit(const Parameters& global, const RoundPlan& plan,
+                                   const ResultFolder& fold) override;
+  // RunFoldedFit of part `part` of `parts` only (FoldTree::Create): the tasks of the clients
+  // [part*N/parts, (part+1)*N/parts), for one process of a simulation spread over `parts`.
+  StatusOr<FoldedFit> RunFoldedFitPart(const Parameters& global, const RoundPlan& plan,
+                                       const ResultFolder& fold, size_t part, size_t parts);
+
   size_t num_clients() const;
 
   // State the built-in trainers keep between rounds (SCAFFOLD's control variates), as 1-D
@@ -83,6 +93,8 @@ class Simulation final : public ClientPool {
  private:
   struct Impl;
   explicit Simulation(std::unique_ptr<Impl> impl);
+  StatusOr<FitResult> TrainTask(const Parameters& global, const RoundPlan& plan, size_t task,
+                                size_t worker);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -39,6 +39,11 @@ class UpdateAccumulator {
   Status CommitFold();
   void AbortFold();
 
+  // Adds every sum and scalar of `other` to this one (a sum this one lacks is copied): how
+  // two partial sums over disjoint clients combine (fl/fold_tree.h). REQUIRES: no fold is
+  // staged; sums of the same name have the same layout.
+  void Merge(const UpdateAccumulator& other);
+
   bool has(const std::string& name) const { return sums_.contains(name); }
   // REQUIRES: has(name).
   const Parameters& sum(const std::string& name) const;
