@@ -152,6 +152,13 @@ fedra::Status Run(Flags f, const fedra::MpiWorld* world) {
     return fedra::InvalidArgumentError("--partition group is for --data spam-assassin");
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.clients;
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.clients, f.rounds));
+#ifdef FEDRA_HAVE_MPI
+  // Every rank computes the next model itself, so the server's DP noise must be the same on
+  // all of them: rank 0 draws its seed from the OS and tells the others.
+  if (world != nullptr && f.strategy.dp.mode != fedra::DpMode::kNone && !f.strategy.dp.seed) {
+    f.strategy.dp.seed = world->SharedRandomSeed();
+  }
+#endif
   FEDRA_RETURN_IF_ERROR(fedra::ValidateInfluenceBoundOptions(f.influence));
   FEDRA_RETURN_IF_ERROR(fedra::apps::CheckRobustnessPreconditions(f.strategy, f.clients));
   std::unique_ptr<fedra::LoadedPlugin> strategy_plugin;
@@ -266,6 +273,13 @@ fedra::Status Run(Flags f, const fedra::MpiWorld* world) {
 #ifdef FEDRA_HAVE_MPI
   std::unique_ptr<fedra::MpiSimulation> spread;
   if (world != nullptr) {
+    // Each rank resumes from its own checkpoint: all must stand at the same round and model.
+    const bool same_round = world->AllEqual(static_cast<uint64_t>(first_round));
+    if (!same_round || !world->AllEqual(run.global().span())) {
+      return fedra::FailedPreconditionError(
+          "the ranks' checkpoints (--run-dir and its rank-* folders) are at different rounds or "
+          "models: resume them together, or start the run again");
+    }
     FEDRA_ASSIGN_OR_RETURN(spread, fedra::MpiSimulation::Create(*sim, *world));
     pool = spread.get();
     log->info("spread over {} MPI ranks, {} threads each", ranks, f.threads);
@@ -366,8 +380,10 @@ int main(int argc, char** argv) {
   const fedra::MpiWorld* in_world = world.get();
 #else
   const fedra::MpiWorld* in_world = nullptr;
-  const char* ranks = std::getenv("OMPI_COMM_WORLD_SIZE");
-  if (ranks != nullptr && std::string(ranks) != "1") {
+  // Any launcher's environment (Open MPI, PMIx, PMI: mpirun, srun).
+  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") ||
+                        std::getenv("PMI_RANK") || std::getenv("PMI_SIZE");
+  if (launched) {
     std::fprintf(stderr,
                  "fedra-sim: started by mpirun, but built without MPI: every rank would run the "
                  "whole simulation (install libopenmpi-dev and rebuild for fedra::mpi)\n");

@@ -32,7 +32,6 @@ StatusOr<FoldTree> FoldTree::Create(size_t num_clients, const RoundPlan& plan, s
     return InvalidArgumentError("part " + std::to_string(part) + " of " + std::to_string(parts));
   }
   FoldTree t;
-  t.num_clients_ = num_clients;
   const size_t width = kLeaves / parts;
   t.first_leaf_ = part * width;
   t.end_leaf_ = t.first_leaf_ + width;

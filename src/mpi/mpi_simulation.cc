@@ -1,6 +1,7 @@
 #include "fedra/mpi/mpi_simulation.h"
 
 #include <mpi.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <bit>
@@ -194,6 +195,10 @@ StatusOr<std::unique_ptr<MpiWorld>> MpiWorld::Init(int* argc, char*** argv) {
   if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     return UnavailableError("MPI_Init_thread failed");
   }
+  if (provided < MPI_THREAD_FUNNELED) {
+    MPI_Finalize();
+    return UnavailableError("this MPI library cannot be used from a multi-threaded process");
+  }
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -219,6 +224,30 @@ Status MpiSimulation::CheckWorldSize(const MpiWorld& world) {
   return OkStatus();
 }
 
+uint64_t MpiWorld::SharedRandomSeed() const {
+  uint64_t seed = 0;
+  if (rank_ == 0 && RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) != 1) {
+    Abort("RAND_bytes failed");
+  }
+  MPI_Bcast(&seed, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  return seed;
+}
+
+bool MpiWorld::AllEqual(uint64_t value) const {
+  uint64_t least = 0, most = 0;
+  MPI_Allreduce(&value, &least, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&value, &most, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  return least == most;
+}
+
+bool MpiWorld::AllEqual(std::span<const float> values) const {
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a over the bytes
+  for (std::byte byte : std::as_bytes(values)) {
+    hash = (hash ^ static_cast<uint64_t>(byte)) * 1099511628211ull;
+  }
+  return AllEqual(hash);
+}
+
 StatusOr<std::unique_ptr<MpiSimulation>> MpiSimulation::Create(Simulation& local,
                                                                const MpiWorld& world) {
   FEDRA_RETURN_IF_ERROR(CheckWorldSize(world));
@@ -234,11 +263,10 @@ StatusOr<std::unique_ptr<MpiSimulation>> MpiSimulation::Create(Simulation& local
   return std::unique_ptr<MpiSimulation>(new MpiSimulation(local, world));
 }
 
-void MpiSimulation::RunFit(const Parameters&, const RoundPlan& plan, const FitCallback& on_result) {
-  for (size_t i = 0; i < plan.tasks.size(); ++i) {
-    on_result(i, UnimplementedError("the MPI simulation only folds results where they are trained: "
-                                    "a sum-based strategy in plain rounds"));
-  }
+void MpiSimulation::RunFit(const Parameters&, const RoundPlan&, const FitCallback&) {
+  world_.Abort(
+      "the MPI simulation only folds results where they are trained: use a sum-based strategy "
+      "without secure sum or influence bound");
 }
 
 StatusOr<ClientPool::FoldedFit> MpiSimulation::RunFoldedFit(const Parameters& global,

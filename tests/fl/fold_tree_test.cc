@@ -29,20 +29,21 @@ RoundPlan PlanOf(std::vector<ClientId> clients) {
 }
 
 // The sums of part `part` of `parts`: client c adds (c+1) * update into "update" and 1 into
-// "count"; clients listed in `fail` are refused (their leaf gets nothing from them).
+// "count"; the updates of clients listed in `fail` hold a NaN, so their fold is refused.
 UpdateAccumulator PartSums(size_t n, const RoundPlan& plan, size_t part, size_t parts,
                            uint32_t seed, const std::vector<ClientId>& fail = {}) {
   auto tree = FoldTree::Create(n, plan, part, parts);
   EXPECT_TRUE(tree.ok()) << tree.status().ToString();
   for (size_t task : tree->tasks()) {
     const ClientId c = plan.tasks[task].client;
-    if (std::find(fail.begin(), fail.end(), c) == fail.end()) {
-      UpdateAccumulator& sums = tree->SumsOf(task);
-      sums.BeginFold();
-      sums.Add("update", static_cast<float>(c + 1), UpdateOf(c, seed));
-      sums.AddScalar("count", 1);
-      EXPECT_TRUE(sums.CommitFold().ok());
-    }
+    const bool bad = std::find(fail.begin(), fail.end(), c) != fail.end();
+    Parameters update = UpdateOf(c, seed);
+    if (bad) update.data()[kDim / 2] = std::nanf("");
+    UpdateAccumulator& sums = tree->SumsOf(task);
+    sums.BeginFold();
+    sums.Add("update", static_cast<float>(c + 1), update);
+    sums.AddScalar("count", 1);
+    EXPECT_EQ(sums.CommitFold().ok(), !bad);
     tree->Done(task);
   }
   return tree->Take();
@@ -108,9 +109,10 @@ TEST(FoldTreeTest, EqualsThePlainSumToRounding) {
 }
 
 TEST(FoldTreeTest, RefusedResultsLeaveNoTrace) {
-  const size_t n = 20;
-  const RoundPlan with = PlanOf({1, 4, 9, 15}), without = PlanOf({1, 9, 15});
-  EXPECT_TRUE(SameBits(PartSums(n, with, 0, 1, 2, /*fail=*/{4}), PartSums(n, without, 0, 1, 2)));
+  const size_t n = 200;  // leaves of 3 or 4 clients: [3, 6) holds 4, [9, 12) holds 9 and 10
+  // Client 4 is alone in its leaf in this plan, client 9 shares one with client 10.
+  const RoundPlan with = PlanOf({1, 4, 9, 10, 15}), without = PlanOf({1, 10, 15});
+  EXPECT_TRUE(SameBits(PartSums(n, with, 0, 1, 2, /*fail=*/{4, 9}), PartSums(n, without, 0, 1, 2)));
 }
 
 TEST(FoldTreeTest, PartsAreConsecutiveClientRanges) {

@@ -10,9 +10,10 @@
 // [p*N/P, (p+1)*N/P): P processes that each sum their part and then combine the parts
 // pairwise in part order (CombineParts) reach the bits of one process summing everything.
 //
-// Memory: a node is merged as soon as both halves are complete, so a plan sorted by client (as
-// SampleClients makes it) holds a handful of partial sums at a time; an unsorted plan up to
-// one per leaf.
+// Memory, per sum of the fold: a node is merged as soon as both halves are complete, so a plan
+// sorted by client (as SampleClients makes it) holds at most one partial sum per tree level
+// (6) plus the open leaf (2 buffers: UpdateAccumulator's fold keeps a spare); an unsorted plan
+// up to two per leaf.
 //
 // Thread-safety: not thread-safe.
 #ifndef FEDRA_FL_FOLD_TREE_H_
@@ -59,11 +60,9 @@ class FoldTree {
 
  private:
   FoldTree() = default;
-  size_t LeafOfClient(ClientId client) const;
   // Stores a complete node and merges it up while its sibling is complete too.
   void Complete(size_t level, size_t index, UpdateAccumulator sums);
 
-  size_t num_clients_ = 0;
   size_t first_leaf_ = 0, end_leaf_ = 0;
   size_t top_level_ = 0;  // the part's root: (top_level_, first_leaf_ >> top_level_)
   std::vector<size_t> tasks_;

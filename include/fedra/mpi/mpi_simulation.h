@@ -19,8 +19,11 @@
 #ifndef FEDRA_MPI_MPI_SIMULATION_H_
 #define FEDRA_MPI_MPI_SIMULATION_H_
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "fedra/core/status.h"
 #include "fedra/fl/simulation.h"
@@ -43,6 +46,12 @@ class MpiWorld {
   int size() const { return size_; }
   // Ends every rank of the job with `code` (after printing `why` on this one).
   [[noreturn]] void Abort(const std::string& why, int code = 1) const;
+  // A seed rank 0 draws from OpenSSL's RAND, the same on every rank (collective): for the
+  // server's DP noise, which every rank must draw alike.
+  uint64_t SharedRandomSeed() const;
+  // Whether every rank passed the same `value`, the same bytes (collective).
+  bool AllEqual(uint64_t value) const;
+  bool AllEqual(std::span<const float> values) const;
 
  private:
   MpiWorld(int rank, int size) : rank_(rank), size_(size) {}
@@ -58,7 +67,8 @@ class MpiSimulation final : public ClientPool {
   static Status CheckWorldSize(const MpiWorld& world);
 
   std::vector<ClientId> AvailableClients() override { return local_.AvailableClients(); }
-  // Every task fails: results stay on the rank that trained them (RunFoldedFit).
+  // Ends the job (Abort): results stay on the rank that trained them, so only RunFoldedFit
+  // rounds can run (a sum-based strategy without secure sum or influence bound).
   void RunFit(const Parameters& global, const RoundPlan& plan,
               const FitCallback& on_result) override;
   // Each rank evaluates the tasks of its clients; every rank gets every result, in task order.
