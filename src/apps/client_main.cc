@@ -13,6 +13,7 @@
 #include "apps/plugin_flags.h"
 #include "apps/text_task.h"
 #include "apps/thread_flags.h"
+#include "apps/token_file.h"
 #include "fedra/core/logging.h"
 #include "fedra/fl/federated_data.h"
 #include "fedra/ml/csv_loader.h"
@@ -47,22 +48,6 @@ struct Flags {
   std::string log_level = "info";
 };
 
-// A token file holds the token alone, or "<name> <token>" lines (fedra-keygen's tokens.txt).
-fedra::StatusOr<std::string> ReadToken(const std::string& path, const std::string& name) {
-  std::ifstream in(path);
-  if (!in) return fedra::NotFoundError(path + ": cannot open the token file");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string a, b;
-    fields >> a >> b;
-    if (a.empty() || a[0] == '#') continue;
-    if (b.empty()) return a;
-    if (a == name) return b;
-  }
-  return fedra::NotFoundError(path + ": no token for client '" + name + "'");
-}
-
 fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   if (f.partition_index >= f.num_partitions) {
@@ -70,7 +55,7 @@ fedra::Status Run(Flags f) {
   }
   if (f.client.name.empty()) f.client.name = "client-" + std::to_string(f.partition_index + 1);
   if (!f.token_file.empty()) {
-    FEDRA_ASSIGN_OR_RETURN(f.client.token, ReadToken(f.token_file, f.client.name));
+    FEDRA_ASSIGN_OR_RETURN(f.client.token, fedra::apps::ReadToken(f.token_file, f.client.name));
   }
   fedra::Rng rng = fedra::Rng(f.seed).Split(0xda7a);
   fedra::SimulatedClient mine;

@@ -1,4 +1,4 @@
-add_executable(fedra-server server_main.cc)
+add_executable(fedra-server server_main.cc server_edge.cc)
 target_link_libraries(fedra-server PRIVATE fedra_net fedra_app_flags fedra_warnings CLI11::CLI11)
 add_executable(fedra-client client_main.cc)
 target_link_libraries(fedra-client PRIVATE fedra_net fedra_app_flags fedra_warnings CLI11::CLI11)

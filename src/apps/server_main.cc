@@ -15,6 +15,7 @@
 #include "apps/plugin_flags.h"
 #include "apps/round_line.h"
 #include "apps/secure_sum_flags.h"
+#include "apps/server_edge.h"
 #include "apps/strategy_flags.h"
 #include "apps/text_task.h"
 #include "fedra/core/logging.h"
@@ -58,6 +59,7 @@ struct Flags {
   int evaluate_every = 1;
   uint64_t seed = 1;
   std::string log_level = "info";
+  fedra::apps::EdgeFlags edge;
 };
 
 fedra::Status Run(Flags f) {
@@ -73,6 +75,24 @@ fedra::Status Run(Flags f) {
       auto strategy, fedra::apps::NewStrategyFromFlags(f.plugins, f.strategy, f.rounds, &plugin));
   FEDRA_ASSIGN_OR_RETURN(f.server.secure,
                          fedra::apps::ServerSecureOptions(f.secure, f.strategy, *strategy));
+  if (!f.server.aggregators.empty() && f.strategy.dp.mode != fedra::DpMode::kNone &&
+      f.strategy.dp.mode != fedra::DpMode::kLocal) {
+    // Central and distributed DP calibrate their noise to the number of clients per round,
+    // and a root counts each edge as one.
+    return fedra::InvalidArgumentError(
+        "--aggregators works with --dp-mode local (clients noise their own updates), not with "
+        "central or distributed DP, whose noise would be calibrated to edges, not clients");
+  }
+  if (!f.edge.upstream.empty()) {
+    // An edge holds no model of its own: the upper server sends it every round.
+    f.server.model_name = f.model;
+    fedra::RoundDriverOptions driver{.max_failure_fraction = f.max_failure_fraction};
+    driver.influence = f.influence;
+    log->info("edge aggregator for {}: strategy {} folds the rounds of at least {} clients",
+              f.edge.upstream, strategy->Name(), f.min_clients);
+    return fedra::apps::RunEdge(f.edge, f.server, *strategy, driver, f.min_clients, f.wait_seconds,
+                                f.port_file);
+  }
 
   // The test split gives the model's input shape and the server-side accuracy.
   fedra::Dataset test;
@@ -290,6 +310,11 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--key", s.key_file, "TLS server private key (PEM)");
   app.add_option("--client-ca", s.client_ca_file,
                  "require client certificates signed by this CA (mTLS; identity = common name)");
+  app.add_option("--aggregators", s.aggregators,
+                 "identities (token names or mTLS common names) allowed to answer with folded "
+                 "sums: edge fedra-servers started with --upstream")
+      ->delimiter(',');
+  fedra::apps::AddEdgeFlags(app, f.edge);
   app.add_option("--tokens", s.tokens_file,
                  "require bearer tokens listed in this file ('<client name> <token>' per line)");
   app.add_flag("--insecure", s.insecure, "plaintext, no TLS (testing only)");

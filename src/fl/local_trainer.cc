@@ -24,12 +24,23 @@ Status CheckFinite(const Parameters& p, const std::string& what) {
 
 // A trainer is user code: its result is checked before any privacy stage or transport sees it.
 Status CheckTrainerResult(const FitResult& r, const Parameters& global) {
-  FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(r.update).WithContext("the trainer's update"));
-  FEDRA_RETURN_IF_ERROR(CheckFinite(r.update, "the trainer's update"));
-  for (const auto& [name, extra] : r.extras) {
-    FEDRA_RETURN_IF_ERROR(
-        global.CheckSameLayout(extra).WithContext("the trainer's extra '" + name + "'"));
-    FEDRA_RETURN_IF_ERROR(CheckFinite(extra, "the trainer's extra '" + name + "'"));
+  if (r.folded) {
+    // An aggregator's trainer (net/edge.h): its clients clipped and noised their own updates.
+    if (r.update.size() > 0 || !r.extras.empty())
+      return FailedPreconditionError("the trainer returned folded sums and an update");
+    for (const auto& [name, sum] : r.folded->sums()) {
+      FEDRA_RETURN_IF_ERROR(
+          global.CheckSameLayout(sum).WithContext("the trainer's folded sum '" + name + "'"));
+      FEDRA_RETURN_IF_ERROR(CheckFinite(sum, "the trainer's folded sum '" + name + "'"));
+    }
+  } else {
+    FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(r.update).WithContext("the trainer's update"));
+    FEDRA_RETURN_IF_ERROR(CheckFinite(r.update, "the trainer's update"));
+    for (const auto& [name, extra] : r.extras) {
+      FEDRA_RETURN_IF_ERROR(
+          global.CheckSameLayout(extra).WithContext("the trainer's extra '" + name + "'"));
+      FEDRA_RETURN_IF_ERROR(CheckFinite(extra, "the trainer's extra '" + name + "'"));
+    }
   }
   if (r.num_examples == 0) return FailedPreconditionError("the trainer trained on no examples");
   if (!std::isfinite(r.train_loss))
@@ -70,7 +81,7 @@ StatusOr<FitResult> RunClientFit(LocalTrainer& trainer, const Parameters& global
   FEDRA_RETURN_IF_ERROR(ValidateRoundConfig(config.extra));
   FEDRA_ASSIGN_OR_RETURN(FitResult result, trainer.Fit(global, config, broadcast, rng));
   FEDRA_RETURN_IF_ERROR(CheckTrainerResult(result, global));
-  FEDRA_RETURN_IF_ERROR(ApplyClientDp(config, result));
+  if (!result.folded) FEDRA_RETURN_IF_ERROR(ApplyClientDp(config, result));
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "core/log_safe.h"
@@ -47,6 +48,36 @@ Status ValidateFit(const FitResult& result, const Parameters& global, bool check
 }
 
 }  // namespace
+
+Status ValidateFoldedResult(const FitResult& result, const Parameters& global,
+                            const FoldSpec& spec) {
+  const std::string who = "client " + std::to_string(result.client);
+  if (!result.folded) return InvalidArgumentError(who + " sent no folded sums");
+  if (result.update.size() > 0 || !result.extras.empty()) {
+    return InvalidArgumentError(who + " sent folded sums and an update");
+  }
+  std::set<std::string> sums, scalars;
+  for (const FoldVectorTerm& t : spec.vectors) sums.insert(t.sum);
+  for (const FoldScalarTerm& t : spec.scalars) scalars.insert(t.name);
+  scalars.insert(kSecureLossScalar);  // an edge's secure round carries its loss this way
+  scalars.insert(kSecureExamplesScalar);
+  if (result.folded->sums().empty()) return InvalidArgumentError(who + " sent no folded sum");
+  for (const auto& [name, sum] : result.folded->sums()) {
+    if (!sums.contains(name)) {
+      return InvalidArgumentError(who + " sent a sum '" + LogSafe(name, 64) +
+                                  "' that the strategy does not fold");
+    }
+    FEDRA_RETURN_IF_ERROR(global.CheckSameLayout(sum).WithContext(who + " sum " + name));
+  }
+  for (const auto& [name, value] : result.folded->scalars()) {
+    if (!scalars.contains(name)) {
+      return InvalidArgumentError(who + " sent a scalar '" + LogSafe(name, 64) +
+                                  "' that the strategy does not fold");
+    }
+    if (!std::isfinite(value)) return InvalidArgumentError(who + " scalar " + name + " not finite");
+  }
+  return ValidateFitReport(result);
+}
 
 Status ValidateFitResult(const FitResult& result, const Parameters& global) {
   return ValidateFit(result, global, /*check_values=*/true);
@@ -107,7 +138,7 @@ RoundMetrics RoundDriver::RunRound(int round, Parameters& global) {
   return m;
 }
 
-Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
+Status RoundDriver::CheckComposition() const {
   FEDRA_RETURN_IF_ERROR(ValidateInfluenceBoundOptions(options_.influence));
   const bool individual = strategy_.mode() == AggregationMode::kIndividual;
   SecureSum* secure = options_.secure_sum;
@@ -123,6 +154,24 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
                                    " only reveals their sum; choose a sum-based strategy "
                                    "(fedavg, fedprox, fedavgm, fedadam, ...)");
   }
+  return OkStatus();
+}
+
+Status RoundDriver::CheckPlan(const RoundPlan& plan, const Parameters& global,
+                              RoundMetrics& m) const {
+  for (const FitTask& t : plan.tasks) {
+    // A strategy's bug must not reach the clients: the open config is bounded here.
+    FEDRA_RETURN_IF_ERROR(ValidateRoundConfig(t.config.extra)
+                              .WithContext("strategy " + strategy_.Name() + ", round config"));
+  }
+  m.fit_clients = plan.tasks.size();
+  if (plan.tasks.empty()) return FailedPreconditionError("the strategy selected no clients");
+  m.bytes_down = plan.tasks.size() * (BytesOf(global) + BytesOf(plan.broadcast));
+  return OkStatus();
+}
+
+Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
+  FEDRA_RETURN_IF_ERROR(CheckComposition());
   // A per-round stream: sampling in round r does not depend on earlier rounds, so a resumed
   // run samples exactly as an uninterrupted one.
   Rng rng = rng_.Split(static_cast<uint64_t>(round));
@@ -134,11 +183,6 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   }
   RoundPlan plan = std::move(planned).value();
   plan.round = round;
-  for (const FitTask& t : plan.tasks) {
-    // A strategy's bug must not reach the clients: the open config is bounded here.
-    FEDRA_RETURN_IF_ERROR(ValidateRoundConfig(t.config.extra)
-                              .WithContext("strategy " + strategy_.Name() + ", round config"));
-  }
   if (options_.client_lr_decay != LrSchedule::Decay::kConstant) {
     const LrSchedule decay{.peak = 1,
                            .total_steps = std::max(options_.num_rounds, 1),
@@ -147,38 +191,67 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
     for (FitTask& t : plan.tasks)
       t.config.learning_rate = static_cast<float>(t.config.learning_rate * factor);
   }
-  m.fit_clients = plan.tasks.size();
-  if (plan.tasks.empty()) return FailedPreconditionError("the strategy selected no clients");
-  m.bytes_down = plan.tasks.size() * (BytesOf(global) + BytesOf(plan.broadcast));
+  FEDRA_RETURN_IF_ERROR(CheckPlan(plan, global, m));
+  Collected c;
+  FEDRA_RETURN_IF_ERROR(Collect(round, global, plan, m, c));
+  AggregateInput input{.sums = &c.sums,
+                       .results = c.kept,
+                       .num_results = c.num_results,
+                       .num_failures = m.fit_failures};
+  return Aggregate(round, global, input);
+}
 
-  if (!pool_secure.empty()) return SecurePoolRound(round, global, plan, m);
+StatusOr<RoundDriver::FoldedRound> RoundDriver::FoldRound(const RoundPlan& plan,
+                                                          const Parameters& global,
+                                                          RoundMetrics& m) {
+  m.round = plan.round;
+  if (strategy_.mode() != AggregationMode::kWeightedSum) {
+    return FailedPreconditionError("strategy " + strategy_.Name() +
+                                   " needs every client's update: it cannot fold a round");
+  }
+  FEDRA_RETURN_IF_ERROR(CheckComposition());
+  FEDRA_RETURN_IF_ERROR(CheckPlan(plan, global, m));
+  Collected c;
+  FEDRA_RETURN_IF_ERROR(Collect(plan.round, global, plan, m, c));
+  return FoldedRound{.sums = std::move(c.sums), .examples = static_cast<uint64_t>(c.examples)};
+}
+
+Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan& plan,
+                            RoundMetrics& m, Collected& out) {
+  const bool individual = strategy_.mode() == AggregationMode::kIndividual;
+  SecureSum* secure = options_.secure_sum;
+  if (!pool_.secure_sum_name().empty()) return SecurePoolRound(round, global, plan, m, out);
   if (pool_.folds_results() && !secure && !individual && !bound_.enabled()) {
-    return FoldedPoolRound(round, global, plan, m);
+    return FoldedPoolRound(round, global, plan, m, out);
   }
   if (secure) FEDRA_RETURN_IF_ERROR(secure->Begin(round));
-  UpdateAccumulator sums;
-  std::vector<FitResult> kept;  // only for kIndividual strategies
+  UpdateAccumulator& sums = out.sums;
   double loss_sum = 0, examples = 0;
   // A plain (not secure) sum checks the values while folding them: one read of each update.
   const bool fold_checked = !secure && !individual;
   // Folds (or keeps) one accepted, bounded result.
   auto take = [&](FitResult&& result) {
-    if (fold_checked && !FoldChecked(round, result.client, result, sums, m)) return;
-    if (secure) {
-      UpdateAccumulator mine;  // the client's own terms, formed where the client is
-      strategy_.Fold(result, mine);
-      const Status s = secure->Contribute(result.client, mine);
-      if (!s.ok()) {
-        ++m.fit_failures;
-        Logger("fl")->warn("round {}: client {} contribution refused: {}", round, result.client,
-                           LogSafe(s.ToString(), 512));
-        return;
+    if (result.folded) {
+      if (!MergeChecked(round, result, sums, m)) return;
+      m.bytes_up += BytesOf(result.folded->sums());
+    } else {
+      if (fold_checked && !FoldChecked(round, result.client, result, sums, m)) return;
+      if (secure) {
+        UpdateAccumulator mine;  // the client's own terms, formed where the client is
+        strategy_.Fold(result, mine);
+        const Status s = secure->Contribute(result.client, mine);
+        if (!s.ok()) {
+          ++m.fit_failures;
+          Logger("fl")->warn("round {}: client {} contribution refused: {}", round, result.client,
+                             LogSafe(s.ToString(), 512));
+          return;
+        }
       }
+      m.bytes_up += BytesOf(result.update) + BytesOf(result.extras);
     }
-    m.bytes_up += BytesOf(result.update) + BytesOf(result.extras);
     loss_sum += result.train_loss * static_cast<double>(result.num_examples);
     examples += static_cast<double>(result.num_examples);
-    if (individual) kept.push_back(std::move(result));
+    if (individual) out.kept.push_back(std::move(result));
   };
   // Without a reference for the influence bound yet, the first accepted results are held
   // until they can form one.
@@ -195,7 +268,8 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   };
   pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
     if (!Accept(round, plan, task, result, &global, !fold_checked, m)) return;
-    if (bound_.enabled()) {
+    // An aggregator's sums carry its own clients' bounded terms (docs/federated.md).
+    if (bound_.enabled() && !result->folded) {
       InfluenceBound::Reported reported = InfluenceBound::Measure(*result);
       bound_.Observe(reported);
       if (!bound_.has_reference()) {
@@ -213,16 +287,15 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   const size_t ok = m.fit_clients - m.fit_failures;
   if (examples > 0) m.train_loss = loss_sum / examples;
   FEDRA_RETURN_IF_ERROR(CheckFailures(m));
-  size_t ok_in_sum = ok;
+  out.num_results = ok;
+  out.examples = examples;
   if (secure) {
     FEDRA_ASSIGN_OR_RETURN(SecureSum::Total total, secure->Finish());
     sums = std::move(total.sums);
     m.fit_failures += total.dropped;  // they trained, but the protocol lost them
-    ok_in_sum = ok - std::min(ok, total.dropped);
+    out.num_results = ok - std::min(ok, total.dropped);
   }
-  AggregateInput input{
-      .sums = &sums, .results = kept, .num_results = ok_in_sum, .num_failures = m.fit_failures};
-  return Aggregate(round, global, input);
+  return OkStatus();
 }
 
 // Validates one client's result (its update too when `global` is given, else only its report)
@@ -230,9 +303,10 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
 bool RoundDriver::Accept(int round, const RoundPlan& plan, size_t task,
                          const StatusOr<FitResult>& result, const Parameters* global,
                          bool check_values, RoundMetrics& m) const {
-  Status s = !result.ok() ? result.status()
-             : global     ? ValidateFit(*result, *global, check_values)
-                          : ValidateFitReport(*result);
+  Status s = !result.ok()     ? result.status()
+             : result->folded ? AcceptFolded(*result, global)
+             : global         ? ValidateFit(*result, *global, check_values)
+                              : ValidateFitReport(*result);
   if (s.ok() && result->client != plan.tasks[task].client) {
     s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
   }
@@ -251,6 +325,35 @@ bool RoundDriver::FoldChecked(int round, ClientId client, const FitResult& resul
   if (s.ok()) return true;
   ++m.fit_failures;
   Logger("fl")->warn("round {}: client {} failed: client {} update: {}", round, client, client,
+                     LogSafe(s.ToString(), 512));
+  return false;
+}
+
+Status RoundDriver::AcceptFolded(const FitResult& result, const Parameters* global) const {
+  const std::string who = "client " + std::to_string(result.client);
+  if (global == nullptr || options_.secure_sum != nullptr ||
+      strategy_.mode() != AggregationMode::kWeightedSum) {
+    return FailedPreconditionError(who +
+                                   " sent folded sums (an aggregator's), which only a plain "
+                                   "round of a sum-based strategy takes");
+  }
+  const std::optional<FoldSpec> spec = strategy_.fold_spec();
+  if (!spec) {
+    return FailedPreconditionError(who + " sent folded sums, but strategy " + strategy_.Name() +
+                                   " has no fold spec to check them against");
+  }
+  return ValidateFoldedResult(result, *global, *spec);
+}
+
+bool RoundDriver::MergeChecked(int round, const FitResult& result, UpdateAccumulator& sums,
+                               RoundMetrics& m) const {
+  sums.BeginFold();
+  for (const auto& [name, sum] : result.folded->sums()) sums.Add(name, 1.0f, sum);
+  for (const auto& [name, value] : result.folded->scalars()) sums.AddScalar(name, value);
+  const Status s = sums.CommitFold();
+  if (s.ok()) return true;
+  ++m.fit_failures;
+  Logger("fl")->warn("round {}: client {} failed: its folded sums: {}", round, result.client,
                      LogSafe(s.ToString(), 512));
   return false;
 }
@@ -283,8 +386,8 @@ Status RoundDriver::Aggregate(int round, Parameters& global, const AggregateInpu
 }
 
 // The pool runs the protocol with its clients; only reports and the protocol's total come here.
-Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPlan& plan,
-                                    RoundMetrics& m) {
+Status RoundDriver::SecurePoolRound(int round, const Parameters& global, const RoundPlan& plan,
+                                    RoundMetrics& m, Collected& out) {
   const auto max_losses = static_cast<size_t>(
       std::floor(options_.max_failure_fraction * static_cast<double>(m.fit_clients)));
   auto total = pool_.RunSecureFit(global, plan, std::min(max_losses, m.fit_clients - 1),
@@ -297,16 +400,15 @@ Status RoundDriver::SecurePoolRound(int round, Parameters& global, const RoundPl
   const double examples = total->sums.scalar(kSecureExamplesScalar);
   if (examples > 0) m.train_loss = total->sums.scalar(kSecureLossScalar) / examples;
   FEDRA_RETURN_IF_ERROR(CheckFailures(m));
-  AggregateInput input{.sums = &total->sums,
-                       .results = {},
-                       .num_results = m.fit_clients - m.fit_failures,
-                       .num_failures = m.fit_failures};
-  return Aggregate(round, global, input);
+  out.examples = examples;
+  out.sums = std::move(total->sums);
+  out.num_results = m.fit_clients - m.fit_failures;
+  return OkStatus();
 }
 
 // The pool folds where the clients train (fl/fold_tree.h); the driver gives it the fold.
-Status RoundDriver::FoldedPoolRound(int round, Parameters& global, const RoundPlan& plan,
-                                    RoundMetrics& m) {
+Status RoundDriver::FoldedPoolRound(int round, const Parameters& global, const RoundPlan& plan,
+                                    RoundMetrics& m, Collected& out) {
   RoundMetrics scratch;  // failures are counted by the pool, which may span processes
   auto fold = [&](size_t task, StatusOr<FitResult> result, UpdateAccumulator& sums) {
     if (!Accept(round, plan, task, result, &global, /*check_values=*/false, scratch)) return false;
@@ -327,11 +429,10 @@ Status RoundDriver::FoldedPoolRound(int round, Parameters& global, const RoundPl
   const double examples = total.sums.scalar(kSecureExamplesScalar);
   if (examples > 0) m.train_loss = total.sums.scalar(kSecureLossScalar) / examples;
   FEDRA_RETURN_IF_ERROR(CheckFailures(m));
-  AggregateInput input{.sums = &total.sums,
-                       .results = {},
-                       .num_results = m.fit_clients - m.fit_failures,
-                       .num_failures = m.fit_failures};
-  return Aggregate(round, global, input);
+  out.examples = examples;
+  out.sums = std::move(total.sums);
+  out.num_results = m.fit_clients - m.fit_failures;
+  return OkStatus();
 }
 
 void RoundDriver::EvaluateRound(int round, const Parameters& global, RoundMetrics& m) {

@@ -264,8 +264,15 @@ struct Client::Impl {
           rep->set_local_steps(fit.local_steps);
           rep->set_train_loss(fit.train_loss);
           rep->mutable_metrics()->insert(fit.metrics.begin(), fit.metrics.end());
-          out.push_back({"update", &fit.update});
-          for (const auto& [n, p] : fit.extras) out.push_back({"extra/" + n, &p});
+          if (fit.folded) {  // an aggregator's sums (net/edge.h)
+            rep->set_folded(true);
+            rep->mutable_folded_scalars()->insert(fit.folded->scalars().begin(),
+                                                  fit.folded->scalars().end());
+            for (const auto& [n, p] : fit.folded->sums()) out.push_back({"sum/" + n, &p});
+          } else {
+            out.push_back({"update", &fit.update});
+            for (const auto& [n, p] : fit.extras) out.push_back({"extra/" + n, &p});
+          }
           h.set_payload_bytes(net::DescribePayload(out, h.mutable_tensors()));
         }
       }
@@ -276,6 +283,7 @@ struct Client::Impl {
       } else {
         const EvaluateTask et{.batch_size = std::max(1, task.evaluate().batch_size()),
                               .extra = std::move(extra).value()};
+        HeartbeatThread heartbeat(*this);  // an edge aggregator's evaluation takes a while
         auto r = RunClientEvaluate(trainer, global_it->second, et);
         if (r.ok()) {
           v1::EvaluateReport* rep = h.mutable_evaluate();

@@ -68,6 +68,18 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (!o.secure.protocol.empty()) {
     FEDRA_ASSIGN_OR_RETURN(impl->secure, net::SecureRoundFactory::Create(o.secure));
   }
+  if (!o.aggregators.empty()) {
+    // An aggregator's answer stands for many clients: its identity must be proven, and its
+    // sums cannot join a protocol that hides individual answers (docs/federated.md).
+    if (tokens.empty() && o.client_ca_file.empty()) {
+      return InvalidArgumentError(
+          "aggregators need authenticated identities: give a tokens file and/or a client CA");
+    }
+    if (!o.secure.protocol.empty()) {
+      return InvalidArgumentError("aggregators cannot take part in " + o.secure.protocol +
+                                  " rounds: run secure aggregation at the edges instead");
+    }
+  }
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (o.insecure) {
     if (!o.cert_file.empty() || !o.client_ca_file.empty()) {

@@ -4,12 +4,34 @@
 // checked as it arrives; a secure answer then waits for the protocol's verdict, which the
 // driver thread tells it. Reactor operations start with the mutex released: gRPC may run a
 // reaction inline.
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <mutex>
 
 #include "net/server_impl.h"
 #include "net/wire.h"
 
 namespace fedra {
+namespace {
+
+// An aggregator's sums ("sum/<name>" groups) and scalars as FitResult::folded.
+Status FoldedFromWire(const v1::FitReport& r, std::map<std::string, Parameters> groups,
+                      FitResult& result) {
+  if (r.folded_scalars_size() > 64) return InvalidArgumentError("more than 64 folded scalars");
+  result.folded.emplace();
+  for (auto& [g, p] : groups) result.folded->Add(g.substr(4), 1.0f, p);
+  for (const auto& [name, value] : r.folded_scalars()) {
+    if (name.empty() || name.size() > 64) {
+      return InvalidArgumentError("a folded scalar name must have 1 to 64 characters");
+    }
+    if (!std::isfinite(value)) return InvalidArgumentError("folded scalar not finite");
+    result.folded->AddScalar(name, value);
+  }
+  return OkStatus();
+}
+
+}  // namespace
 
 using Clock = std::chrono::steady_clock;
 
@@ -26,6 +48,14 @@ struct Server::Impl::Upload {
   uint64_t generation = 0;  // of the board it answers
   uint64_t token = 0;       // the task's upload token while this call receives
   std::shared_ptr<const Parameters> global;
+  // Whether the call still exists, for the task board's cancel closure: the board hands the
+  // closure out under mu and it runs with mu released, when the call may have ended. A
+  // recursive mutex, as TryCancel may run the call's reactions inline.
+  struct Alive {
+    std::recursive_mutex m;
+    bool done = false;
+  };
+  std::shared_ptr<Alive> alive = std::make_shared<Alive>();
 };
 
 // The handler's end of a secure answer's verdict: the reader while it waits, null once told
@@ -81,6 +111,10 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
   }
 
   void OnDone() override {
+    {
+      std::lock_guard lock(up_.alive->m);  // waits for a cancel running now; none comes after
+      up_.alive->done = true;
+    }
     verdict_->Take();
     impl_.ForgetUpload(up_);
     if (counted_) impl_.CloseUpload(up_.peer);
@@ -99,10 +133,21 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
       opaque_.reserve(up_.header.payload_bytes());
       return OkStatus();
     }
+    const bool folded = up_.header.has_fit() && up_.header.fit().folded();
+    if (folded && std::find(impl_.o.aggregators.begin(), impl_.o.aggregators.end(), name_) ==
+                      impl_.o.aggregators.end()) {
+      return FailedPreconditionError(what +
+                                     ": folded sums, but this client is not an aggregator "
+                                     "(fedra-server --aggregators)");
+    }
+    auto update_groups = [](const std::string& g) {
+      return g == "update" || g.rfind("extra/", 0) == 0;
+    };
+    auto sum_groups = [](const std::string& g) { return g.rfind("sum/", 0) == 0; };
     auto reader = net::PayloadReader::WithLayout(
         up_.header.tensors(), up_.header.payload_bytes(), *up_.global,
-        [](const std::string& g) { return g == "update" || g.rfind("extra/", 0) == 0; }, "update",
-        impl_.o.max_result_groups);
+        folded ? std::function<bool(const std::string&)>(sum_groups) : update_groups,
+        folded ? "" : "update", impl_.o.max_result_groups);
     if (!reader.ok()) return reader.status().WithContext(what);
     payload_.emplace(std::move(*reader));
     return OkStatus();
@@ -229,11 +274,19 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
     auto groups = payload_->TakeGroups();
     FitResult result;
     result.client = up_.client;
-    result.update = std::move(groups.at("update"));
-    for (auto& [g, p] : groups) {
-      if (g != "update") result.extras[g.substr(6)] = std::move(p);
-    }
     const v1::FitReport& r = up_.header.fit();
+    if (r.folded()) {
+      st = FoldedFromWire(r, std::move(groups), result);
+      if (!st.ok()) {
+        Finish(impl_.FailUpload(up_, st.WithContext(what)));
+        return;
+      }
+    } else {
+      result.update = std::move(groups.at("update"));
+      for (auto& [g, p] : groups) {
+        if (g != "update") result.extras[g.substr(6)] = std::move(p);
+      }
+    }
     result.num_examples = r.num_examples();
     result.local_steps = r.local_steps();
     result.train_loss = r.train_loss();
@@ -243,7 +296,8 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
       return;
     }
     result.metrics = std::move(metrics).value();
-    st = ValidateFitResult(result, *up_.global);
+    // A folded result's names are checked against the strategy's fold by the round driver.
+    st = result.folded ? ValidateFitReport(result) : ValidateFitResult(result, *up_.global);
     if (!st.ok()) {
       Finish(impl_.FailUpload(up_, st.WithContext(what)));
       return;
@@ -368,7 +422,10 @@ grpc::Status Server::Impl::ClaimResult(Upload& up, const std::string& name, Resu
   task.state = net::TaskState::kReceiving;
   up.token = ++uploads;
   task.upload = up.token;
-  task.cancel_upload = [ctx] { ctx->TryCancel(); };
+  task.cancel_upload = [ctx, alive = up.alive] {
+    std::lock_guard lock(alive->m);
+    if (!alive->done) ctx->TryCancel();
+  };
   up.generation = b.generation;
   up.global = b.global;
   if (inflight >= o.max_inflight_results) {

@@ -189,7 +189,9 @@ StatusOr<PayloadReader> PayloadReader::WithLayout(
                                   ShapeToString(want.shape));
     }
   }
-  if (!has_required) return InvalidArgumentError("payload lacks group '" + required_group + "'");
+  if (!has_required && !required_group.empty()) {
+    return InvalidArgumentError("payload lacks group '" + required_group + "'");
+  }
   const uint64_t groups = static_cast<uint64_t>(specs.size()) / infos.size();
   if (groups > max_groups) {
     return InvalidArgumentError("payload declares " + std::to_string(groups) +

@@ -16,6 +16,7 @@ namespace fedra {
 namespace {
 
 using testing::MakeFitResult;
+using testing::Values;
 using testing::Vec;
 
 // A result with train_loss = 1.
@@ -305,6 +306,111 @@ TEST(RoundDriverTest, TheFirstRoundCalibratesOnItsFirstResults) {
   EXPECT_NEAR(global.data()[0], 1.875, 1e-6);
   EXPECT_EQ(m.extras["influence_weight_capped"], 1);
   EXPECT_EQ(m.extras["influence_norm_clipped"], 2);
+}
+
+}  // namespace
+}  // namespace fedra
+
+namespace fedra {
+namespace {
+
+using testing::Values;
+
+// An aggregator's result: FedAvg's fold over `members` (as an edge computes it).
+FitResult Folded(ClientId c, const std::vector<FitResult>& members) {
+  FitResult r;
+  r.client = c;
+  r.folded.emplace();
+  double loss = 0;
+  for (const FitResult& m : members) {
+    FoldSpec::FedAvg().Apply(m, *r.folded);
+    r.num_examples += m.num_examples;
+    loss += m.train_loss * static_cast<double>(m.num_examples);
+  }
+  r.train_loss = loss / static_cast<double>(r.num_examples);
+  return r;
+}
+
+// Two edges of two clients each give the model of the four clients folded flat, and an edge
+// does not count against the influence bound's weight cap although it carries many examples.
+TEST(RoundDriverTest, FoldedSumsOfAggregatorsEqualTheFlatFold) {
+  const std::vector<FitResult> members = {Result(10, Vec({1, 2}), 1), Result(11, Vec({5, 6}), 3),
+                                          Result(12, Vec({-2, 0}), 2), Result(13, Vec({4, 4}), 4)};
+  ScriptedPool flat, tiers;
+  for (const FitResult& m : members) flat.script.emplace(m.client, m);
+  tiers.script.emplace(0, Folded(0, {members[0], members[1]}));
+  tiers.script.emplace(1, Folded(1, {members[2], members[3]}));
+  auto s1 = FedAvgAll(), s2 = FedAvgAll();
+  RoundDriver d1(*s1, flat, {.num_rounds = 1, .influence = {.enabled = false}});
+  RoundDriver d2(*s2, tiers, {.num_rounds = 1});  // the bound on: edges are not capped
+  Parameters g1 = Vec({10, 10}), g2 = Vec({10, 10});
+  const RoundMetrics m1 = d1.RunRound(1, g1), m2 = d2.RunRound(1, g2);
+  ASSERT_TRUE(m1.aggregated && m2.aggregated) << m1.error << m2.error;
+  EXPECT_FLOAT_EQ(g2.data()[0], g1.data()[0]);
+  EXPECT_FLOAT_EQ(g2.data()[1], g1.data()[1]);
+  EXPECT_DOUBLE_EQ(m2.train_loss, m1.train_loss);
+  EXPECT_EQ(m2.fit_failures, 0u);
+}
+
+// What a hostile aggregator can send is refused and never reaches the model: sums the strategy
+// does not fold, scalars it does not fold, NaN sums, sums of another layout, folded sums plus an
+// update; and a strategy that needs every update refuses folded sums altogether.
+TEST(RoundDriverTest, BadFoldedSumsAreRefused) {
+  const FitResult good = Folded(0, {Result(10, Vec({1, 1}), 2)});
+  std::vector<FitResult> bad(5, good);
+  bad[0].folded->Add("other", 1, Vec({1, 1}));
+  bad[1].folded->AddScalar("dp.below", 3);
+  bad[2].folded = UpdateAccumulator();
+  bad[2].folded->Add("update", 1, Vec({NAN, 1}));
+  bad[2].folded->AddScalar("weight", 2);
+  bad[3].folded = UpdateAccumulator();
+  bad[3].folded->Add("update", 1, Vec({1, 1, 1}));
+  bad[4].update = Vec({1, 1});
+  ScriptedPool pool;
+  pool.script.emplace(0, good);
+  for (size_t i = 0; i < bad.size(); ++i) {
+    bad[i].client = i + 1;
+    pool.script.emplace(i + 1, bad[i]);
+  }
+  auto strategy = FedAvgAll();
+  RoundDriver driver(
+      *strategy, pool,
+      {.num_rounds = 1, .max_failure_fraction = 0.9, .influence = {.enabled = false}});
+  Parameters global = Vec({10, 10});
+  const RoundMetrics m = driver.RunRound(1, global);
+  ASSERT_TRUE(m.aggregated) << m.error;
+  EXPECT_EQ(m.fit_failures, 5u);
+  EXPECT_EQ(Values(global), std::vector<float>({11, 11}));  // the good edge's mean update only
+  auto median = *NewFedMedian({.sampling = {.fraction_evaluate = 0.0}});
+  ScriptedPool one;
+  one.script.emplace(0, good);
+  RoundDriver individual(*median, one, {.num_rounds = 1, .influence = {.enabled = false}});
+  Parameters g = Vec({10, 10});
+  EXPECT_FALSE(individual.RunRound(1, g).aggregated);
+  EXPECT_EQ(Values(g), std::vector<float>({10, 10}));
+}
+
+// An edge's half of a round: the sums of its clients' fold, their examples and loss, without
+// AggregateFit; too many failures fail it.
+TEST(RoundDriverTest, FoldRoundReturnsTheSumsWithoutAggregating) {
+  ScriptedPool pool;
+  pool.script.emplace(0, Result(0, Vec({1, 2}), 1));
+  pool.script.emplace(1, Result(1, Vec({5, 6}), 3));
+  auto strategy = FedAvgAll();
+  RoundDriver driver(*strategy, pool, {.influence = {.enabled = false}});
+  RoundPlan plan{.round = 1, .tasks = {{.client = 0}, {.client = 1}}};
+  RoundMetrics m;
+  auto folded = driver.FoldRound(plan, Vec({0, 0}), m);
+  ASSERT_TRUE(folded.ok()) << folded.status().ToString();
+  EXPECT_EQ(folded->examples, 4u);
+  EXPECT_EQ(Values(folded->sums.sum("update")), std::vector<float>({16, 20}));
+  EXPECT_EQ(folded->sums.scalar("weight"), 4.0);
+  EXPECT_EQ(m.fit_clients, 2u);
+  pool.script.at(1) = UnavailableError("gone");
+  pool.script.emplace(2, UnavailableError("gone"));
+  plan.tasks.push_back({.client = 2});
+  RoundMetrics failed;
+  EXPECT_EQ(driver.FoldRound(plan, Vec({0, 0}), failed).status().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -437,6 +437,28 @@ TEST_F(ServerTest, AHeaderDeclaringManyModelCopiesIsRefusedBeforeAllocation) {
   EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
 }
 
+// Folded sums stand for many clients: a client the server does not list as an aggregator
+// cannot send them (refused from the header, the model untouched).
+TEST_F(ServerTest, OnlyAnAggregatorMaySendFoldedSums) {
+  clients_ = 1;
+  Start();
+  auto c = Connect(1);
+  auto round = StartRound(1);
+  v1::TaskHeader t;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t, &g).ok());
+  const Parameters u = Vec({100, 100, 100, 100});
+  v1::ResultHeader h = c[0]->FitHeader(t, u, 5);
+  h.mutable_fit()->set_folded(true);
+  (*h.mutable_fit()->mutable_folded_scalars())["weight"] = 1e9;
+  h.mutable_tensors(0)->set_group("sum/update");
+  grpc::Status s = c[0]->Submit(h, {RawClient::Bytes(u)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("this client is not an aggregator"));
+  EXPECT_FALSE(round.get().aggregated);
+  EXPECT_EQ(Values(global_), std::vector<float>({1, 2, 3, 4}));
+}
+
 // Each waiting long poll costs the server memory: 20 concurrent polls of one session get 2
 // places, the rest RESOURCE_EXHAUSTED at once; a server-wide cap holds across clients.
 TEST_F(ServerTest, WaitingPollsAreCappedPerClientAndInAll) {

@@ -65,6 +65,16 @@ if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
                        PASS_REGULAR_EXPRESSION "INFLUENCE E2E OK")
 endif()
 
+# A hierarchy of aggregators: a root, two edge fedra-servers (--upstream) with two
+# fedra-clients each; FedAvg over two tiers equals FedAvg over the same clients flat.
+if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
+  add_test(NAME net.two_tier_fedavg_equals_flat
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/hierarchy_e2e_test.sh
+                   $<TARGET_FILE_DIR:fedra-server> ${CMAKE_CURRENT_BINARY_DIR}/hierarchy_e2e)
+  set_tests_properties(net.two_tier_fedavg_equals_flat PROPERTIES TIMEOUT 600
+                       PASS_REGULAR_EXPRESSION "HIERARCHY E2E OK")
+endif()
+
 # Soak, short: 40 rounds while clients are SIGKILLed, restarted and SIGSTOPped at random;
 # the server's RSS and threads must stay flat (bench/soak.py; 200 rounds in benchmarks.md).
 if(FEDRA_BUILD_APPS)

@@ -92,14 +92,43 @@ class RoundDriver {
   // (RoundMetrics::stop) returns at once, without evaluation or on_round_end.
   RoundMetrics RunRound(int round, Parameters& global);
 
+  // The first half of a round, for an aggregator that folds its clients for an upper server
+  // (fedra/net/edge.h): runs `plan` (its tasks' configs as given; plan.round set) and returns
+  // the sums its accepted results fold into, without AggregateFit. The same checks, influence
+  // bound and secure-sum paths as RunRound; `m` gets the fit counts, loss and bytes.
+  // FailedPrecondition for a strategy that needs every update; Unavailable when too many
+  // clients failed (max_failure_fraction).
+  struct FoldedRound {
+    UpdateAccumulator sums;
+    uint64_t examples = 0;  // of the accepted results
+  };
+  StatusOr<FoldedRound> FoldRound(const RoundPlan& plan, const Parameters& global, RoundMetrics& m);
+
   // The influence bound's state between rounds (its reference), for checkpoints.
   InfluenceBound& influence_bound() { return bound_; }
 
  private:
+  // What a round's fit collects: the sums (or, for individual strategies, the results).
+  struct Collected {
+    UpdateAccumulator sums;
+    std::vector<FitResult> kept;
+    size_t num_results = 0;
+    double examples = 0;  // of the accepted results
+  };
   Status FitRound(int round, Parameters& global, RoundMetrics& m);
+  Status CheckComposition() const;
+  Status CheckPlan(const RoundPlan& plan, const Parameters& global, RoundMetrics& m) const;
+  Status Collect(int round, const Parameters& global, const RoundPlan& plan, RoundMetrics& m,
+                 Collected& out);
+  Status AcceptFolded(const FitResult& result, const Parameters* global) const;
+  // Adds an aggregator's folded sums to `sums` as a unit (as FoldChecked).
+  bool MergeChecked(int round, const FitResult& result, UpdateAccumulator& sums,
+                    RoundMetrics& m) const;
   void EvaluateRound(int round, const Parameters& global, RoundMetrics& m);
-  Status SecurePoolRound(int round, Parameters& global, const RoundPlan& plan, RoundMetrics& m);
-  Status FoldedPoolRound(int round, Parameters& global, const RoundPlan& plan, RoundMetrics& m);
+  Status SecurePoolRound(int round, const Parameters& global, const RoundPlan& plan,
+                         RoundMetrics& m, Collected& out);
+  Status FoldedPoolRound(int round, const Parameters& global, const RoundPlan& plan,
+                         RoundMetrics& m, Collected& out);
   Status CheckFailures(const RoundMetrics& m) const;
   bool Accept(int round, const RoundPlan& plan, size_t task, const StatusOr<FitResult>& result,
               const Parameters* global, bool check_values, RoundMetrics& m) const;

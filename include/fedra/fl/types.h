@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fedra/fl/round_config.h"
+#include "fedra/fl/update_accumulator.h"
 #include "fedra/ml/parameters.h"
 
 namespace fedra {
@@ -68,6 +70,11 @@ struct FitResult {
   std::map<std::string, Parameters> extras;
   // Scalar reports by name (e.g. DP's "update_norm", the L2 norm before clipping).
   MetricMap metrics;
+  // An aggregator's result (an edge fedra-server, fedra/net/edge.h): the terms of the
+  // strategy's fold over its own clients, sums and scalars rather than a mean, which the round
+  // driver adds to its sums as they are. `update` and `extras` are then empty; num_examples
+  // and train_loss cover the aggregator's clients.
+  std::optional<UpdateAccumulator> folded;
 };
 
 struct EvaluateTask {

@@ -117,6 +117,10 @@ struct ServerOptions {
   // SubmitResult answers RESOURCE_EXHAUSTED (counted in uploads_refused).
   size_t max_uploads_per_client = 4;
   size_t max_open_uploads = 10000;
+  // Identities (token names or certificate common names) allowed to answer FIT tasks with
+  // folded sums: edge fedra-servers (fedra/net/edge.h), each standing for its own clients.
+  // Needs authentication (tokens or mTLS); refused with secure rounds.
+  std::vector<std::string> aggregators;
   SecureRoundOptions secure;
 };
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# A hierarchy of aggregators with real processes on 127.0.0.1: a root fedra-server whose only
+# clients are two edge fedra-servers (--upstream, token-authenticated, listed in the root's
+# --aggregators), each serving two fedra-client processes. The root's FedAvg over the edges'
+# folded sums must equal FedAvg over the same four clients connected to the root directly
+# (the flat run), to float tolerance, after 3 rounds; a root with aggregators but no authentication, or with central DP,
+# is refused.
+# Usage: hierarchy_e2e_test.sh BIN_DIR WORK_DIR
+set -euo pipefail
+bin=$1
+work=$2
+source "$(dirname "$0")/e2e_lib.sh"
+e2e_begin "$work"
+fail() { e2e_fail "HIERARCHY E2E" "$*" 12 */*.log; }
+rounds=3
+common=(--model logreg --data fashion-mnist --rounds $rounds --epochs 1 --batch-size 32
+  --lr 0.05 --fraction-evaluate 0 --influence-bound off --poll-seconds 1 --wait-seconds 60)
+
+wait_port() {  # FILE: waits for a server's port file and prints the port
+  for _ in $(seq 200); do [[ -s $1 ]] && break; sleep 0.1; done
+  [[ -s $1 ]] || fail "no server wrote $1"
+  cat "$1"
+}
+client() {  # PORT INDEX LOG
+  "$bin/fedra-client" --insecure --server "127.0.0.1:$1" --name "client-$2" --model logreg \
+    --num-partitions 4 --partition-index "$2" --partition iid --train-seed $(($2 + 1)) \
+    --give-up-seconds 60 >"$3" 2>&1 &
+  pids+=($!)
+}
+
+# Flat: the four clients on the root.
+mkdir flat
+"$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file flat/port --run-dir flat/run \
+  --min-clients 4 "${common[@]}" >flat/server.log 2>&1 &
+root=$!
+pids+=($root)
+port=$(wait_port flat/port)
+for i in 0 1 2 3; do client "$port" $i flat/c$i.log; done
+wait $root || fail "the flat root failed"
+
+# Two tiers: root <- edge-a (clients 0, 1), edge-b (clients 2, 3).
+mkdir tiers
+printf 'edge-a %s\nedge-b %s\n' "$(openssl rand -hex 16)" "$(openssl rand -hex 16)" >tokens.txt
+"$bin/fedra-server" --insecure --tokens tokens.txt --aggregators edge-a,edge-b \
+  --address 127.0.0.1:0 --port-file tiers/port --run-dir tiers/run --min-clients 2 \
+  "${common[@]}" >tiers/root.log 2>&1 &
+root=$!
+pids+=($root)
+port=$(wait_port tiers/port)
+for e in a b; do
+  "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file tiers/edge-$e.port \
+    --run-dir tiers/edge-$e --min-clients 2 --model logreg --data none --input-shape 1 28 28 \
+    --influence-bound off --poll-seconds 1 --upstream "127.0.0.1:$port" --upstream-insecure \
+    --upstream-name edge-$e --upstream-token-file tokens.txt >tiers/edge-$e.log 2>&1 &
+  pids+=($!)
+done
+client "$(wait_port tiers/edge-a.port)" 0 tiers/c0.log
+client "$(wait_port tiers/edge-a.port)" 1 tiers/c1.log
+client "$(wait_port tiers/edge-b.port)" 2 tiers/c2.log
+client "$(wait_port tiers/edge-b.port)" 3 tiers/c3.log
+wait $root || fail "the two-tier root failed"
+grep -q "edge round $rounds  clients 2 (0 failed)" tiers/edge-a.log || fail "edge-a ran no rounds"
+grep -q "round   $rounds/$rounds  clients 2 (0 failed)" tiers/root.log || fail "root rounds"
+
+/usr/bin/python3 - flat/run/model.safetensors tiers/run/model.safetensors <<'PY' || fail "models differ"
+import json, struct, sys
+import numpy as np
+def load(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    return {k: np.frombuffer(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]],
+                             dtype=np.float32) for k, v in head.items() if k != "__metadata__"}
+flat, tiers = load(sys.argv[1]), load(sys.argv[2])
+assert flat.keys() == tiers.keys()
+worst = max(float(np.max(np.abs(flat[k] - tiers[k]))) for k in flat)
+scale = max(float(np.max(np.abs(flat[k]))) for k in flat)
+print(f"flat vs two tiers: max abs difference {worst:.3g} (largest weight {scale:.3g})")
+sys.exit(0 if worst <= 1e-5 * max(1.0, scale) else 1)
+PY
+flat_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' flat/server.log)
+tier_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' tiers/root.log)
+echo "test accuracy flat $flat_acc, two tiers $tier_acc"
+[[ -n $flat_acc && $flat_acc == "$tier_acc" ]] || fail "accuracy differs: $flat_acc vs $tier_acc"
+
+# Refusals at start-up: aggregators without authentication.
+if "$bin/fedra-server" --insecure --aggregators edge-a --model logreg --data none \
+  --input-shape 1 28 28 >refused.log 2>&1; then
+  fail "a root with aggregators but no authentication started"
+fi
+grep -q "aggregators need authenticated identities" refused.log || fail "no reason given"
+if "$bin/fedra-server" --insecure --tokens tokens.txt --aggregators edge-a --dp-mode central \
+  --model logreg --data none --input-shape 1 28 28 >refused_dp.log 2>&1; then
+  fail "a root with aggregators and central DP started"
+fi
+grep -q "not with central or distributed DP" refused_dp.log || fail "no reason given for DP"
+echo "HIERARCHY E2E OK"
