@@ -49,7 +49,7 @@ if [[ ${FEDRA_SKIP_SANITIZE:-0} != 1 ]]; then
   # clang, so the same build also holds the libFuzzer targets (fuzz/): each fuzz.* test runs
   # one for FEDRA_FUZZ_SECONDS under ASan + UBSan; scripts/fuzz.sh runs them for longer.
   CC=clang-14 CXX=clang++-14 scripts/build.sh build/sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DFEDRA_SANITIZE=ON -DFEDRA_FUZZ=ON -DFEDRA_FUZZ_SECONDS=5 -DFEDRA_BUILD_TESTS=ON \
+    -DFEDRA_SANITIZE=ON -DFEDRA_FUZZ=ON -DFEDRA_FUZZ_SECONDS=3 -DFEDRA_BUILD_TESTS=ON \
     -DFEDRA_BUILD_BENCH=OFF -DFEDRA_BUILD_APPS=OFF -DFEDRA_BUILD_EXAMPLES=OFF -DFEDRA_WITH_TORCH=OFF \
     -DFEDRA_WITH_MPI=OFF
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build/sanitize
