@@ -42,7 +42,8 @@ Status RunEdge(const EdgeFlags& f, const ServerOptions& server_options, Strategy
                    .cert_file = f.cert_file,
                    .key_file = f.key_file,
                    .server_name_override = f.server_name,
-                   .give_up_seconds = f.give_up_seconds};
+                   .give_up_seconds = f.give_up_seconds,
+                   .seed = f.seed};
   if (!f.token_file.empty()) {
     FEDRA_ASSIGN_OR_RETURN(up.token, ReadToken(f.token_file, f.name));
   }

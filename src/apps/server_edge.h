@@ -20,6 +20,7 @@ struct EdgeFlags {
   bool insecure = false;
   std::string ca_file, cert_file, key_file, token_file, server_name;
   double give_up_seconds = 600;
+  uint64_t seed = 0;  // sampling of the edge's clients (0: from the OS)
 };
 
 void AddEdgeFlags(CLI::App& app, EdgeFlags& flags);

@@ -75,13 +75,18 @@ fedra::Status Run(Flags f) {
       auto strategy, fedra::apps::NewStrategyFromFlags(f.plugins, f.strategy, f.rounds, &plugin));
   FEDRA_ASSIGN_OR_RETURN(f.server.secure,
                          fedra::apps::ServerSecureOptions(f.secure, f.strategy, *strategy));
-  if (!f.server.aggregators.empty() && f.strategy.dp.mode != fedra::DpMode::kNone &&
-      f.strategy.dp.mode != fedra::DpMode::kLocal) {
-    // Central and distributed DP calibrate their noise to the number of clients per round,
-    // and a root counts each edge as one.
-    return fedra::InvalidArgumentError(
-        "--aggregators works with --dp-mode local (clients noise their own updates), not with "
-        "central or distributed DP, whose noise would be calibrated to edges, not clients");
+  if (!f.server.aggregators.empty()) {
+    // DP calibrates and divides by the clients of a round, SCAFFOLD by its client total: a
+    // root counts each edge as one client, so neither would be right across tiers.
+    if (f.strategy.dp.mode != fedra::DpMode::kNone) {
+      return fedra::InvalidArgumentError(
+          "--aggregators cannot be combined with --dp-mode: DP would count edges, not clients");
+    }
+    if (strategy->Name() == "scaffold") {
+      return fedra::InvalidArgumentError(
+          "--aggregators cannot be combined with scaffold: its control update counts edges, "
+          "not clients");
+    }
   }
   if (!f.edge.upstream.empty()) {
     // An edge holds no model of its own: the upper server sends it every round.
@@ -90,6 +95,7 @@ fedra::Status Run(Flags f) {
     driver.influence = f.influence;
     log->info("edge aggregator for {}: strategy {} folds the rounds of at least {} clients",
               f.edge.upstream, strategy->Name(), f.min_clients);
+    f.edge.seed = f.seed;  // the edge's client sampling, reproducible per round
     return fedra::apps::RunEdge(f.edge, f.server, *strategy, driver, f.min_clients, f.wait_seconds,
                                 f.port_file);
   }

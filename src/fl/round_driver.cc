@@ -62,6 +62,11 @@ Status ValidateFoldedResult(const FitResult& result, const Parameters& global,
   scalars.insert(kSecureLossScalar);  // an edge's secure round carries its loss this way
   scalars.insert(kSecureExamplesScalar);
   if (result.folded->sums().empty()) return InvalidArgumentError(who + " sent no folded sum");
+  for (const std::string& name : sums) {
+    if (!result.folded->has(name)) {
+      return InvalidArgumentError(who + " sent no sum '" + name + "', which the strategy folds");
+    }
+  }
   for (const auto& [name, sum] : result.folded->sums()) {
     if (!sums.contains(name)) {
       return InvalidArgumentError(who + " sent a sum '" + LogSafe(name, 64) +
@@ -74,7 +79,10 @@ Status ValidateFoldedResult(const FitResult& result, const Parameters& global,
       return InvalidArgumentError(who + " sent a scalar '" + LogSafe(name, 64) +
                                   "' that the strategy does not fold");
     }
-    if (!std::isfinite(value)) return InvalidArgumentError(who + " scalar " + name + " not finite");
+    // Every fold weight (1, n, n/a, n*a) is non-negative, so every scalar sum is too.
+    if (!(value >= 0) || !std::isfinite(value)) {
+      return InvalidArgumentError(who + " scalar " + name + " is not a finite sum of weights");
+    }
   }
   return ValidateFitReport(result);
 }
@@ -412,6 +420,11 @@ Status RoundDriver::FoldedPoolRound(int round, const Parameters& global, const R
   RoundMetrics scratch;  // failures are counted by the pool, which may span processes
   auto fold = [&](size_t task, StatusOr<FitResult> result, UpdateAccumulator& sums) {
     if (!Accept(round, plan, task, result, &global, /*check_values=*/false, scratch)) return false;
+    if (result->folded) {  // the simulation's clients are not aggregators
+      Logger("fl")->warn("round {}: client {} failed: a simulated client sent folded sums", round,
+                         result->client);
+      return false;
+    }
     const double n = static_cast<double>(result->num_examples);
     sums.BeginFold();
     strategy_.Fold(*result, sums);

@@ -354,10 +354,11 @@ TEST(RoundDriverTest, FoldedSumsOfAggregatorsEqualTheFlatFold) {
 
 // What a hostile aggregator can send is refused and never reaches the model: sums the strategy
 // does not fold, scalars it does not fold, NaN sums, sums of another layout, folded sums plus an
-// update; and a strategy that needs every update refuses folded sums altogether.
+// update, a missing sum, a negative weight; and a strategy that needs every update refuses
+// folded sums altogether.
 TEST(RoundDriverTest, BadFoldedSumsAreRefused) {
   const FitResult good = Folded(0, {Result(10, Vec({1, 1}), 2)});
-  std::vector<FitResult> bad(5, good);
+  std::vector<FitResult> bad(7, good);
   bad[0].folded->Add("other", 1, Vec({1, 1}));
   bad[1].folded->AddScalar("dp.below", 3);
   bad[2].folded = UpdateAccumulator();
@@ -366,6 +367,9 @@ TEST(RoundDriverTest, BadFoldedSumsAreRefused) {
   bad[3].folded = UpdateAccumulator();
   bad[3].folded->Add("update", 1, Vec({1, 1, 1}));
   bad[4].update = Vec({1, 1});
+  bad[5].folded = UpdateAccumulator();  // the weight without the sum it weighs
+  bad[5].folded->AddScalar("weight", 2);
+  bad[6].folded->AddScalar("weight", -4);  // a negative weight
   ScriptedPool pool;
   pool.script.emplace(0, good);
   for (size_t i = 0; i < bad.size(); ++i) {
@@ -379,7 +383,7 @@ TEST(RoundDriverTest, BadFoldedSumsAreRefused) {
   Parameters global = Vec({10, 10});
   const RoundMetrics m = driver.RunRound(1, global);
   ASSERT_TRUE(m.aggregated) << m.error;
-  EXPECT_EQ(m.fit_failures, 5u);
+  EXPECT_EQ(m.fit_failures, 7u);
   EXPECT_EQ(Values(global), std::vector<float>({11, 11}));  // the good edge's mean update only
   auto median = *NewFedMedian({.sampling = {.fraction_evaluate = 0.0}});
   ScriptedPool one;
