@@ -64,6 +64,11 @@ void UpdateAccumulator::AbortFold() {
   staging_ = false;
 }
 
+void UpdateAccumulator::Put(const std::string& name, Parameters sum) {
+  FEDRA_CHECK_MSG(!staging_, "Put() during a staged fold");
+  FEDRA_CHECK_MSG(sums_.emplace(name, std::move(sum)).second, "a second sum named " + name);
+}
+
 void UpdateAccumulator::Merge(const UpdateAccumulator& other) {
   FEDRA_CHECK_MSG(!staging_, "Merge() during a staged fold");
   for (const auto& [name, sum] : other.sums_) {

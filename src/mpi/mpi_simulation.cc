@@ -103,7 +103,6 @@ StatusOr<ClientPool::FoldedFit> Decode(const std::vector<char>& bytes) {
   ClientPool::FoldedFit f;
   f.failures = r.U64();
   f.bytes_up = r.U64();
-  std::map<std::string, Parameters> sums;
   for (uint64_t n = r.U64(), i = 0; i < n && r.Has(0); ++i) {
     const std::string name = r.Str();
     Parameters p;
@@ -115,9 +114,9 @@ StatusOr<ClientPool::FoldedFit> Decode(const std::vector<char>& bytes) {
       p.Add(std::move(tensor), std::move(shape));
     }
     r.Raw(p.data(), p.num_bytes());
-    sums.emplace(name, std::move(p));
+    if (f.sums.has(name)) break;  // a name twice: the buffer is corrupt (r.ok() says so below)
+    f.sums.Put(name, std::move(p));
   }
-  for (const auto& [name, p] : sums) f.sums.Add(name, 1.0f, p);
   for (uint64_t n = r.U64(), i = 0; i < n && r.Has(0); ++i) {
     const std::string name = r.Str();
     f.sums.AddScalar(name, r.F64());

@@ -20,7 +20,7 @@ Status FoldedFromWire(const v1::FitReport& r, std::map<std::string, Parameters> 
                       FitResult& result) {
   if (r.folded_scalars_size() > 64) return InvalidArgumentError("more than 64 folded scalars");
   result.folded.emplace();
-  for (auto& [g, p] : groups) result.folded->Add(g.substr(4), 1.0f, p);
+  for (auto& [g, p] : groups) result.folded->Put(g.substr(4), std::move(p));
   for (const auto& [name, value] : r.folded_scalars()) {
     if (name.empty() || name.size() > 64) {
       return InvalidArgumentError("a folded scalar name must have 1 to 64 characters");

@@ -39,6 +39,10 @@ class UpdateAccumulator {
   Status CommitFold();
   void AbortFold();
 
+  // Takes `sum` as the sum `name`, without a copy (a sum that arrived whole: an aggregator's,
+  // another rank's). REQUIRES: no fold is staged; no sum `name` yet.
+  void Put(const std::string& name, Parameters sum);
+
   // Adds every sum and scalar of `other` to this one (a sum this one lacks is copied): how
   // two partial sums over disjoint clients combine (fl/fold_tree.h). REQUIRES: no fold is
   // staged; sums of the same name have the same layout.
