@@ -68,12 +68,13 @@ void BM_DriverFold(benchmark::State& state) {
   int c = 0;
   for (auto _ : state) {
     // What RoundDriver does for every arriving result of a sum-based strategy: check the
-    // layout and the report, then fold as a unit that checks the values in the same pass.
+    // layout and the report, then fold as a unit: check every value of the new sum, then add
+    // the update in place.
     if (!global.CheckSameLayout(updates[c].update).ok() ||
         !fedra::ValidateFitReport(updates[c]).ok()) {
       state.SkipWithError("invalid");
     }
-    acc.BeginFold();
+    acc.BeginFold({&updates[c].update});
     strategy->Fold(updates[c], acc);
     if (!acc.CommitFold().ok()) state.SkipWithError("not finite");
     benchmark::ClobberMemory();

@@ -169,13 +169,15 @@ int FedraServer(size_t params, size_t clients, int rounds, const std::string& po
   fedra::RoundDriver driver(**strategy, (*server)->pool(),
                             {.num_rounds = rounds, .evaluate_every = 0});
   std::printf("{\"round_seconds\":[");
+  std::string peaks;  // the peak RSS after each round: which round set it
   for (int r = 1; r <= rounds; ++r) {
     auto m = driver.RunRound(r, global);
     if (!m.aggregated || m.fit_failures > 0) return 1;
     std::printf("%s%.3f", r > 1 ? "," : "", m.seconds);
+    peaks += (r > 1 ? "," : "") + std::to_string(PeakRssKb());
   }
   (*server)->Shutdown(std::chrono::milliseconds(1500));
-  std::printf("],\"peak_rss_kb\":%ld}\n", PeakRssKb());
+  std::printf("],\"peak_rss_kb_by_round\":[%s],\"peak_rss_kb\":%ld}\n", peaks.c_str(), PeakRssKb());
   return 0;
 }
 

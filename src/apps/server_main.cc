@@ -312,6 +312,12 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--max-inflight-results", s.max_inflight_results,
                  "uploaded updates held in memory at once (memory bound)")
       ->capture_default_str();
+  app.add_option_function<size_t>(
+         "--max-inflight-result-mb", [&s](size_t mb) { s.max_inflight_result_bytes = mb << 20; },
+         "fewer uploads at once when --max-inflight-results of them would need more memory "
+         "(at least one)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30))
+      ->default_str(std::to_string(s.max_inflight_result_bytes >> 20));
   app.add_option("--cert", s.cert_file, "TLS server certificate (PEM)");
   app.add_option("--key", s.key_file, "TLS server private key (PEM)");
   app.add_option("--client-ca", s.client_ca_file,

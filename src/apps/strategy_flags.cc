@@ -132,6 +132,13 @@ void AddInfluenceFlags(CLI::App& app, InfluenceBoundOptions& bound) {
   app.add_option("--influence-calibration", bound.calibration_results,
                  "influence bound: results held in the first round to find the medians")
       ->capture_default_str();
+  app.add_option_function<size_t>(
+         "--influence-calibration-memory-mb",
+         [&bound](size_t mb) { bound.calibration_memory_bytes = mb << 20; },
+         "influence bound: memory for the held results; the rest wait in a temporary file in "
+         "$TMPDIR (else /tmp)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 30))
+      ->default_str(std::to_string(bound.calibration_memory_bytes >> 20));
 }
 
 void AddDpFlags(CLI::App& app, DpOptions& dp) {

@@ -173,7 +173,7 @@ StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global
   if (!in.sums->has("update")) return FailedPreconditionError("no update was folded this round");
   FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
   FEDRA_ASSIGN_OR_RETURN(dp::GaussianNoise * noise, Noise(round));
-  Parameters sum = in.sums->sum("update");
+  Parameters sum = in.TakeSum("update");
   double variance = 0;  // of the noise the server adds per coordinate
   const double full = z * round_clip_ * z * round_clip_;
   if (o_.mode == DpMode::kCentral) variance = full;
@@ -191,10 +191,11 @@ StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global
     adaptive_->Update(count, round_clients_);
   }
   UpdateAccumulator fixed;  // the fixed-denominator mean, as the inner strategy expects it
-  fixed.Add("update", 1.0f, sum);
+  fixed.Put("update", std::move(sum));
   fixed.AddScalar("weight", round_clients_);
   AggregateInput inner_in = in;
   inner_in.sums = &fixed;
+  inner_in.spent_sums = &fixed;
   return inner_->AggregateFit(round, global, inner_in);
 }
 

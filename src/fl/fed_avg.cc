@@ -23,7 +23,7 @@ class FedAvg final : public Strategy {
     const double weight = in.sums->scalar("weight");
     if (!(weight > 0)) return FailedPreconditionError("no examples were trained on this round");
     if (!in.sums->has("update")) return FailedPreconditionError("no update was folded this round");
-    Parameters delta = in.sums->sum("update");
+    Parameters delta = in.TakeSum("update");
     delta.Scale(static_cast<float>(1.0 / weight));
     Parameters next = global;
     FEDRA_RETURN_IF_ERROR(server_->Apply(delta, next));

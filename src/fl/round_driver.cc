@@ -8,11 +8,22 @@
 
 #include "core/log_safe.h"
 #include "fedra/core/logging.h"
+#include "fl/held_results.h"
 
 namespace fedra {
 namespace {
 
 uint64_t BytesOf(const Parameters& p) { return p.num_bytes(); }
+
+// The vectors of a result, which a staged fold may read in place (the result outlives it).
+std::vector<const Parameters*> VectorsOf(const FitResult& r) {
+  std::vector<const Parameters*> v{&r.update};
+  for (const auto& [name, x] : r.extras) v.push_back(&x);
+  if (r.folded) {
+    for (const auto& [name, x] : r.folded->sums()) v.push_back(&x);
+  }
+  return v;
+}
 
 uint64_t BytesOf(const std::map<std::string, Parameters>& named) {
   uint64_t total = 0;
@@ -205,7 +216,8 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
   AggregateInput input{.sums = &c.sums,
                        .results = c.kept,
                        .num_results = c.num_results,
-                       .num_failures = m.fit_failures};
+                       .num_failures = m.fit_failures,
+                       .spent_sums = &c.sums};
   return Aggregate(round, global, input);
 }
 
@@ -263,15 +275,21 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
   };
   // Without a reference for the influence bound yet, the first accepted results are held
   // until they can form one.
-  std::vector<FitResult> held;
+  internal::HeldResults held(bound_.options().calibration_memory_bytes, "");
   std::vector<InfluenceBound::Reported> held_reports;  // Measure() of each held result
   auto release_held = [&] {
     bound_.SetReference(held_reports);
     for (size_t i = 0; i < held.size(); ++i) {
-      Bound(held[i], held_reports[i], m);
-      take(std::move(held[i]));
+      StatusOr<FitResult> r = held.Take(i);
+      if (!r.ok()) {
+        ++m.fit_failures;
+        Logger("fl")->warn("round {}: a held result was lost: {}", round, r.status().ToString());
+        continue;
+      }
+      Bound(*r, held_reports[i], m);
+      take(std::move(r).value());
     }
-    held.clear();
+    held.Clear();
     held_reports.clear();
   };
   pool_.RunFit(global, plan, [&](size_t task, StatusOr<FitResult> result) {
@@ -281,7 +299,11 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
       InfluenceBound::Reported reported = InfluenceBound::Measure(*result);
       bound_.Observe(reported);
       if (!bound_.has_reference()) {
-        held.push_back(std::move(result).value());
+        const Status spilled = held.Hold(std::move(result).value());
+        if (!spilled.ok()) {
+          Logger("fl")->warn("round {}: holding a calibration result in memory: {}", round,
+                             spilled.ToString());
+        }
         held_reports.push_back(std::move(reported));
         if (held.size() >= bound_.calibration_results()) release_held();
         return;
@@ -290,7 +312,7 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
     }
     take(std::move(result).value());
   });
-  if (!held.empty()) release_held();
+  if (held.size() > 0) release_held();
   if (bound_.enabled()) bound_.EndRound();
   const size_t ok = m.fit_clients - m.fit_failures;
   if (examples > 0) m.train_loss = loss_sum / examples;
@@ -327,7 +349,7 @@ bool RoundDriver::Accept(int round, const RoundPlan& plan, size_t task,
 
 bool RoundDriver::FoldChecked(int round, ClientId client, const FitResult& result,
                               UpdateAccumulator& sums, RoundMetrics& m) const {
-  sums.BeginFold();
+  sums.BeginFold(VectorsOf(result));
   strategy_.Fold(result, sums);
   const Status s = sums.CommitFold();
   if (s.ok()) return true;
@@ -355,7 +377,7 @@ Status RoundDriver::AcceptFolded(const FitResult& result, const Parameters* glob
 
 bool RoundDriver::MergeChecked(int round, const FitResult& result, UpdateAccumulator& sums,
                                RoundMetrics& m) const {
-  sums.BeginFold();
+  sums.BeginFold(VectorsOf(result));
   for (const auto& [name, sum] : result.folded->sums()) sums.Add(name, 1.0f, sum);
   for (const auto& [name, value] : result.folded->scalars()) sums.AddScalar(name, value);
   const Status s = sums.CommitFold();
@@ -426,7 +448,7 @@ Status RoundDriver::FoldedPoolRound(int round, const Parameters& global, const R
       return false;
     }
     const double n = static_cast<double>(result->num_examples);
-    sums.BeginFold();
+    sums.BeginFold(VectorsOf(*result));
     strategy_.Fold(*result, sums);
     sums.AddScalar(kSecureLossScalar, result->train_loss * n);
     sums.AddScalar(kSecureExamplesScalar, n);

@@ -5,6 +5,11 @@
 
 namespace fedra {
 
+Parameters AggregateInput::TakeSum(const std::string& name) const {
+  if (spent_sums && spent_sums == sums) return spent_sums->Take(name);
+  return sums->sum(name);
+}
+
 void Strategy::Fold(const FitResult& result, UpdateAccumulator& acc) const {
   const auto n = static_cast<float>(result.num_examples);
   acc.Add("update", n, result.update);

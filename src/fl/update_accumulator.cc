@@ -1,5 +1,6 @@
 #include "fedra/fl/update_accumulator.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ml/kernels.h"
@@ -7,22 +8,20 @@
 namespace fedra {
 
 void UpdateAccumulator::Add(const std::string& name, float weight, const Parameters& x) {
-  auto it = sums_.find(name);
-  if (it == sums_.end()) it = sums_.emplace(name, Parameters::ZerosLike(x)).first;
   if (!staging_) {
+    auto it = sums_.find(name);
+    if (it == sums_.end()) it = sums_.emplace(name, Parameters::ZerosLike(x)).first;
     it->second.Axpy(weight, x);  // checks the layout
     return;
   }
-  FEDRA_CHECK(it->second.SameLayout(x));
-  // The staged value starts from the sum, or from itself when this fold already added to it.
-  Parameters& spare = staged_[name];
-  if (!spare.SameLayout(it->second)) spare = Parameters::ZerosLike(it->second);
-  const bool first_touch = staged_touched_.insert(name).second;
-  const float* from = first_touch ? it->second.data() : spare.data();
-  if (!internal::AxpyIntoAllFinite(from, weight, x.data(), spare.data(),
-                                   static_cast<int64_t>(x.size()))) {
-    staged_not_finite_.insert(name);
-  }
+  std::vector<Term>& terms = staged_[name];
+  auto it = sums_.find(name);
+  const Parameters* like = it != sums_.end() ? &it->second : terms.empty() ? &x : terms[0].x;
+  FEDRA_CHECK_MSG(like->SameLayout(x), "a term of the sum " + name + " with another layout");
+  const bool read_in_place = std::find(in_place_.begin(), in_place_.end(), &x) != in_place_.end();
+  const Parameters* term = &x;
+  if (!read_in_place) term = &staged_copies_.emplace_back(x);
+  terms.push_back({weight, term});
 }
 
 void UpdateAccumulator::AddScalar(const std::string& name, double value) {
@@ -33,35 +32,87 @@ void UpdateAccumulator::AddScalar(const std::string& name, double value) {
   scalars_[name] += value;
 }
 
-void UpdateAccumulator::BeginFold() {
+void UpdateAccumulator::BeginFold(std::initializer_list<const Parameters*> in_place) {
+  BeginFold(std::span<const Parameters* const>(in_place.begin(), in_place.size()));
+}
+
+void UpdateAccumulator::BeginFold(std::span<const Parameters* const> in_place) {
   FEDRA_CHECK_MSG(!staging_, "a fold is already staged");
   staging_ = true;
-  staged_touched_.clear();
-  staged_not_finite_.clear();
-  staged_scalars_.clear();
+  in_place_.assign(in_place.begin(), in_place.end());
 }
+
+namespace {
+
+// sum (or 0 when null) + every term, checked (out null) or written to out.
+bool AddTerms(const Parameters* sum, const std::vector<float>& w,
+              const std::vector<const float*>& x, float* out, size_t n) {
+  return internal::AxpyTermsAllFinite(sum ? sum->data() : nullptr, w.data(), x.data(),
+                                      static_cast<int64_t>(w.size()), out, static_cast<int64_t>(n));
+}
+
+}  // namespace
 
 Status UpdateAccumulator::CommitFold() {
   FEDRA_CHECK_MSG(staging_, "no staged fold to commit");
-  staging_ = false;
-  if (!staged_not_finite_.empty()) {
-    return InvalidArgumentError("the sum '" + *staged_not_finite_.begin() +
-                                "' would hold NaN or Inf after this update");
+  // Whatever the verdict, the staged terms are dropped on return.
+  struct Drop {
+    UpdateAccumulator* a;
+    ~Drop() { a->DropStaged(); }
+  } drop{this};
+  struct Staged {
+    Parameters* sum;  // null: a sum this fold starts
+    std::vector<float> w;
+    std::vector<const float*> x;
+  };
+  std::vector<std::pair<const std::string*, Staged>> all;
+  for (const auto& [name, terms] : staged_) {
+    if (terms.empty()) continue;
+    auto it = sums_.find(name);
+    Staged st{it == sums_.end() ? nullptr : &it->second, {}, {}};
+    for (const Term& t : terms) {
+      st.w.push_back(t.weight);
+      st.x.push_back(t.x->data());
+    }
+    if (!AddTerms(st.sum, st.w, st.x, nullptr, terms[0].x->size())) {
+      return InvalidArgumentError("the sum '" + name + "' would hold NaN or Inf after this update");
+    }
+    all.emplace_back(&name, std::move(st));
   }
   for (const auto& [name, value] : staged_scalars_) {
     if (!std::isfinite(scalar(name) + value)) {
       return InvalidArgumentError("the scalar sum '" + name + "' would be NaN or Inf");
     }
   }
-  // Swap the staged buffers in; the old sums become the spare buffers of the next fold.
-  for (const std::string& name : staged_touched_) std::swap(sums_[name], staged_[name]);
+  // Every value checked: the same arithmetic again, now in place.
+  for (auto& [name, st] : all) {
+    if (!st.sum) {
+      st.sum = &sums_.emplace(*name, Parameters::ZerosLike(*staged_[*name][0].x)).first->second;
+    }
+    AddTerms(st.sum, st.w, st.x, st.sum->data(), st.sum->size());
+  }
   for (const auto& [name, value] : staged_scalars_) scalars_[name] += value;
   return OkStatus();
 }
 
 void UpdateAccumulator::AbortFold() {
   FEDRA_CHECK_MSG(staging_, "no staged fold to abort");
+  DropStaged();
+}
+
+void UpdateAccumulator::DropStaged() {
   staging_ = false;
+  in_place_.clear();
+  staged_.clear();
+  staged_copies_.clear();
+  staged_scalars_.clear();
+}
+
+Parameters UpdateAccumulator::Take(const std::string& name) {
+  FEDRA_CHECK_MSG(!staging_, "Take() during a staged fold");
+  auto node = sums_.extract(name);
+  FEDRA_CHECK_MSG(!node.empty(), "no sum named " + name);
+  return std::move(node.mapped());
 }
 
 void UpdateAccumulator::Put(const std::string& name, Parameters sum) {
@@ -103,7 +154,6 @@ void UpdateAccumulator::Clear() {
   FEDRA_CHECK_MSG(!staging_, "Clear() during a staged fold");
   sums_.clear();
   scalars_.clear();
-  staged_.clear();
 }
 
 }  // namespace fedra

@@ -106,12 +106,28 @@ void ReluBackward(const float* y, const float* dy, float* dx, int64_t n) {
 }
 
 FEDRA_MULTIVERSION
-bool AxpyIntoAllFinite(const float* acc, float w, const float* x, float* out, int64_t n) {
+bool AxpyTermsAllFinite(const float* acc, const float* w, const float* const* x, int64_t terms,
+                        float* out, int64_t n) {
+  // Blocks small enough for the stack and L1, so each term is one vectorised pass per block.
+  constexpr int64_t kBlock = 2048;
+  float v[kBlock];
   float s = 0.0f;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t m = std::min(kBlock, n - b);
+    if (acc) {
+      std::copy(acc + b, acc + b + m, v);
+    } else {
+      std::fill(v, v + m, 0.0f);
+    }
+    for (int64_t t = 0; t < terms; ++t) {
+      const float wt = w[t];
+      const float* xt = x[t] + b;
+#pragma omp simd
+      for (int64_t i = 0; i < m; ++i) v[i] = v[i] + wt * xt[i];
+    }
 #pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = acc[i] + w * x[i];
-    s += out[i] * 0.0f;
+    for (int64_t i = 0; i < m; ++i) s += v[i] * 0.0f;  // NaN once any v[i] is NaN or Inf
+    if (out) std::copy(v, v + m, out + b);
   }
   return s == 0.0f;
 }

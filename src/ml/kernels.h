@@ -37,8 +37,11 @@ void ColMajorRowSums(const float* x, int64_t rows, int64_t cols, float* sums);
 void Relu(const float* x, float* y, int64_t n);
 void ReluBackward(const float* y, const float* dy, float* dx, int64_t n);
 
-// out[i] = acc[i] + w * x[i]; true when every out[i] is finite. out may be acc.
-bool AxpyIntoAllFinite(const float* acc, float w, const float* x, float* out, int64_t n);
+// v[i] = acc[i] (0 if acc is null), then v[i] += w[t] * x[t][i] for t = 0 .. terms-1, each
+// step rounded to float as a sequence of axpys would; true when every v[i] is finite. Writes
+// v to `out` (which may be acc) only when out is not null, so the same call checks first.
+bool AxpyTermsAllFinite(const float* acc, const float* w, const float* const* x, int64_t terms,
+                        float* out, int64_t n);
 // A 2-D convolution's shape: input C x H x W, square kernel K, stride S, zero padding P,
 // output OH x OW.
 struct ConvGeometry {

@@ -125,6 +125,7 @@ struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   bool ForgetSlotWaiter(ResultReader* reader);  // false if it was not queued
   void ForgetUpload(const Upload& up);          // the task no longer points at the call
   void ReleaseSlot();
+  size_t SlotsFor(uint64_t bytes) const;
   // Ends an upload that failed its checks: frees its slot, fails its task, logs why.
   grpc::Status FailUpload(const Upload& up, const Status& why);
   // Whether the upload's task still waits for it; records its progress (a chunk arrived).

@@ -13,8 +13,7 @@ struct Server::Impl::PollAnswer {
   TaskWriter* writer = nullptr;
   grpc::Status status;  // not OK: the call ends with it, nothing is written
   v1::TaskChunk header;
-  std::shared_ptr<const Parameters> global;
-  std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
+  std::shared_ptr<net::ModelLease> model;
   std::shared_ptr<const std::string> stage_message;
   ClientId client = 0;
   uint64_t task_id = 0;
@@ -32,19 +31,17 @@ class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskC
       return;
     }
     answer_ = std::move(answer);
-    std::vector<net::PayloadGroup> groups;
     v1::TaskHeader* h = answer_.header.mutable_header();
-    if (answer_.global) {
-      groups.push_back({"global", answer_.global.get()});
-      for (const auto& [name, p] : *answer_.broadcast) groups.push_back({"broadcast/" + name, &p});
-      h->set_payload_bytes(net::DescribePayload(groups, h->mutable_tensors()));
+    if (answer_.model) {
+      h->set_payload_bytes(answer_.model->Describe(h->mutable_tensors()));
+      model_reader_ = answer_.model->NewReader(impl_.o.chunk_bytes);
     }
     std::string_view opaque;
     if (answer_.stage_message) {
       opaque = *answer_.stage_message;
       h->set_payload_bytes(opaque.size());
     }
-    cursor_.emplace(std::move(groups), impl_.o.chunk_bytes, opaque);
+    cursor_.emplace(std::vector<net::PayloadGroup>{}, impl_.o.chunk_bytes, opaque);
     StartWrite(&answer_.header);
   }
 
@@ -54,9 +51,12 @@ class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskC
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away during the download"));
       return;
     }
-    if (cursor_->Next(chunk_.mutable_data())) {
+    const bool more = answer_.model ? answer_.model->Next(model_reader_, chunk_.mutable_data())
+                                    : cursor_->Next(chunk_.mutable_data());
+    if (more) {
       StartWrite(&chunk_);
     } else {
+      answer_.model.reset();  // sent: no longer holds the round's model
       Finish(grpc::Status::OK);
     }
   }
@@ -74,7 +74,8 @@ class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskC
  private:
   Impl& impl_;
   PollAnswer answer_;
-  std::optional<net::ChunkCursor> cursor_;
+  net::ModelLease::Reader model_reader_;    // the model's payload, when answer_.model
+  std::optional<net::ChunkCursor> cursor_;  // else the stage message
   v1::TaskChunk chunk_;
 };
 
@@ -124,8 +125,7 @@ std::optional<Server::Impl::PollAnswer> Server::Impl::AnswerNowLocked(net::Clien
   if (b.kind == v1::STAGE) {
     a.stage_message = task->stage_message;
   } else {
-    a.global = b.global;
-    a.broadcast = b.broadcast;
+    a.model = b.model;
   }
   return a;
 }

@@ -18,13 +18,12 @@ void Server::Impl::RunTasks(const net::BoardSetup& setup, const Parameters* glob
                             const std::map<std::string, Parameters>& broadcast,
                             std::vector<net::Task> tasks,
                             const std::function<Status(Outcome&)>& deliver) {
-  std::shared_ptr<const Parameters> shared_global;
-  if (global) shared_global = std::make_shared<const Parameters>(*global);
-  auto shared_broadcast = std::make_shared<const std::map<std::string, Parameters>>(broadcast);
+  // Downloads read the driver's model in place; see the end for what happens to late ones.
+  std::shared_ptr<net::ModelLease> lease;
+  if (global) lease = std::make_shared<net::ModelLease>(*global, broadcast);
   size_t remaining = tasks.size();
   std::unique_lock lock(mu);
-  board.Open(setup, std::move(shared_global), std::move(shared_broadcast), std::move(tasks),
-             opaque_limit);
+  board.Open(setup, lease, std::move(tasks), opaque_limit);
   cv.notify_all();
   lock.unlock();
   WakePolls(Wake::kBoard);  // the waiting polls of this batch's clients get their tasks now
@@ -59,6 +58,10 @@ void Server::Impl::RunTasks(const net::BoardSetup& setup, const Parameters* glob
   // Close the batch; uploads still running find it closed and are counted late.
   board.Close();
   cv.notify_all();
+  lock.unlock();
+  // The driver may change its model once we return: a download still reading it (a client
+  // slower than the round) goes on from the lease's own copy.
+  if (lease) lease->Return(lease.use_count());
 }
 
 namespace {

@@ -15,6 +15,17 @@
 namespace fedra {
 namespace {
 
+// ValidateFitResult for a result whose tensors were read against the model's layout (so
+// they have it): finite values and a plausible report.
+Status CheckReceivedFit(const FitResult& r) {
+  const std::string who = "client " + std::to_string(r.client);
+  FEDRA_RETURN_IF_ERROR(r.update.CheckFinite().WithContext(who + " update"));
+  for (const auto& [name, x] : r.extras) {
+    FEDRA_RETURN_IF_ERROR(x.CheckFinite().WithContext(who + " " + name));
+  }
+  return ValidateFitReport(r);
+}
+
 // An aggregator's sums ("sum/<name>" groups) and scalars as FitResult::folded.
 Status FoldedFromWire(const v1::FitReport& r, std::map<std::string, Parameters> groups,
                       FitResult& result) {
@@ -47,7 +58,7 @@ struct Server::Impl::Upload {
   uint64_t limit = 0;       // largest opaque payload accepted
   uint64_t generation = 0;  // of the board it answers
   uint64_t token = 0;       // the task's upload token while this call receives
-  std::shared_ptr<const Parameters> global;
+  std::shared_ptr<const std::vector<TensorInfo>> layout;  // the round's model's tensors
   // Whether the call still exists, for the task board's cancel closure: the board hands the
   // closure out under mu and it runs with mu released, when the call may have ended. A
   // recursive mutex, as TryCancel may run the call's reactions inline.
@@ -145,7 +156,7 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
     };
     auto sum_groups = [](const std::string& g) { return g.rfind("sum/", 0) == 0; };
     auto reader = net::PayloadReader::WithLayout(
-        up_.header.tensors(), up_.header.payload_bytes(), *up_.global,
+        up_.header.tensors(), up_.header.payload_bytes(), *up_.layout,
         folded ? std::function<bool(const std::string&)>(sum_groups) : update_groups,
         folded ? "" : "update", impl_.o.max_result_groups);
     if (!reader.ok()) return reader.status().WithContext(what);
@@ -297,7 +308,7 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
     }
     result.metrics = std::move(metrics).value();
     // A folded result's names are checked against the strategy's fold by the round driver.
-    st = result.folded ? ValidateFitReport(result) : ValidateFitResult(result, *up_.global);
+    st = result.folded ? ValidateFitReport(result) : CheckReceivedFit(result);
     if (!st.ok()) {
       Finish(impl_.FailUpload(up_, st.WithContext(what)));
       return;
@@ -423,12 +434,12 @@ grpc::Status Server::Impl::ClaimResult(Upload& up, const std::string& name, Resu
   up.token = ++uploads;
   task.upload = up.token;
   task.cancel_upload = [ctx, alive = up.alive] {
-    std::lock_guard lock(alive->m);
+    std::lock_guard guard(alive->m);
     if (!alive->done) ctx->TryCancel();
   };
   up.generation = b.generation;
-  up.global = b.global;
-  if (inflight >= o.max_inflight_results) {
+  if (b.model) up.layout = b.model->layout();
+  if (inflight >= SlotsFor(up.header.payload_bytes())) {
     slot_waiters.push_back(reader);
     *next = AfterClaim::kQueued;
     return grpc::Status::OK;
@@ -490,7 +501,7 @@ void Server::Impl::GrantSlots() {
         it = slot_waiters.erase(it);
         continue;
       }
-      if (inflight >= o.max_inflight_results) {
+      if (inflight >= SlotsFor(r->up_.header.payload_bytes())) {
         ++it;
         continue;
       }
@@ -535,6 +546,13 @@ void Server::Impl::ForgetUpload(const Upload& up) {
     t->second.upload = 0;
     t->second.cancel_upload = nullptr;
   }
+}
+
+// Results of `bytes` each that may be in memory at once: max_inflight_results, fewer when they
+// would need more than max_inflight_result_bytes, never none.
+size_t Server::Impl::SlotsFor(uint64_t bytes) const {
+  const uint64_t fit = o.max_inflight_result_bytes / std::max<uint64_t>(bytes, 1);
+  return static_cast<size_t>(std::clamp<uint64_t>(fit, 1, o.max_inflight_results));
 }
 
 void Server::Impl::ReleaseSlot() {

@@ -22,16 +22,14 @@ double Seconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-void TaskBoard::Open(const BoardSetup& setup, std::shared_ptr<const Parameters> global,
-                     std::shared_ptr<const std::map<std::string, Parameters>> broadcast,
+void TaskBoard::Open(const BoardSetup& setup, std::shared_ptr<ModelLease> model,
                      std::vector<Task> tasks, uint64_t opaque_limit) {
   FEDRA_CHECK_MSG(!board_, "a batch of tasks is already open");
   Board& b = board_.emplace();
   b.generation = ++generations_;
   b.round = setup.round;
   b.kind = setup.kind;
-  b.global = std::move(global);
-  b.broadcast = std::move(broadcast);
+  b.model = std::move(model);
   if (setup.secure) b.secure = *setup.secure;
   b.protocol = setup.protocol;
   b.stage = setup.stage;

@@ -24,6 +24,7 @@
 #include "fedra/fl/types.h"
 #include "fedra/ml/parameters.h"
 #include "fedra/v1/federation.pb.h"
+#include "net/model_lease.h"
 
 namespace fedra::net {
 
@@ -97,8 +98,7 @@ struct Board {
   std::optional<v1::SecureFitInstructions> secure;
   std::string protocol;
   uint32_t stage = 0;
-  std::shared_ptr<const Parameters> global;
-  std::shared_ptr<const std::map<std::string, Parameters>> broadcast;
+  std::shared_ptr<ModelLease> model;  // what FIT and EVALUATE tasks download (null: STAGE)
   std::map<uint64_t, Task> tasks;
   std::map<ClientId, uint64_t> by_client;
   uint64_t opaque_limit = 0;  // largest opaque answer accepted (secure rounds)
@@ -127,9 +127,8 @@ class TaskBoard {
  public:
   // Opens a batch; REQUIRES none open. Task ids are random, never 0 and never reuse an id of
   // this round or the previous one.
-  void Open(const BoardSetup& setup, std::shared_ptr<const Parameters> global,
-            std::shared_ptr<const std::map<std::string, Parameters>> broadcast,
-            std::vector<Task> tasks, uint64_t opaque_limit);
+  void Open(const BoardSetup& setup, std::shared_ptr<ModelLease> model, std::vector<Task> tasks,
+            uint64_t opaque_limit);
   // The open batch, or null.
   Board* board() { return board_ ? &*board_ : nullptr; }
   const Board* board() const { return board_ ? &*board_ : nullptr; }

@@ -157,11 +157,11 @@ StatusOr<PayloadReader> PayloadReader::FromSpecs(const SpecList& specs, uint64_t
 }
 
 StatusOr<PayloadReader> PayloadReader::WithLayout(
-    const SpecList& specs, uint64_t payload_bytes, const Parameters& layout,
+    const SpecList& specs, uint64_t payload_bytes, const std::vector<TensorInfo>& layout,
     const std::function<bool(const std::string&)>& group_allowed, const std::string& required_group,
     size_t max_groups) {
   // Check names and shapes against the layout before allocating anything.
-  const auto& infos = layout.tensors();
+  const std::vector<TensorInfo>& infos = layout;
   if (infos.empty() || specs.size() % static_cast<int>(infos.size()) != 0) {
     return InvalidArgumentError("payload has " + std::to_string(specs.size()) +
                                 " tensors; expected a multiple of the model's " +
@@ -198,7 +198,9 @@ StatusOr<PayloadReader> PayloadReader::WithLayout(
                                 " copies of the model (the update and extras), more than the " +
                                 std::to_string(max_groups) + " a result may carry");
   }
-  return FromSpecs(specs, payload_bytes, groups * layout.num_bytes());
+  uint64_t model_bytes = 0;
+  for (const TensorInfo& t : infos) model_bytes += t.size * sizeof(float);
+  return FromSpecs(specs, payload_bytes, groups * model_bytes);
 }
 
 Parameters& PayloadReader::Allocate(Group& g) {

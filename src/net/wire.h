@@ -44,6 +44,8 @@ class ChunkCursor {
       : groups_(std::move(groups)), bytes_(bytes), chunk_bytes_(chunk_bytes) {}
   // The next chunk into `chunk`; false when the payload is exhausted.
   bool Next(std::string* chunk);
+  // Reads on from the same position in `groups`, a copy of the groups it was made with.
+  void Rebind(std::vector<PayloadGroup> groups) { groups_ = std::move(groups); }
 
  private:
   std::vector<PayloadGroup> groups_;
@@ -72,7 +74,7 @@ class PayloadReader {
   // most `max_groups` groups: the budget is `max_groups` models, checked before anything is
   // allocated.
   static StatusOr<PayloadReader> WithLayout(
-      const SpecList& specs, uint64_t payload_bytes, const Parameters& layout,
+      const SpecList& specs, uint64_t payload_bytes, const std::vector<TensorInfo>& layout,
       const std::function<bool(const std::string&)>& group_allowed,
       const std::string& required_group, size_t max_groups);
 

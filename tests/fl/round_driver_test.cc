@@ -196,6 +196,12 @@ TEST(RoundDriverTest, FederatedAndServerEvaluation) {
   EXPECT_DOUBLE_EQ(*m.server_eval_accuracy, 0.75);
 }
 
+// Heap bytes in use, counting large blocks that malloc maps on their own.
+size_t HeapInUse() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
 // A pool that makes each update on demand, so nothing but the driver can hold results, and
 // records how many heap bytes are in use after each result is handed over.
 class StreamingPool final : public ClientPool {
@@ -213,7 +219,7 @@ class StreamingPool final : public ClientPool {
       r.update.Add("w", {static_cast<int64_t>(params_)});
       r.update.Flat().setConstant(static_cast<float>(i % 7));
       on_result(i, std::move(r));
-      peak_bytes = std::max(peak_bytes, mallinfo2().uordblks);
+      peak_bytes = std::max(peak_bytes, HeapInUse());
     }
   }
   void RunEvaluate(const Parameters&, std::span<const EvaluateTask>,
@@ -236,12 +242,14 @@ constexpr bool kPlainMalloc = false;
 constexpr bool kPlainMalloc = true;
 #endif
 
-size_t PeakGrowth(Strategy& strategy, size_t clients, size_t params) {
+size_t PeakGrowth(Strategy& strategy, size_t clients, size_t params,
+                  InfluenceBoundOptions influence = {.enabled = false}) {
   StreamingPool pool(clients, params);
   Parameters global;
   global.Add("w", {static_cast<int64_t>(params)});
-  const size_t before = mallinfo2().uordblks;
-  RoundDriver driver(strategy, pool, {.num_rounds = 1, .evaluate_every = 0});
+  const size_t before = HeapInUse();
+  RoundDriver driver(strategy, pool,
+                     {.num_rounds = 1, .evaluate_every = 0, .influence = influence});
   EXPECT_TRUE(driver.RunRound(1, global).aggregated);
   return pool.peak_bytes > before ? pool.peak_bytes - before : 0;
 }
@@ -250,13 +258,39 @@ TEST(RoundDriverTest, SumStrategiesStreamIndividualStrategiesHoldEveryUpdate) {
   if (!kPlainMalloc) GTEST_SKIP() << "heap accounting is not meaningful under ASan";
   const size_t clients = 200, params = 50000, update_bytes = params * sizeof(float);
   auto fedavg = FedAvgAll();
-  const size_t streamed = PeakGrowth(*fedavg, clients, params);
-  auto median = *NewFedMedian({.sampling = {.fraction_evaluate = 0.0}});
-  const size_t held = PeakGrowth(*median, clients, params);
-  // FedAvg: the accumulator plus the result in hand, whatever the number of clients.
-  EXPECT_LT(streamed, 5 * update_bytes);
+  // FedAvg: between results only the running sum, whatever the number of clients (a fold
+  // checks in place: no spare buffer).
+  EXPECT_LT(PeakGrowth(*fedavg, clients, params), update_bytes * 3 / 2);
+  // The influence bound's first round holds 8 results to calibrate: in memory by default...
+  const InfluenceBoundOptions bound;
+  EXPECT_GT(PeakGrowth(*fedavg, clients, params, bound), 6 * update_bytes);
+  // ... and in a temporary file beyond its memory budget, here none.
+  InfluenceBoundOptions spill = bound;
+  spill.calibration_memory_bytes = 0;
+  EXPECT_LT(PeakGrowth(*fedavg, clients, params, spill), update_bytes * 3 / 2);
   // FedMedian keeps all 200 (which shows that the measurement sees retained updates).
-  EXPECT_GT(held, 150 * update_bytes);
+  auto median = *NewFedMedian({.sampling = {.fraction_evaluate = 0.0}});
+  EXPECT_GT(PeakGrowth(*median, clients, params), 150 * update_bytes);
+}
+
+// Held results that wait on disk come back with the same bits: the round's model is the same
+// whatever the calibration memory.
+TEST(RoundDriverTest, SpilledCalibrationResultsGiveTheSameModel) {
+  auto run = [](size_t memory) {
+    StreamingPool pool(20, 3000);
+    Parameters global;
+    global.Add("w", {3000});
+    auto strategy = FedAvgAll();
+    InfluenceBoundOptions bound;
+    bound.calibration_memory_bytes = memory;
+    RoundDriver driver(*strategy, pool, {.num_rounds = 1, .evaluate_every = 0, .influence = bound});
+    EXPECT_TRUE(driver.RunRound(1, global).aggregated);
+    return global;
+  };
+  const Parameters in_memory = run(size_t{1} << 30), some = run(3 * 3000 * 4), none = run(0);
+  EXPECT_GT(in_memory.L2Norm(), 0.0);
+  EXPECT_EQ(some.Flat(), in_memory.Flat());
+  EXPECT_EQ(none.Flat(), in_memory.Flat());
 }
 
 // One client of five claims 2^64 - 1 examples and sends values of 1e6: without the bound the
@@ -323,7 +357,7 @@ FitResult Folded(ClientId c, const std::vector<FitResult>& members) {
   r.folded.emplace();
   double loss = 0;
   for (const FitResult& m : members) {
-    FoldSpec::FedAvg().Apply(m, *r.folded);
+    EXPECT_TRUE(FoldSpec::FedAvg().Apply(m, *r.folded).ok());
     r.num_examples += m.num_examples;
     loss += m.train_loss * static_cast<double>(m.num_examples);
   }

@@ -1,5 +1,7 @@
 #include "fedra/fl/update_accumulator.h"
 
+#include "fedra/fl/strategy.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -86,6 +88,79 @@ TEST(UpdateAccumulatorTest, ABadFoldLeavesTheSumsUntouched) {
   acc.AbortFold();
   EXPECT_EQ(acc.sum("update").Flat(), before);
   EXPECT_EQ(acc.scalar("weight"), 1.0);
+}
+
+// A fold reading its vectors in place touches nothing unless every sum it adds to stays
+// finite: a later sum's overflow leaves an earlier, finite one unchanged too.
+TEST(UpdateAccumulatorTest, AFoldIsCommittedWholeOrNotAtAll) {
+  UpdateAccumulator acc;
+  const Parameters u = Vec({1, 2, 3}), c = Vec({4, 5, 6});
+  acc.BeginFold({&u, &c});
+  acc.Add("update", 1.0f, u);
+  acc.Add("control", 1.0f, c);
+  ASSERT_TRUE(acc.CommitFold().ok());
+  const Parameters good = Vec({0.5f, 0.25f, 0.125f}), bad = Vec({0, 3e38f, 0});
+  acc.BeginFold({&good, &bad});
+  acc.Add("update", 1.0f, good);
+  acc.Add("control", 2.0f, bad);  // 2 * 3e38 overflows
+  acc.AddScalar("weight", 1.0);
+  const Status s = acc.CommitFold();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("'control'"), std::string::npos) << s.message();
+  EXPECT_EQ(acc.sum("update").Flat(), u.Flat());
+  EXPECT_EQ(acc.sum("control").Flat(), c.Flat());
+  EXPECT_EQ(acc.scalar("weight"), 0.0);
+  // A sum that a refused fold would have started does not exist afterwards.
+  acc.BeginFold();
+  acc.Add("fresh", 1.0f, Vec({NAN, 0, 0}));
+  EXPECT_FALSE(acc.CommitFold().ok());
+  EXPECT_FALSE(acc.has("fresh"));
+}
+
+// The staged fold gives the same bits whether it reads its vectors in place or copies them,
+// for a vector longer than the kernel's blocks and several terms per sum; plain axpys agree to
+// rounding (the fold kernel may fuse multiply-adds where the CPU has them, Eigen's may not).
+TEST(UpdateAccumulatorTest, StagedFoldsMatchAxpysBitForBit) {
+  Parameters x, y;
+  x.Add("w", {5000});
+  y.Add("w", {5000});
+  for (size_t i = 0; i < x.size(); ++i) {
+    x.data()[i] = std::sin(static_cast<float>(i)) * 1e3f;
+    y.data()[i] = std::cos(static_cast<float>(i) * 0.7f) / 3.0f;
+  }
+  UpdateAccumulator in_place, copied, plain;
+  for (float w : {0.3f, 1.7f, -2.1f}) {
+    in_place.BeginFold({&x, &y});
+    copied.BeginFold();
+    for (UpdateAccumulator* a : {&in_place, &copied}) {
+      a->Add("s", w, x);
+      a->Add("s", 1.0f / w, y);
+    }
+    ASSERT_TRUE(in_place.CommitFold().ok());
+    ASSERT_TRUE(copied.CommitFold().ok());
+    plain.Add("s", w, x);
+    plain.Add("s", 1.0f / w, y);
+  }
+  EXPECT_EQ(in_place.sum("s").Flat(), copied.sum("s").Flat());
+  const Vector d = in_place.sum("s").Flat() - plain.sum("s").Flat();
+  EXPECT_LE(d.cwiseAbs().maxCoeff(), 1e-6f * 3e3f);  // ulps of the terms' magnitude
+}
+
+// A strategy takes a sum without a copy when the driver says the sums are spent, and gets a
+// copy (the sums untouched) otherwise.
+TEST(UpdateAccumulatorTest, TakeSumMovesSpentSumsAndCopiesOthers) {
+  UpdateAccumulator acc;
+  acc.Add("update", 2.0f, Vec({1, 2}));
+  const float* storage = acc.sum("update").data();
+  AggregateInput kept{.sums = &acc};
+  Parameters copy = kept.TakeSum("update");
+  EXPECT_EQ(copy.Flat(), acc.sum("update").Flat());
+  EXPECT_NE(copy.data(), storage);
+  AggregateInput spent{.sums = &acc, .spent_sums = &acc};
+  Parameters moved = spent.TakeSum("update");
+  EXPECT_EQ(moved.data(), storage);
+  EXPECT_EQ(moved.Flat(), copy.Flat());
+  EXPECT_FALSE(acc.has("update"));
 }
 
 }  // namespace

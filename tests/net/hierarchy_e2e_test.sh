@@ -3,18 +3,21 @@
 # clients are two edge fedra-servers (--upstream, token-authenticated, listed in the root's
 # --aggregators), each serving two fedra-client processes. The root's FedAvg over the edges'
 # folded sums must equal FedAvg over the same four clients connected to the root directly
-# (the flat run), to float tolerance, after 3 rounds; a root with aggregators but no
-# authentication, or with DP, is refused.
+# (the flat run), to float tolerance, after 3 rounds. An edge SIGKILLed after its first round
+# is one failed client at the root, whose next round goes on with the other edge's clients. A
+# root with aggregators but no authentication, or with DP, is refused.
 # Usage: hierarchy_e2e_test.sh BIN_DIR WORK_DIR
 set -euo pipefail
+declare -A edge_pid
 bin=$1
 work=$2
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_begin "$work"
 fail() { e2e_fail "HIERARCHY E2E" "$*" 12 */*.log; }
 rounds=3
-common=(--model logreg --data fashion-mnist --rounds $rounds --epochs 1 --batch-size 32
-  --lr 0.05 --fraction-evaluate 0 --influence-bound off --poll-seconds 1 --wait-seconds 60)
+training=(--model logreg --data fashion-mnist --epochs 1 --batch-size 32 --lr 0.05
+  --fraction-evaluate 0 --influence-bound off --poll-seconds 1 --wait-seconds 60)
+common=(--rounds $rounds "${training[@]}")
 
 wait_port() {  # FILE: waits for a server's port file and prints the port
   for _ in $(seq 200); do [[ -s $1 ]] && break; sleep 0.1; done
@@ -82,6 +85,36 @@ flat_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' flat/server.log)
 tier_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' tiers/root.log)
 echo "test accuracy flat $flat_acc, two tiers $tier_acc"
 [[ -n $flat_acc && $flat_acc == "$tier_acc" ]] || fail "accuracy differs: $flat_acc vs $tier_acc"
+
+# An edge dies: after round 1, edge-b is SIGKILLed. The root's round 2 counts it as one failed
+# client (its task fails when its heartbeats stop), and with one of two failed (the tolerated
+# fraction) it aggregates edge-a's clients alone.
+mkdir fault
+"$bin/fedra-server" --insecure --tokens tokens.txt --aggregators edge-a,edge-b \
+  --address 127.0.0.1:0 --port-file fault/port --run-dir fault/run --min-clients 2 \
+  --liveness 3 --max-failure-fraction 0.5 --rounds 2 "${training[@]}" >fault/root.log 2>&1 &
+root=$!
+pids+=($root)
+port=$(wait_port fault/port)
+for e in a b; do
+  "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file fault/edge-$e.port \
+    --run-dir fault/edge-$e --min-clients 2 --model logreg --data none --input-shape 1 28 28 \
+    --influence-bound off --poll-seconds 1 --upstream "127.0.0.1:$port" --upstream-insecure \
+    --upstream-name edge-$e --upstream-token-file tokens.txt >fault/edge-$e.log 2>&1 &
+  pids+=($!)
+  edge_pid[$e]=$!
+done
+client "$(wait_port fault/edge-a.port)" 0 fault/c0.log
+client "$(wait_port fault/edge-a.port)" 1 fault/c1.log
+client "$(wait_port fault/edge-b.port)" 2 fault/c2.log
+client "$(wait_port fault/edge-b.port)" 3 fault/c3.log
+for _ in $(seq 600); do grep -q "edge round 1 " fault/edge-b.log && break; sleep 0.1; done
+grep -q "edge round 1 " fault/edge-b.log || fail "edge-b finished no round"
+kill -9 "${edge_pid[b]}"
+wait $root || fail "the root did not survive an edge's death"
+grep -q "round   2/2  clients 2 (1 failed)" fault/root.log || fail "the dead edge was not one failure"
+grep -q "final test accuracy" fault/root.log || fail "no final model after the edge died"
+echo "an edge SIGKILLed mid-run: $(grep -m1 "round   2/2" fault/root.log)"
 
 # Refusals at start-up: aggregators without authentication.
 if "$bin/fedra-server" --insecure --aggregators edge-a --model logreg --data none \

@@ -18,7 +18,7 @@ struct BoardTest : ::testing::Test {
   void OpenFit(int round, std::vector<ClientId> clients) {
     std::vector<Task> tasks;
     for (size_t i = 0; i < clients.size(); ++i) tasks.push_back({.client = clients[i], .index = i});
-    board.Open({.kind = v1::FIT, .round = round}, nullptr, nullptr, std::move(tasks), 0);
+    board.Open({.kind = v1::FIT, .round = round}, nullptr, std::move(tasks), 0);
   }
   uint64_t IdOf(ClientId c) { return board.board()->by_client.at(c); }
   Claim Answer(uint64_t task, int round, ClientId client) {
@@ -140,8 +140,7 @@ TEST_F(BoardTest, AfterCloseAnswersAreDuplicateLateOrUnknownThenTheRoundIsOver) 
   EXPECT_EQ(board.Receiving(answered, generation), nullptr);
   // Round 4 goes on with a second batch (a secure stage): the first batch's answers are told
   // apart.
-  board.Open({.kind = v1::STAGE, .round = 4, .stage = 1}, nullptr, nullptr, {Task{.client = 7}},
-             100);
+  board.Open({.kind = v1::STAGE, .round = 4, .stage = 1}, nullptr, {Task{.client = 7}}, 100);
   EXPECT_GT(board.board()->generation, generation);
   EXPECT_TRUE(board.board()->opaque());
   EXPECT_NE(IdOf(7), answered);

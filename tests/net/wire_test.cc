@@ -1,5 +1,7 @@
 #include "net/wire.h"
 
+#include "net/model_lease.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -30,7 +32,7 @@ TEST(WireTest, ChunksOfAnySizeReassembleEveryGroupExactly) {
     const uint64_t bytes = DescribePayload(groups, &specs);
     ASSERT_EQ(bytes, x.num_bytes() + y.num_bytes());
     auto r = PayloadReader::WithLayout(
-        specs, bytes, x, [](const std::string&) { return true; }, "update", 2);
+        specs, bytes, x.tensors(), [](const std::string&) { return true; }, "update", 2);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     size_t calls = 0;
     ASSERT_TRUE(ForEachChunk(groups, chunk, [&](std::string_view b) {
@@ -99,14 +101,14 @@ TEST(WireTest, DeclaredBytesAreBudgetedAndAllocatedOnlyAsTheyArrive) {
   SpecList specs;
   const uint64_t bytes = DescribePayload(groups, &specs);
   auto any = [](const std::string&) { return true; };
-  auto refused = PayloadReader::WithLayout(specs, bytes, model, any, "update", 3);
+  auto refused = PayloadReader::WithLayout(specs, bytes, model.tensors(), any, "update", 3);
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("declares 41 copies of the model"));
 
   SpecList three;
   const uint64_t three_bytes = DescribePayload(
       {{"update", &model}, {"extra/a", &extras[0]}, {"extra/b", &extras[1]}}, &three);
-  auto r = PayloadReader::WithLayout(three, three_bytes, model, any, "update", 3);
+  auto r = PayloadReader::WithLayout(three, three_bytes, model.tensors(), any, "update", 3);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->allocated_bytes(), 0u);
   const std::string first(100, '\0');
@@ -123,16 +125,17 @@ TEST(WireTest, LayoutCheckNamesTheFirstMismatch) {
   SpecList specs;
   const uint64_t bytes = DescribePayload({{"update", &other}}, &specs);
   auto any = [](const std::string&) { return true; };
-  EXPECT_THAT(PayloadReader::WithLayout(specs, bytes, model, any, "update", 3).status().message(),
-              HasSubstr("is 'b' [6]; the model has 'b' [5]"));
+  EXPECT_THAT(
+      PayloadReader::WithLayout(specs, bytes, model.tensors(), any, "update", 3).status().message(),
+      HasSubstr("is 'b' [6]; the model has 'b' [5]"));
   SpecList good;
   const uint64_t good_bytes = DescribePayload({{"weird", &model}}, &good);
-  EXPECT_THAT(
-      PayloadReader::WithLayout(
-          good, good_bytes, model, [](const std::string& g) { return g == "update"; }, "update", 3)
-          .status()
-          .message(),
-      HasSubstr("unexpected tensor group 'weird'"));
+  EXPECT_THAT(PayloadReader::WithLayout(
+                  good, good_bytes, model.tensors(),
+                  [](const std::string& g) { return g == "update"; }, "update", 3)
+                  .status()
+                  .message(),
+              HasSubstr("unexpected tensor group 'weird'"));
 }
 
 TEST(WireTest, FoldSpecRoundTripsAndBadSpecsAreRefused) {
@@ -262,6 +265,40 @@ TEST(WireTest, OpaquePayloadsTravelInBoundedChunksAndPackingRoundTrips) {
   EXPECT_EQ(back.max_weight, packing.max_weight);
   EXPECT_EQ(back.precision_bits, packing.precision_bits);
   EXPECT_EQ(back.max_clients, packing.max_clients);
+}
+
+// A download still reading when the round closes gets the model as it was lent, although
+// the lender changes it afterwards; with no such download, nothing is copied.
+TEST(ModelLeaseTest, ADownloadOutlivingItsRoundReadsTheModelAsLent) {
+  Parameters model;
+  model.Add("w", {3000});
+  for (size_t i = 0; i < model.size(); ++i) model.data()[i] = static_cast<float>(i);
+  std::map<std::string, Parameters> broadcast{{"c", TwoTensors(7)}};
+  std::string want;
+  ASSERT_TRUE(ForEachChunk({{"global", &model}, {"broadcast/c", &broadcast.at("c")}}, 1000,
+                           [&](std::string_view b) {
+                             want.append(b);
+                             return true;
+                           }));
+  auto lease = std::make_shared<ModelLease>(model, broadcast);
+  SpecList specs;
+  EXPECT_EQ(lease->Describe(&specs), want.size());
+  ASSERT_EQ(specs.size(), 3);
+  EXPECT_EQ(specs[2].group(), "broadcast/c");
+  ModelLease::Reader reader = lease->NewReader(1000);
+  std::string got, chunk;
+  ASSERT_TRUE(lease->Next(reader, &chunk));
+  got += chunk;
+  std::shared_ptr<ModelLease> download = lease;  // a writer's reference
+  EXPECT_TRUE(lease->Return(lease.use_count()));
+  model.Flat().setConstant(-1);  // the lender moves on
+  broadcast.at("c").Flat().setConstant(-1);
+  while (download->Next(reader, &chunk)) got += chunk;
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(lease->layout()->size(), 1u);
+
+  auto alone = std::make_shared<ModelLease>(model, broadcast);
+  EXPECT_FALSE(alone->Return(alone.use_count()));
 }
 
 }  // namespace

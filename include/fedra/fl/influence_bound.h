@@ -8,8 +8,10 @@
 //    most `norm_factor` x the median L2 norm of that vector in the reference round.
 // The reference is the previous round that had results (its values as reported, before
 // bounding), kept in checkpoints. A run's first round has none: the driver holds
-// the first `calibration_results` accepted results (at most that many models of memory),
-// takes the reference from them, and bounds every result of the round with it.
+// the first `calibration_results` accepted results, takes the reference from them, and bounds
+// every result of the round with it. Held results beyond `calibration_memory_bytes` wait in
+// an unlinked temporary file in $TMPDIR (else /tmp), so a large model's calibration costs
+// disk, not server memory.
 //
 // A median moves only if at least half the values do, so while fewer than half the clients
 // of the reference lie, one result weighs at most weight_factor typical clients and moves the
@@ -40,6 +42,7 @@ struct InfluenceBoundOptions {
   double weight_factor = 2.0;      // > 0
   double norm_factor = 1.0;        // > 0
   size_t calibration_results = 8;  // >= 1
+  size_t calibration_memory_bytes = size_t{64} << 20;
 };
 
 Status ValidateInfluenceBoundOptions(const InfluenceBoundOptions& options);
@@ -56,6 +59,7 @@ class InfluenceBound {
 
   bool enabled() const { return options_.enabled; }
   size_t calibration_results() const { return options_.calibration_results; }
+  const InfluenceBoundOptions& options() const { return options_; }
   bool has_reference() const { return has_reference_; }
 
   // What one result reported, measured once (one pass over each vector): its counts and the

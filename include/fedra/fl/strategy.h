@@ -51,6 +51,13 @@ struct AggregateInput {
   std::span<const FitResult> results;       // kIndividual (empty otherwise)
   size_t num_results = 0;                   // successful clients
   size_t num_failures = 0;                  // failed or rejected clients
+  // Set by the round driver, whose sums die with the round: the sums TakeSum may move from.
+  UpdateAccumulator* spent_sums = nullptr;
+
+  // The sum `name` for the strategy to keep and change (e.g. scale into the mean delta):
+  // moved out of the sums when they are spent (sums->has(name) is false afterwards), else a
+  // copy. Moving saves a model-sized copy per round. REQUIRES: sums->has(name).
+  Parameters TakeSum(const std::string& name) const;
 };
 
 // Strategy state that must survive a server restart (server optimizer moments, control

@@ -13,9 +13,9 @@
 // another client's task, an older round, a closed round (after its deadline) or a task
 // already answered is refused with a status that says which. A client not heard from within
 // `liveness_seconds` loses its task, so a vanished client never stalls a round beyond that.
-// At most `max_inflight_results` uploaded results are held in memory at once (further uploads
-// wait), so server memory stays a small multiple of the model size whatever the number of
-// clients.
+// At most `max_inflight_results` uploaded results (one when they are larger than
+// `max_inflight_result_bytes`) are held in memory at once (further uploads wait), so server
+// memory stays a small multiple of the model size whatever the number of clients.
 //
 // Security: TLS with a server certificate, and client authentication by certificate (mTLS,
 // identity = certificate common name) and/or bearer token (identity = the token's name in the
@@ -94,6 +94,9 @@ struct ServerOptions {
   size_t chunk_bytes = size_t{1} << 20;
   size_t max_message_bytes = size_t{4} << 20;  // larger gRPC messages are refused
   size_t max_inflight_results = 2;
+  // ... and fewer when that many would need more memory than this (at least one: a model of
+  // this size or more is received one result at a time).
+  size_t max_inflight_result_bytes = size_t{128} << 20;
   // A result may carry the update and at most this many model-sized groups in all (SCAFFOLD's
   // control delta is one extra); a header declaring more is refused before anything is
   // allocated, so one result costs at most this many models of memory.
