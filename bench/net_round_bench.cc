@@ -3,6 +3,7 @@
 // downloads and uploads P floats) in the same run, and the server's peak RSS in each case.
 //
 //   net_round_bench [--clients 10,100] [--params 1000000,25000000] [--rounds 2]
+//                   [--inflight-mb MB]   (the server's --max-inflight-result-mb)
 //
 // Servers run in child processes (this binary re-executed with --role) so their peak RSS is
 // their own; the clients are threads of the driver that stream without keeping the model, so
@@ -32,6 +33,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kChunk = size_t{1} << 20;
+size_t inflight_mb = fedra::ServerOptions{}.max_inflight_result_bytes >> 20;
 
 double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -156,6 +158,7 @@ int FedraServer(size_t params, size_t clients, int rounds, const std::string& po
                                       .liveness_seconds = 600,
                                       .poll_seconds = 1,
                                       // every simulated client comes from 127.0.0.1
+                                      .max_inflight_result_bytes = inflight_mb << 20,
                                       .max_clients_per_peer = clients});
   if (!server.ok()) return 1;
   std::ofstream(port_file) << (*server)->port() << "\n";
@@ -258,7 +261,7 @@ void Measure(const std::string& self, size_t clients, size_t params, int rounds)
   std::remove(port_file.c_str());
   Child fedra = Spawn({self, "--role", "fedra-server", "--params", std::to_string(params),
                        "--clients", std::to_string(clients), "--rounds", std::to_string(rounds),
-                       "--port-file", port_file});
+                       "--port-file", port_file, "--inflight-mb", std::to_string(inflight_mb)});
   int port = WaitPort(port_file);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < clients; ++i) threads.emplace_back(FedraClient, port, static_cast<int>(i));
@@ -293,8 +296,9 @@ void Measure(const std::string& self, size_t clients, size_t params, int rounds)
   waitpid(bare.pid, nullptr, 0);
   std::remove(port_file.c_str());
   std::printf(
-      "{\"clients\":%zu,\"params\":%zu,\"model_mb\":%.1f,\"fedra\":%s,\"bare_round_seconds\":[",
-      clients, params, params * 4 / 1e6,
+      "{\"clients\":%zu,\"params\":%zu,\"model_mb\":%.1f,\"inflight_mb\":%zu,\"fedra\":%s,"
+      "\"bare_round_seconds\":[",
+      clients, params, params * 4 / 1e6, inflight_mb,
       WIFEXITED(status) && WEXITSTATUS(status) == 0
           ? fedra_json.substr(0, fedra_json.size() - 1).c_str()
           : "{\"error\":true}");
@@ -321,6 +325,8 @@ int main(int argc, char** argv) {
       rounds = std::stoi(v);
     else if (k == "--port-file")
       port_file = v;
+    else if (k == "--inflight-mb")
+      inflight_mb = std::stoull(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;

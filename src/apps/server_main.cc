@@ -313,6 +313,11 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "uploaded updates held in memory at once (memory bound)")
       ->capture_default_str();
   app.add_option_function<size_t>(
+         "--download-buffer-mb", [&s](size_t mb) { s.download_buffer_bytes = mb << 20; },
+         "chunk memory that concurrent model downloads share (more downloads: smaller chunks)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->default_str(std::to_string(s.download_buffer_bytes >> 20));
+  app.add_option_function<size_t>(
          "--max-inflight-result-mb", [&s](size_t mb) { s.max_inflight_result_bytes = mb << 20; },
          "fewer uploads at once when --max-inflight-results of them would need more memory "
          "(at least one)")

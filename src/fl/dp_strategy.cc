@@ -156,7 +156,7 @@ void DpWrapper::Fold(const FitResult& result, UpdateAccumulator& acc) const {
   } else {
     norm = update.L2Norm();  // already noised: clipping it again would only add bias
   }
-  acc.Add("update", 1.0f, update);
+  acc.Add("update", 1.0f, std::move(update));
   acc.AddScalar("weight", 1.0);
   if (adaptive_) acc.AddScalar("dp.below", norm <= round_clip_ ? 1.0 : 0.0);
 }

@@ -24,6 +24,16 @@ void UpdateAccumulator::Add(const std::string& name, float weight, const Paramet
   terms.push_back({weight, term});
 }
 
+void UpdateAccumulator::Add(const std::string& name, float weight, Parameters&& x) {
+  if (!staging_) {
+    Add(name, weight, static_cast<const Parameters&>(x));
+    return;
+  }
+  const Parameters& kept = staged_copies_.emplace_back(std::move(x));
+  in_place_.push_back(&kept);  // read in place: Add() must not copy it again
+  Add(name, weight, kept);
+}
+
 void UpdateAccumulator::AddScalar(const std::string& name, double value) {
   if (staging_) {
     staged_scalars_[name] += value;

@@ -36,15 +36,20 @@ bool ModelLease::Next(Reader& reader, std::string* chunk) const {
 }
 
 bool ModelLease::Return(long holders) {
-  std::lock_guard lock(mu_);
-  if (own_global_) return false;
+  // Only the lender calls this, and its model stays unchanged until we return: the copy is
+  // made without the lock, so downloads go on meanwhile.
+  if (own_global_ || !global_) return false;
   if (holders <= 1) {
+    std::lock_guard lock(mu_);
     global_ = nullptr;
     broadcast_ = nullptr;
     return false;
   }
-  own_global_ = std::make_unique<Parameters>(*global_);
-  own_broadcast_ = std::make_unique<std::map<std::string, Parameters>>(*broadcast_);
+  auto global = std::make_unique<Parameters>(*global_);
+  auto broadcast = std::make_unique<std::map<std::string, Parameters>>(*broadcast_);
+  std::lock_guard lock(mu_);
+  own_global_ = std::move(global);
+  own_broadcast_ = std::move(broadcast);
   global_ = own_global_.get();
   broadcast_ = own_broadcast_.get();
   ++generation_;

@@ -38,7 +38,7 @@ class ModelLease {
 
   // The lender's model is about to change: copies it (and the broadcast) into the lease if
   // anyone but the lender still holds it (`holders` > 1, the shared_ptr's use count), else
-  // lets go. Returns whether it copied.
+  // lets go. Returns whether it copied. Called once, by the lender only.
   bool Return(long holders);
 
   // The tensors of the model, for checks of uploads' layouts (a copy: lives on its own).

@@ -11,6 +11,7 @@
 #ifndef FEDRA_SRC_NET_SERVER_IMPL_H_
 #define FEDRA_SRC_NET_SERVER_IMPL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -50,13 +51,19 @@ struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   std::shared_ptr<spdlog::logger> log = Logger("server");
   std::unique_ptr<net::SecureRoundFactory> secure;
 
+  // Model downloads being written; each sends chunks of ChunkBytesForDownloads() (atomic: the
+  // writers count themselves without mu).
+  std::atomic<size_t> downloads{0};
+  size_t ChunkBytesForDownloads(size_t downloads_now) const;
+
   mutable std::mutex mu;
   std::condition_variable cv;
   // Guarded by mu.
   net::SessionRegistry registry;
   net::TaskBoard board;
-  size_t inflight = 0;   // uploads holding a slot
-  uint64_t uploads = 0;  // upload tokens handed out
+  size_t inflight = 0;          // uploads holding a slot
+  uint64_t inflight_bytes = 0;  // the bytes they declared
+  uint64_t uploads = 0;         // upload tokens handed out
   bool finished = false;
   bool stopping = false;
   ServerStats stats;
@@ -124,8 +131,8 @@ struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   void GrantSlots();
   bool ForgetSlotWaiter(ResultReader* reader);  // false if it was not queued
   void ForgetUpload(const Upload& up);          // the task no longer points at the call
-  void ReleaseSlot();
-  size_t SlotsFor(uint64_t bytes) const;
+  void ReleaseSlot(uint64_t bytes);
+  bool SlotFreeLocked(uint64_t bytes) const;
   // Ends an upload that failed its checks: frees its slot, fails its task, logs why.
   grpc::Status FailUpload(const Upload& up, const Status& why);
   // Whether the upload's task still waits for it; records its progress (a chunk arrived).

@@ -3,6 +3,7 @@
 // the run ends, the server stops, or poll_seconds pass (answered WAIT by one timer thread).
 // Reactor operations are started only with mu released: gRPC may run a reaction inline.
 #include <algorithm>
+#include <utility>
 
 #include "net/server_impl.h"
 #include "net/wire.h"
@@ -34,7 +35,8 @@ class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskC
     v1::TaskHeader* h = answer_.header.mutable_header();
     if (answer_.model) {
       h->set_payload_bytes(answer_.model->Describe(h->mutable_tensors()));
-      model_reader_ = answer_.model->NewReader(impl_.o.chunk_bytes);
+      counted_ = true;
+      model_reader_ = answer_.model->NewReader(impl_.ChunkBytesForDownloads(++impl_.downloads));
     }
     std::string_view opaque;
     if (answer_.stage_message) {
@@ -57,6 +59,7 @@ class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskC
       StartWrite(&chunk_);
     } else {
       answer_.model.reset();  // sent: no longer holds the round's model
+      Uncount();
       Finish(grpc::Status::OK);
     }
   }
@@ -69,13 +72,21 @@ class Server::Impl::TaskWriter final : public grpc::ServerWriteReactor<v1::TaskC
     }
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    Uncount();
+    delete this;
+  }
 
  private:
+  void Uncount() {
+    if (std::exchange(counted_, false)) --impl_.downloads;
+  }
+
   Impl& impl_;
   PollAnswer answer_;
   net::ModelLease::Reader model_reader_;    // the model's payload, when answer_.model
   std::optional<net::ChunkCursor> cursor_;  // else the stage message
+  bool counted_ = false;                    // in impl_.downloads
   v1::TaskChunk chunk_;
 };
 
@@ -102,6 +113,11 @@ void DescribeTask(const net::Board& b, const net::Task& task, const ServerOption
 }
 
 }  // namespace
+
+size_t Server::Impl::ChunkBytesForDownloads(size_t downloads_now) const {
+  const size_t share = o.download_buffer_bytes / (2 * std::max<size_t>(downloads_now, 1));
+  return std::clamp<size_t>(share, std::min<size_t>(o.chunk_bytes, 16 << 10), o.chunk_bytes);
+}
 
 // REQUIRES: mu held. What `record`'s poll hears now, if anything: stopping, the end of the
 // run, or its queued task (now sent).

@@ -85,7 +85,7 @@ void Server::Impl::RunFit(const Parameters& global, const RoundPlan& plan,
              } else {
                on_result(out.index, out.status);
              }
-             if (out.holds_slot) ReleaseSlot();
+             if (out.holds_slot) ReleaseSlot(out.slot_bytes);
              return OkStatus();
            });
 }
@@ -137,7 +137,7 @@ class Server::Impl::StageRunner final : public net::StageTransport {
                     .protocol = protocol,
                     .stage = stage},
                    nullptr, {}, std::move(board_tasks), [&](Outcome& out) {
-                     if (out.holds_slot) impl_.ReleaseSlot();
+                     if (out.holds_slot) impl_.ReleaseSlot(out.slot_bytes);
                      return on_reply({out.index, out.status, std::move(out.opaque)});
                    });
   }
@@ -166,7 +166,7 @@ StatusOr<SecureSum::Total> Server::Impl::RunSecureFit(const Parameters& global,
                                     std::move(out.opaque));
                if (!s.ok()) s = s.WithContext("client " + std::to_string(out.fit.client));
              }
-             if (out.holds_slot) ReleaseSlot();
+             if (out.holds_slot) ReleaseSlot(out.slot_bytes);
              if (s.ok()) {
                on_result(out.index, std::move(out.fit));
              } else {

@@ -238,7 +238,7 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
       Finish(impl_.FailUpload(up_, InvalidArgumentError(what + ": truncated payload")));
       return;
     }
-    Outcome out{.holds_slot = true};
+    Outcome out{.holds_slot = true, .slot_bytes = up_.header.payload_bytes()};
     out.opaque = std::move(opaque_);
     if (up_.kind == v1::FIT) {
       const v1::FitReport& r = up_.header.fit();
@@ -316,6 +316,7 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
     Outcome out;  // not a designated initializer: GCC 12 then warns of an uninitialised map
     out.fit = std::move(result);
     out.holds_slot = true;
+    out.slot_bytes = up_.header.payload_bytes();
     Finish(impl_.Deliver(up_, out));
   }
 
@@ -439,12 +440,14 @@ grpc::Status Server::Impl::ClaimResult(Upload& up, const std::string& name, Resu
   };
   up.generation = b.generation;
   if (b.model) up.layout = b.model->layout();
-  if (inflight >= SlotsFor(up.header.payload_bytes())) {
+  // First come, first served: behind others waiting, or without room, it waits its turn.
+  if (!slot_waiters.empty() || !SlotFreeLocked(up.header.payload_bytes())) {
     slot_waiters.push_back(reader);
     *next = AfterClaim::kQueued;
     return grpc::Status::OK;
   }
   ++inflight;
+  inflight_bytes += up.header.payload_bytes();
   task.holds_slot = true;
   task.last_progress = Clock::now();
   lock.unlock();
@@ -490,6 +493,7 @@ void Server::Impl::GrantSlots() {
   std::vector<Next> next;
   {
     std::lock_guard lock(mu);
+    bool full = false;
     for (auto it = slot_waiters.begin(); it != slot_waiters.end();) {
       ResultReader* r = *it;
       net::Task* task = board.Receiving(r->up_.header.task_id(), r->up_.generation);
@@ -501,11 +505,14 @@ void Server::Impl::GrantSlots() {
         it = slot_waiters.erase(it);
         continue;
       }
-      if (inflight >= SlotsFor(r->up_.header.payload_bytes())) {
+      // In order: once the first waiter does not fit, later (smaller) ones wait behind it.
+      if (full || !SlotFreeLocked(r->up_.header.payload_bytes())) {
+        full = true;
         ++it;
         continue;
       }
       ++inflight;
+      inflight_bytes += r->up_.header.payload_bytes();
       task->holds_slot = true;
       task->last_progress = Clock::now();
       next.push_back({r, true});
@@ -548,17 +555,18 @@ void Server::Impl::ForgetUpload(const Upload& up) {
   }
 }
 
-// Results of `bytes` each that may be in memory at once: max_inflight_results, fewer when they
-// would need more than max_inflight_result_bytes, never none.
-size_t Server::Impl::SlotsFor(uint64_t bytes) const {
-  const uint64_t fit = o.max_inflight_result_bytes / std::max<uint64_t>(bytes, 1);
-  return static_cast<size_t>(std::clamp<uint64_t>(fit, 1, o.max_inflight_results));
+// Whether an upload of `bytes` may take a slot now: at most max_inflight_results uploads and
+// max_inflight_result_bytes declared bytes at once, but always one.
+bool Server::Impl::SlotFreeLocked(uint64_t bytes) const {
+  return inflight == 0 || (inflight < o.max_inflight_results &&
+                           inflight_bytes + bytes <= o.max_inflight_result_bytes);
 }
 
-void Server::Impl::ReleaseSlot() {
+void Server::Impl::ReleaseSlot(uint64_t bytes) {
   {
     std::lock_guard lock(mu);
     --inflight;
+    inflight_bytes -= std::min(inflight_bytes, bytes);
     cv.notify_all();
   }
   GrantSlots();
@@ -568,6 +576,7 @@ grpc::Status Server::Impl::FailUpload(const Upload& up, const Status& why) {
   {
     std::lock_guard lock(mu);
     --inflight;
+    inflight_bytes -= std::min(inflight_bytes, up.header.payload_bytes());
     cv.notify_all();
     if (net::Task* t = board.Receiving(up.header.task_id(), up.generation)) {
       Complete(*t, {.status = why});
@@ -600,6 +609,7 @@ grpc::Status Server::Impl::Deliver(const Upload& up, Outcome& out, bool count) {
       return grpc::Status::OK;
     }
     --inflight;
+    inflight_bytes -= std::min(inflight_bytes, up.header.payload_bytes());
     cv.notify_all();
     ++stats.results_late;
   }

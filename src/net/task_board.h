@@ -76,6 +76,7 @@ struct Outcome {
   v1::FitReport secure_report;  // secure FIT: the folded sums' names
   std::string opaque;           // secure FIT upload or STAGE answer
   bool holds_slot = false;      // an upload slot to release once the driver is done with it
+  uint64_t slot_bytes = 0;      // the bytes it declared
   // Secure answers are checked by the protocol on the driver thread; its verdict goes back to
   // the handler, which tells the client.
   std::shared_ptr<VerdictPromise> verdict;

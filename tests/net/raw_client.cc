@@ -39,6 +39,7 @@ grpc::Status RawClient::Poll(v1::TaskHeader* header, std::map<std::string, Param
   auto reader = stub_->GetTask(ctx.get(), req);
   v1::TaskChunk chunk;
   groups->clear();
+  largest_chunk_ = 0;
   if (!reader->Read(&chunk)) return reader->Finish();
   *header = chunk.header();
   opaque_.clear();
@@ -50,6 +51,7 @@ grpc::Status RawClient::Poll(v1::TaskHeader* header, std::map<std::string, Param
       net::PayloadReader::FromSpecs(header->tensors(), header->payload_bytes(), uint64_t{1} << 33);
   if (!payload.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, payload.status().ToString());
   while (reader->Read(&chunk)) {
+    largest_chunk_ = std::max(largest_chunk_, chunk.data().size());
     if (!payload->Append(chunk.data()).ok()) {
       return grpc::Status(grpc::StatusCode::INTERNAL, "payload overrun");
     }

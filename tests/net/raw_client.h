@@ -49,6 +49,8 @@ class RawClient {
 
   const std::string& session() const { return session_; }
   const std::string& opaque() const { return opaque_; }
+  // The largest data chunk of the last poll's payload.
+  size_t largest_chunk() const { return largest_chunk_; }
   void set_session(std::string s) { session_ = std::move(s); }
 
  private:
@@ -57,6 +59,7 @@ class RawClient {
   std::string token_;
   std::string session_;
   std::string opaque_;
+  size_t largest_chunk_ = 0;
 };
 
 }  // namespace fedra::testing

@@ -381,6 +381,26 @@ TEST_F(ServerTest, AStalledUploadLosesItsSlotWhenItsTaskEnds) {
   EXPECT_TRUE(m2.aggregated) << m2.error;
 }
 
+// Two slots by count, but a byte budget with room for one 16-byte update: the second upload
+// waits behind the stalled first one until the deadline ends both tasks.
+TEST_F(ServerTest, TheUploadByteBudgetHoldsBackUploadsBeyondIt) {
+  clients_ = 2;
+  Start({.round_deadline_seconds = 2, .max_inflight_result_bytes = 16});
+  auto c = Connect(2);
+  auto round = StartRound(1);
+  v1::TaskHeader t0, t1;
+  std::map<std::string, Parameters> g;
+  ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
+  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
+  const Parameters u = Vec({1, 1, 1, 1});
+  const std::string bytes = RawClient::Bytes(u);
+  auto stalled = c[0]->StartSubmit(c[0]->FitHeader(t0, u, 5), bytes.substr(0, 8));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it takes the room
+  EXPECT_FALSE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
+  EXPECT_FALSE(round.get().aggregated);
+  EXPECT_FALSE(stalled->writer->Finish().ok());
+}
+
 // With a round deadline far away, a sender that takes the only upload slot and stalls loses
 // it after upload_stall_seconds: the honest uploads waiting for the slot go through and the
 // round aggregates without the staller.
@@ -712,6 +732,30 @@ TEST(ServerOptionsTest, InconsistentSecuritySettingsAreRefused) {
           .status()
           .code(),
       StatusCode::kNotFound);
+}
+
+// Concurrent downloads share --download-buffer-mb: with a small share each sends smaller
+// chunks, and the model arrives whole all the same.
+TEST_F(ServerTest, DownloadsShareTheirChunkMemory) {
+  influence_.enabled = false;
+  global_ = Parameters();
+  global_.Add("w", {100'000});
+  for (size_t i = 0; i < global_.size(); ++i) global_.data()[i] = static_cast<float>(i % 977);
+  const Parameters sent = global_;
+  Start({.download_buffer_bytes = 64 << 10});
+  auto c = Connect(2);
+  auto round = StartRound(1);
+  const Parameters u = Parameters::ZerosLike(global_);
+  for (auto& client : c) {
+    v1::TaskHeader t;
+    std::map<std::string, Parameters> g;
+    ASSERT_TRUE(client->NextTask(&t, &g).ok());
+    EXPECT_EQ(Values(g.at("global")), Values(sent));
+    EXPECT_GT(client->largest_chunk(), 0u);
+    EXPECT_LE(client->largest_chunk(), size_t{32} << 10);  // 64 KiB / 2 for one download
+    ASSERT_TRUE(client->Submit(client->FitHeader(t, u, 1), {RawClient::Bytes(u)}).ok());
+  }
+  EXPECT_TRUE(round.get().aggregated);
 }
 
 TEST_F(ServerTest, HundredMegabyteModelTravelsInChunks) {

@@ -33,6 +33,8 @@ class UpdateAccumulator {
  public:
   // sums[name] += weight * x. REQUIRES: x has the layout of earlier terms of `name`.
   void Add(const std::string& name, float weight, const Parameters& x);
+  // The same, for a vector the caller gives up: a staged fold keeps it without a copy.
+  void Add(const std::string& name, float weight, Parameters&& x);
   // scalars[name] += value.
   void AddScalar(const std::string& name, double value);
 

@@ -13,7 +13,7 @@
 // another client's task, an older round, a closed round (after its deadline) or a task
 // already answered is refused with a status that says which. A client not heard from within
 // `liveness_seconds` loses its task, so a vanished client never stalls a round beyond that.
-// At most `max_inflight_results` uploaded results (one when they are larger than
+// At most `max_inflight_results` uploaded results (fewer when they would need more than
 // `max_inflight_result_bytes`) are held in memory at once (further uploads wait), so server
 // memory stays a small multiple of the model size whatever the number of clients.
 //
@@ -92,10 +92,15 @@ struct ServerOptions {
   double poll_seconds = 5;              // how long a GetTask call waits for a task
   double heartbeat_seconds = 2;         // how often a training client says it is alive
   size_t chunk_bytes = size_t{1} << 20;
+  // Model downloads in flight share about this much chunk memory (each holds its chunk and
+  // gRPC's copy): with many at once, each sends chunks smaller than chunk_bytes, down to
+  // 16 KiB, so 1,000 concurrent downloads do not hold 1,000 model-sized buffers.
+  size_t download_buffer_bytes = size_t{64} << 20;
   size_t max_message_bytes = size_t{4} << 20;  // larger gRPC messages are refused
   size_t max_inflight_results = 2;
-  // ... and fewer when that many would need more memory than this (at least one: a model of
-  // this size or more is received one result at a time).
+  // ... and fewer when their declared bytes would add up to more than this (one upload at a
+  // time always goes): the server's memory for uploads. With the default, results of a model
+  // over 64 MB come in one at a time (docs/benchmarks.md: memory against round time).
   size_t max_inflight_result_bytes = size_t{128} << 20;
   // A result may carry the update and at most this many model-sized groups in all (SCAFFOLD's
   // control delta is one extra); a header declaring more is refused before anything is
