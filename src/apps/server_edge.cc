@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "apps/token_file.h"
 #include "fedra/core/logging.h"
@@ -32,7 +33,7 @@ void AddEdgeFlags(CLI::App& app, EdgeFlags& f) {
 
 Status RunEdge(const EdgeFlags& f, const ServerOptions& server_options, Strategy& strategy,
                const RoundDriverOptions& driver, size_t min_clients, double wait_seconds,
-               const std::string& port_file) {
+               const std::string& port_file, const std::atomic<bool>& stop) {
   auto log = Logger("edge");
   if (f.name.empty()) return InvalidArgumentError("--upstream needs --upstream-name");
   ClientOptions up{.server = f.upstream,
@@ -70,7 +71,15 @@ Status RunEdge(const EdgeFlags& f, const ServerOptions& server_options, Strategy
   };
   EdgeTrainer edge(strategy, server->pool(), std::move(eo));
   Client upstream(edge, std::move(up));
+  std::atomic<bool> over{false};
+  std::thread watch([&] {  // Ctrl-C: leave the upper run as a client would
+    while (!over && !stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (stop) upstream.Stop();
+  });
   const Status s = upstream.Run();
+  over = true;
+  watch.join();
+  if (stop) log->info("stopped by a signal after {} rounds", upstream.fits_done());
   log->info("the upper server's run is over after {} rounds: {}", upstream.fits_done(),
             s.ToString());
   // The edge's clients hear that the run is over.

@@ -4,6 +4,7 @@
 #ifndef FEDRA_APPS_SERVER_EDGE_H_
 #define FEDRA_APPS_SERVER_EDGE_H_
 
+#include <atomic>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -29,10 +30,11 @@ void AddEdgeFlags(CLI::App& app, EdgeFlags& flags);
 // it ends: each upper FIT task waits for `min_clients` of the edge's clients (at most
 // `wait_seconds`), runs the round on them with `strategy`'s sampling and fold and `driver`'s
 // failure fraction, influence bound and secure sum, and sends the sums up.
-// The port the edge listens on is written to `port_file` (if not empty).
+// The port the edge listens on is written to `port_file` (if not empty). `stop` set (by a
+// signal handler) ends the edge's part after its current round, as the end of the run would.
 Status RunEdge(const EdgeFlags& flags, const ServerOptions& server, Strategy& strategy,
                const RoundDriverOptions& driver, size_t min_clients, double wait_seconds,
-               const std::string& port_file);
+               const std::string& port_file, const std::atomic<bool>& stop);
 
 }  // namespace fedra::apps
 

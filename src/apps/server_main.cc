@@ -97,7 +97,7 @@ fedra::Status Run(Flags f) {
               f.edge.upstream, strategy->Name(), f.min_clients);
     f.edge.seed = f.seed;  // the edge's client sampling, reproducible per round
     return fedra::apps::RunEdge(f.edge, f.server, *strategy, driver, f.min_clients, f.wait_seconds,
-                                f.port_file);
+                                f.port_file, g_stop);
   }
 
   // The test split gives the model's input shape and the server-side accuracy.

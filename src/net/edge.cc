@@ -38,9 +38,15 @@ StatusOr<FitResult> EdgeTrainer::Fit(const Parameters& global, const FitConfig& 
 }
 
 StatusOr<EvaluateResult> EdgeTrainer::Evaluate(const Parameters& global, const EvaluateTask& task) {
-  std::vector<EvaluateTask> tasks;
-  for (ClientId c : pool_.AvailableClients()) {
-    tasks.push_back({.client = c, .batch_size = task.batch_size, .extra = task.extra});
+  // The edge's strategy picks the clients (--fraction-evaluate); the upper server says how.
+  Rng rng(0x5eed0000u + static_cast<uint64_t>(round_));
+  FEDRA_ASSIGN_OR_RETURN(
+      std::vector<EvaluateTask> tasks,
+      strategy_.ConfigureEvaluate(round_, global, pool_.AvailableClients(), rng));
+  if (tasks.empty()) return FailedPreconditionError("this edge evaluates no client this round");
+  for (EvaluateTask& t : tasks) {
+    t.batch_size = task.batch_size;
+    t.extra = task.extra;
   }
   std::vector<EvaluateResult> results;
   pool_.RunEvaluate(global, tasks, [&](size_t, StatusOr<EvaluateResult> r) {

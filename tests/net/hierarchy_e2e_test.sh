@@ -5,7 +5,7 @@
 # folded sums must equal FedAvg over the same four clients connected to the root directly
 # (the flat run), to float tolerance, after 3 rounds. An edge SIGKILLed after its first round
 # is one failed client at the root, whose next round goes on with the other edge's clients. A
-# root with aggregators but no authentication, or with DP, is refused.
+# root with aggregators but no authentication, or with DP, is refused; SIGINT ends an edge.
 # Usage: hierarchy_e2e_test.sh BIN_DIR WORK_DIR
 set -euo pipefail
 declare -A edge_pid
@@ -127,4 +127,15 @@ if "$bin/fedra-server" --insecure --tokens tokens.txt --aggregators edge-a --dp-
   fail "a root with aggregators and central DP started"
 fi
 grep -q "cannot be combined with --dp-mode" refused_dp.log || fail "no reason given for DP"
+# Ctrl-C on an edge (here one whose upper server is not there) ends it, as on a root.
+"$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file sigint.port --min-clients 1 \
+  --model logreg --data none --input-shape 1 28 28 --upstream 127.0.0.1:1 --upstream-insecure \
+  --upstream-name edge-a >sigint.log 2>&1 &
+edge=$!
+pids+=($edge)
+wait_port sigint.port >/dev/null
+kill -INT $edge
+for _ in $(seq 100); do kill -0 $edge 2>/dev/null || break; sleep 0.1; done
+if kill -0 $edge 2>/dev/null; then fail "an edge ignored SIGINT"; fi
+grep -q "stopped by a signal" sigint.log || fail "the edge did not say why it stopped"
 echo "HIERARCHY E2E OK"
