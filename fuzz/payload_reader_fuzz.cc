@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t step = size > 0 ? data[size - 1] : 0;
   auto allowed = [](const std::string& g) { return g == "update" || g == "control_delta"; };
   auto server = fedra::net::PayloadReader::WithLayout(header.tensors(), header.payload_bytes(),
-                                                      Layout(), allowed, "update", 3);
+                                                      Layout().tensors(), allowed, "update", 3);
   if (server.ok()) Feed(*server, payload, step);
   auto client =
       fedra::net::PayloadReader::FromSpecs(header.tensors(), header.payload_bytes(), 1 << 20);
