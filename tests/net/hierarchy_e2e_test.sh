@@ -31,6 +31,22 @@ client() {  # PORT INDEX LOG
   pids+=($!)
 }
 
+edges_and_clients() {  # DIR ROOT_PORT: edge-a (clients 0, 1) and edge-b (clients 2, 3)
+  local e
+  for e in a b; do
+    "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file "$1/edge-$e.port" \
+      --run-dir "$1/edge-$e" --min-clients 2 --model logreg --data none --input-shape 1 28 28 \
+      --influence-bound off --poll-seconds 1 --upstream "127.0.0.1:$2" --upstream-insecure \
+      --upstream-name "edge-$e" --upstream-token-file tokens.txt >"$1/edge-$e.log" 2>&1 &
+    pids+=($!)
+    edge_pid[$e]=$!
+  done
+  client "$(wait_port "$1/edge-a.port")" 0 "$1/c0.log"
+  client "$(wait_port "$1/edge-a.port")" 1 "$1/c1.log"
+  client "$(wait_port "$1/edge-b.port")" 2 "$1/c2.log"
+  client "$(wait_port "$1/edge-b.port")" 3 "$1/c3.log"
+}
+
 # Flat: the four clients on the root.
 mkdir flat
 "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file flat/port --run-dir flat/run \
@@ -50,17 +66,7 @@ printf 'edge-a %s\nedge-b %s\n' "$(openssl rand -hex 16)" "$(openssl rand -hex 1
 root=$!
 pids+=($root)
 port=$(wait_port tiers/port)
-for e in a b; do
-  "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file tiers/edge-$e.port \
-    --run-dir tiers/edge-$e --min-clients 2 --model logreg --data none --input-shape 1 28 28 \
-    --influence-bound off --poll-seconds 1 --upstream "127.0.0.1:$port" --upstream-insecure \
-    --upstream-name edge-$e --upstream-token-file tokens.txt >tiers/edge-$e.log 2>&1 &
-  pids+=($!)
-done
-client "$(wait_port tiers/edge-a.port)" 0 tiers/c0.log
-client "$(wait_port tiers/edge-a.port)" 1 tiers/c1.log
-client "$(wait_port tiers/edge-b.port)" 2 tiers/c2.log
-client "$(wait_port tiers/edge-b.port)" 3 tiers/c3.log
+edges_and_clients tiers "$port"
 wait $root || fail "the two-tier root failed"
 grep -q "edge round $rounds  clients 2 (0 failed)" tiers/edge-a.log || fail "edge-a ran no rounds"
 grep -q "round   $rounds/$rounds  clients 2 (0 failed)" tiers/root.log || fail "root rounds"
@@ -96,18 +102,7 @@ mkdir fault
 root=$!
 pids+=($root)
 port=$(wait_port fault/port)
-for e in a b; do
-  "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file fault/edge-$e.port \
-    --run-dir fault/edge-$e --min-clients 2 --model logreg --data none --input-shape 1 28 28 \
-    --influence-bound off --poll-seconds 1 --upstream "127.0.0.1:$port" --upstream-insecure \
-    --upstream-name edge-$e --upstream-token-file tokens.txt >fault/edge-$e.log 2>&1 &
-  pids+=($!)
-  edge_pid[$e]=$!
-done
-client "$(wait_port fault/edge-a.port)" 0 fault/c0.log
-client "$(wait_port fault/edge-a.port)" 1 fault/c1.log
-client "$(wait_port fault/edge-b.port)" 2 fault/c2.log
-client "$(wait_port fault/edge-b.port)" 3 fault/c3.log
+edges_and_clients fault "$port"
 for _ in $(seq 600); do grep -q "edge round 1 " fault/edge-b.log && break; sleep 0.1; done
 grep -q "edge round 1 " fault/edge-b.log || fail "edge-b finished no round"
 kill -9 "${edge_pid[b]}"

@@ -71,6 +71,28 @@ class ServerTest : public ::testing::Test {
     return out;
   }
 
+  // Two clients in round 1 of a server started with `o`: client 0 takes the upload room and
+  // stalls; client 1's upload waits behind it until the deadline ends both tasks, so the
+  // round fails and the staller is cancelled. Returns the clients for what follows.
+  std::vector<std::unique_ptr<RawClient>> StallOneUploadBehindAnother(ServerOptions o) {
+    clients_ = 2;
+    Start(o);
+    auto c = Connect(2);
+    auto round = StartRound(1);
+    v1::TaskHeader t0, t1;
+    std::map<std::string, Parameters> g;
+    EXPECT_TRUE(c[0]->NextTask(&t0, &g).ok());
+    EXPECT_TRUE(c[1]->NextTask(&t1, &g).ok());
+    const Parameters u = Vec({1, 1, 1, 1});
+    const std::string bytes = RawClient::Bytes(u);
+    auto stalled = c[0]->StartSubmit(c[0]->FitHeader(t0, u, 5), bytes.substr(0, 8));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it takes the room
+    EXPECT_FALSE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
+    EXPECT_FALSE(round.get().aggregated);
+    EXPECT_FALSE(stalled->writer->Finish().ok());  // the server cancelled it
+    return c;
+  }
+
   size_t clients_ = 2;
   InfluenceBoundOptions influence_;  // the default bound, as fedra-server runs
   std::unique_ptr<Server> server_;
@@ -354,23 +376,11 @@ TEST_F(ServerTest, SilentAndVanishedClientsDoNotStallTheRound) {
 // An upload that stalls mid-stream while holding the only upload slot: the deadline ends its
 // task and cancels the stream, so the slot is free for the next round.
 TEST_F(ServerTest, AStalledUploadLosesItsSlotWhenItsTaskEnds) {
-  clients_ = 2;
-  Start({.round_deadline_seconds = 2, .max_inflight_results = 1});
-  auto c = Connect(2);
-  auto round = StartRound(1);
+  auto c = StallOneUploadBehindAnother({.round_deadline_seconds = 2, .max_inflight_results = 1});
   v1::TaskHeader t0, t1;
   std::map<std::string, Parameters> g;
-  ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
-  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
   const Parameters u = Vec({1, 1, 1, 1});
   const std::string bytes = RawClient::Bytes(u);
-  auto stalled = c[0]->StartSubmit(c[0]->FitHeader(t0, u, 5), bytes.substr(0, 8));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it takes the slot
-  // This one waits for the slot until the deadline ends its task (and its upload).
-  EXPECT_FALSE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
-  const RoundMetrics m1 = round.get();
-  EXPECT_FALSE(m1.aggregated);
-  EXPECT_FALSE(stalled->writer->Finish().ok());  // the server cancelled it
   // Round 2: one upload slot, and it is free.
   auto round2 = StartRound(2);
   ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
@@ -384,21 +394,7 @@ TEST_F(ServerTest, AStalledUploadLosesItsSlotWhenItsTaskEnds) {
 // Two slots by count, but a byte budget with room for one 16-byte update: the second upload
 // waits behind the stalled first one until the deadline ends both tasks.
 TEST_F(ServerTest, TheUploadByteBudgetHoldsBackUploadsBeyondIt) {
-  clients_ = 2;
-  Start({.round_deadline_seconds = 2, .max_inflight_result_bytes = 16});
-  auto c = Connect(2);
-  auto round = StartRound(1);
-  v1::TaskHeader t0, t1;
-  std::map<std::string, Parameters> g;
-  ASSERT_TRUE(c[0]->NextTask(&t0, &g).ok());
-  ASSERT_TRUE(c[1]->NextTask(&t1, &g).ok());
-  const Parameters u = Vec({1, 1, 1, 1});
-  const std::string bytes = RawClient::Bytes(u);
-  auto stalled = c[0]->StartSubmit(c[0]->FitHeader(t0, u, 5), bytes.substr(0, 8));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it takes the room
-  EXPECT_FALSE(c[1]->Submit(c[1]->FitHeader(t1, u, 5), {bytes}).ok());
-  EXPECT_FALSE(round.get().aggregated);
-  EXPECT_FALSE(stalled->writer->Finish().ok());
+  StallOneUploadBehindAnother({.round_deadline_seconds = 2, .max_inflight_result_bytes = 16});
 }
 
 // With a round deadline far away, a sender that takes the only upload slot and stalls loses
