@@ -6,13 +6,18 @@ namespace fedra::apps {
 
 std::string FormatRoundLine(const RoundMetrics& m, int rounds, std::optional<double> eta_seconds) {
   char buf[640];
-  int n = std::snprintf(buf, sizeof buf, "round %3d/%d  clients %zu (%zu failed)  train loss %.4f",
-                        m.round, rounds, m.fit_clients, m.fit_failures, m.train_loss);
+  int n = std::snprintf(buf, sizeof buf, "round %3d/%d  clients %zu (%zu failed)", m.round, rounds,
+                        m.fit_clients, m.fit_failures);
   auto append = [&](const char* fmt, auto... args) {
     if (n >= 0 && static_cast<size_t>(n) < sizeof buf) {
       n += std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), fmt, args...);
     }
   };
+  if (auto e = m.extras.find("edge_clients"); e != m.extras.end()) {  // a root of edges
+    auto f = m.extras.find("edge_failures");
+    append("  [at the edges %.0f (%.0f failed)]", e->second, f == m.extras.end() ? 0.0 : f->second);
+  }
+  append("  train loss %.4f", m.train_loss);
   if (m.server_eval_accuracy) {
     append("  test loss %.4f acc %.4f", *m.server_eval_loss, *m.server_eval_accuracy);
   }

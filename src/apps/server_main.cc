@@ -66,6 +66,8 @@ fedra::Status Run(Flags f) {
   FEDRA_RETURN_IF_ERROR(fedra::SetLogLevel(f.log_level));
   auto log = fedra::Logger("server");
   if (f.strategy.num_total_clients == 0) f.strategy.num_total_clients = f.min_clients;
+  // The root's clients are edges: DP counts and accounts the clients behind them.
+  f.strategy.dp.across_tiers = !f.server.aggregators.empty();
   // Calibration assumes the --min-clients clients are the whole population.
   FEDRA_RETURN_IF_ERROR(fedra::apps::CalibrateDpNoise(f.strategy, f.min_clients, f.rounds));
   FEDRA_RETURN_IF_ERROR(fedra::ValidateInfluenceBoundOptions(f.influence));
@@ -75,18 +77,16 @@ fedra::Status Run(Flags f) {
       auto strategy, fedra::apps::NewStrategyFromFlags(f.plugins, f.strategy, f.rounds, &plugin));
   FEDRA_ASSIGN_OR_RETURN(f.server.secure,
                          fedra::apps::ServerSecureOptions(f.secure, f.strategy, *strategy));
-  if (!f.server.aggregators.empty()) {
-    // DP calibrates and divides by the clients of a round, SCAFFOLD by its client total: a
-    // root counts each edge as one client, so neither would be right across tiers.
-    if (f.strategy.dp.mode != fedra::DpMode::kNone) {
-      return fedra::InvalidArgumentError(
-          "--aggregators cannot be combined with --dp-mode: DP would count edges, not clients");
-    }
-    if (strategy->Name() == "scaffold") {
-      return fedra::InvalidArgumentError(
-          "--aggregators cannot be combined with scaffold: its control update counts edges, "
-          "not clients");
-    }
+  if (!f.server.aggregators.empty() && strategy->Name() == "scaffold") {
+    // Its control update divides by its client total, which a root counts in edges.
+    return fedra::InvalidArgumentError(
+        "--aggregators cannot be combined with scaffold: its control update counts edges, "
+        "not clients");
+  }
+  if (!f.edge.upstream.empty() && f.strategy.dp.mode != fedra::DpMode::kNone) {
+    return fedra::InvalidArgumentError(
+        "--upstream cannot be combined with --dp-mode: DP across tiers is set at the root, "
+        "which tells its edges how to clip, weight and noise");
   }
   if (!f.edge.upstream.empty()) {
     // An edge holds no model of its own: the upper server sends it every round.

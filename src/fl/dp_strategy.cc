@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "fedra/fl/tiers.h"
 #include "fedra/privacy/dp/adaptive_clip.h"
 #include "fedra/privacy/dp/clipping.h"
 #include "fedra/privacy/dp/gaussian_noise.h"
@@ -53,8 +54,13 @@ class DpWrapper final : public DpStrategy {
   // Adaptive clipping also counts clipped updates, which a secure sum cannot: no spec.
   std::optional<FoldSpec> fold_spec() const override {
     if (adaptive_) return std::nullopt;
-    return FoldSpec{.vectors = {{"update", "update", FoldWeight::kOne}},
-                    .scalars = {{"weight", FoldWeight::kOne}}};
+    FoldSpec spec{.vectors = {{"update", "update", FoldWeight::kOne}},
+                  .scalars = {{"weight", FoldWeight::kOne}}};
+    if (o_.across_tiers) {  // a client of the root itself is an edge of one
+      spec.scalars.push_back({kTierPlannedScalar, FoldWeight::kOne});
+      spec.scalars.push_back({kTierAvailableScalar, FoldWeight::kOne});
+    }
+    return spec;
   }
   StatusOr<Parameters> AggregateFit(int round, const Parameters& global,
                                     const AggregateInput& input) override;
@@ -105,7 +111,8 @@ class DpWrapper final : public DpStrategy {
   double clip_;
   double round_clip_;         // C the current round's clients clip to
   double round_clients_ = 0;  // K = m, the clients selected this round
-  double round_rate_ = 1;     // q = K / available
+  double round_rate_ = 1;     // q = K / available (across tiers: the last round's, 1 at first)
+  double edge_rate_ = 1;      // across tiers: edges sampled / available
   double epsilon_ = 0;
   int64_t rounds_ = 0;
   bool exhausted_ = false;
@@ -131,16 +138,21 @@ StatusOr<RoundPlan> DpWrapper::ConfigureFit(int round, const Parameters& global,
   FEDRA_ASSIGN_OR_RETURN(RoundPlan plan, inner_->ConfigureFit(round, global, available, rng));
   if (plan.tasks.empty() || available.empty()) return plan;
   round_clients_ = static_cast<double>(plan.tasks.size());
-  round_rate_ = round_clients_ / static_cast<double>(available.size());
+  // Across tiers q is known only when the edges report (AggregateFit); the budget check uses
+  // the last round's.
+  (o_.across_tiers ? edge_rate_ : round_rate_) =
+      round_clients_ / static_cast<double>(available.size());
   round_clip_ = clip_norm();
   FEDRA_RETURN_IF_ERROR(CheckBudget());
   FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
   double client_stddev = 0;
   if (o_.mode == DpMode::kLocal) client_stddev = z * round_clip_;
+  // Across tiers: the share of one edge, which splits it over its clients.
   if (o_.mode == DpMode::kDistributed) client_stddev = z * round_clip_ / std::sqrt(round_clients_);
   for (FitTask& task : plan.tasks) {
-    if (ClientsClip()) task.config.clip_norm = static_cast<float>(round_clip_);
+    if (ClientsClip() || o_.across_tiers) task.config.clip_norm = static_cast<float>(round_clip_);
     task.config.noise_stddev = static_cast<float>(client_stddev);
+    if (o_.across_tiers) task.config.extra[kDpTierModeKey] = ModeName(o_.mode);
   }
   return plan;
 }
@@ -158,6 +170,10 @@ void DpWrapper::Fold(const FitResult& result, UpdateAccumulator& acc) const {
   }
   acc.Add("update", 1.0f, std::move(update));
   acc.AddScalar("weight", 1.0);
+  if (o_.across_tiers) {
+    acc.AddScalar(kTierPlannedScalar, 1.0);
+    acc.AddScalar(kTierAvailableScalar, 1.0);
+  }
   if (adaptive_) acc.AddScalar("dp.below", norm <= round_clip_ ? 1.0 : 0.0);
 }
 
@@ -171,6 +187,21 @@ StatusOr<dp::GaussianNoise*> DpWrapper::Noise(int round) {
 StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global,
                                              const AggregateInput& in) {
   if (!in.sums->has("update")) return FailedPreconditionError("no update was folded this round");
+  double denominator = round_clients_;  // m
+  if (o_.across_tiers) {
+    // The clients across tiers, as the edges counted them (an edge is trusted with its count).
+    const double planned = in.sums->scalar(kTierPlannedScalar);
+    const double available = in.sums->scalar(kTierAvailableScalar);
+    const double folded = in.sums->scalar("weight");
+    if (!(planned >= 1 && planned >= folded && available >= planned)) {
+      return FailedPreconditionError("DP across tiers: the aggregators report " +
+                                     std::to_string(planned) + " clients planned of " +
+                                     std::to_string(available) + " connected for " +
+                                     std::to_string(folded) + " folded updates");
+    }
+    denominator = planned;
+    round_rate_ = std::min(1.0, edge_rate_ * planned / available);
+  }
   FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
   FEDRA_ASSIGN_OR_RETURN(dp::GaussianNoise * noise, Noise(round));
   Parameters sum = in.TakeSum("update");
@@ -178,7 +209,8 @@ StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global
   const double full = z * round_clip_ * z * round_clip_;
   if (o_.mode == DpMode::kCentral) variance = full;
   if (o_.mode == DpMode::kDistributed && round_clients_ > static_cast<double>(in.num_results)) {
-    // Dropped clients' shares, so the sum still carries N(0, (z C)^2).
+    // Dropped clients' (across tiers: failed edges') shares, so the sum still carries
+    // N(0, (z C)^2).
     variance = full * (round_clients_ - static_cast<double>(in.num_results)) / round_clients_;
   }
   noise->AddTo(sum, std::sqrt(variance));
@@ -192,7 +224,7 @@ StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global
   }
   UpdateAccumulator fixed;  // the fixed-denominator mean, as the inner strategy expects it
   fixed.Put("update", std::move(sum));
-  fixed.AddScalar("weight", round_clients_);
+  fixed.AddScalar("weight", denominator);
   AggregateInput inner_in = in;
   inner_in.sums = &fixed;
   inner_in.spent_sums = &fixed;
@@ -203,6 +235,7 @@ StrategyState DpWrapper::ExportState() const {
   StrategyState s = inner_->ExportState();
   s.scalars["dp.rounds"] = static_cast<double>(rounds_);
   s.scalars["dp.clip_norm"] = clip_norm();
+  if (o_.across_tiers) s.scalars["dp.tier_rate"] = round_rate_;
   for (size_t i = 0; i < accountant_.rdp().size(); ++i) {
     s.scalars["dp.rdp." + std::to_string(i)] = accountant_.rdp()[i];
     s.scalars["dp.order." + std::to_string(i)] = accountant_.orders()[i];
@@ -235,6 +268,8 @@ Status DpWrapper::ImportState(const StrategyState& state) {
       rounds = it->second;
     } else if (key == "dp.clip_norm") {
       clip = it->second;
+    } else if (key == "dp.tier_rate") {
+      if (o_.across_tiers && it->second > 0 && it->second <= 1) round_rate_ = it->second;
     } else if (IndexedKey(key, "dp.rdp.", i) && i < kMaxOrders) {
       rdp_at[i] = it->second;
     } else if (IndexedKey(key, "dp.order.", i) && i < kMaxOrders) {
@@ -308,6 +343,7 @@ Status ValidateDpOptions(const DpOptions& o) {
   if (!(o.target_epsilon >= 0) || !std::isfinite(o.target_epsilon))
     return InvalidArgumentError("DP target epsilon must be >= 0 (0: no budget)");
   if (o.adaptive_quantile != 0) {
+    if (o.across_tiers) return InvalidArgumentError("adaptive clipping does not work across tiers");
     if (o.mode != DpMode::kCentral)
       return InvalidArgumentError("adaptive clipping needs --dp-mode central");
     FEDRA_RETURN_IF_ERROR(dp::AdaptiveClip::Create({.initial_clip_norm = o.clip_norm,

@@ -8,6 +8,7 @@
 
 #include "core/log_safe.h"
 #include "fedra/core/logging.h"
+#include "fedra/fl/tiers.h"
 #include "fl/held_results.h"
 
 namespace fedra {
@@ -23,6 +24,18 @@ std::vector<const Parameters*> VectorsOf(const FitResult& r) {
     for (const auto& [name, x] : r.folded->sums()) v.push_back(&x);
   }
   return v;
+}
+
+// The round's clients across tiers, for the metrics: the clients each aggregator folded and
+// those that failed there (FitResult::metrics of fedra/net/edge.h), summed over aggregators.
+void CountTierClients(const FitResult& r, RoundMetrics& m) {
+  for (const char* name : {"edge_clients", "edge_failures"}) {
+    auto it = r.metrics.find(name);
+    // An aggregator's count, bounded so that one cannot make the sum overflow.
+    if (it != r.metrics.end() && it->second >= 0 && it->second <= 1e9) {
+      m.extras[name] += it->second;
+    }
+  }
 }
 
 uint64_t BytesOf(const std::map<std::string, Parameters>& named) {
@@ -72,6 +85,8 @@ Status ValidateFoldedResult(const FitResult& result, const Parameters& global,
   for (const FoldScalarTerm& t : spec.scalars) scalars.insert(t.name);
   scalars.insert(kSecureLossScalar);  // an edge's secure round carries its loss this way
   scalars.insert(kSecureExamplesScalar);
+  scalars.insert(kTierPlannedScalar);  // every edge counts its clients (fedra/fl/tiers.h)
+  scalars.insert(kTierAvailableScalar);
   if (result.folded->sums().empty()) return InvalidArgumentError(who + " sent no folded sum");
   for (const std::string& name : sums) {
     if (!result.folded->has(name)) {
@@ -254,6 +269,7 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
     if (result.folded) {
       if (!MergeChecked(round, result, sums, m)) return;
       m.bytes_up += BytesOf(result.folded->sums());
+      CountTierClients(result, m);
     } else {
       if (fold_checked && !FoldChecked(round, result.client, result, sums, m)) return;
       if (secure) {

@@ -12,7 +12,6 @@
 #include "fedra/fl/round_driver.h"
 #include "fedra/ml/model_zoo.h"
 #include "fedra/ml/synthetic.h"
-#include "fedra/net/edge.h"
 #include "fedra/net/server.h"
 
 namespace fedra {
@@ -175,49 +174,6 @@ TEST_F(ClientTest, ClientsSurviveAServerRestartAndRegisterAgain) {
   (*second)->Finish();
   for (auto& r : runs_) EXPECT_TRUE(r.get().ok());
   for (auto& c : clients_) EXPECT_EQ(c->fits_done(), 2);
-}
-
-// An edge answers the upper server's evaluation with the clients its own strategy picks
-// (--fraction-evaluate of its connected clients), weighted by their examples.
-class EvaluatingPool final : public ClientPool {
- public:
-  std::vector<ClientId> asked;
-  std::vector<ClientId> AvailableClients() override { return {1, 2, 3, 4, 5, 6, 7, 8}; }
-  void RunFit(const Parameters&, const RoundPlan&, const FitCallback&) override {}
-  bool deterministic_order() const override { return true; }
-  void RunEvaluate(const Parameters&, std::span<const EvaluateTask> tasks,
-                   const EvaluateCallback& cb) override {
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      asked.push_back(tasks[i].client);
-      EXPECT_EQ(tasks[i].batch_size, 17);
-      cb(i, EvaluateResult{.client = tasks[i].client,
-                           .num_examples = 10 * tasks[i].client,
-                           .loss = 1.0,
-                           .accuracy = 0.1 * static_cast<double>(tasks[i].client)});
-    }
-  }
-};
-
-TEST(EdgeTrainerTest, EvaluationAsksTheClientsTheEdgesFractionPicks) {
-  EvaluatingPool pool;
-  auto strategy = *NewFedAvg({.sampling = {.fraction_evaluate = 0.5}});
-  EdgeTrainer edge(*strategy, pool, {});
-  Parameters global;
-  global.Add("w", {2});
-  auto r = edge.Evaluate(global, {.client = 99, .batch_size = 17});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(pool.asked.size(), 4u);  // half of 8
-  double examples = 0, weighted = 0;
-  for (ClientId c : pool.asked) {
-    examples += 10.0 * static_cast<double>(c);
-    weighted += 10.0 * static_cast<double>(c) * 0.1 * static_cast<double>(c);
-  }
-  EXPECT_EQ(r->num_examples, static_cast<size_t>(examples));
-  EXPECT_NEAR(r->accuracy, weighted / examples, 1e-12);
-  auto none = *NewFedAvg({.sampling = {.fraction_evaluate = 0.0}});
-  EdgeTrainer silent(*none, pool, {});
-  EXPECT_EQ(silent.Evaluate(global, {.client = 99}).status().code(),
-            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

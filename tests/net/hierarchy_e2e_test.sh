@@ -4,8 +4,10 @@
 # --aggregators), each serving two fedra-client processes. The root's FedAvg over the edges'
 # folded sums must equal FedAvg over the same four clients connected to the root directly
 # (the flat run), to float tolerance, after 3 rounds. An edge SIGKILLed after its first round
-# is one failed client at the root, whose next round goes on with the other edge's clients. A
-# root with aggregators but no authentication, or with DP, is refused; SIGINT ends an edge.
+# is one failed client at the root, whose next round goes on with the other edge's clients.
+# Central DP across tiers (seeded noise) equals central DP over the four clients directly,
+# epsilon included. A root with aggregators but no authentication, and an edge with its own
+# --dp-mode, are refused; SIGINT ends an edge.
 # Usage: hierarchy_e2e_test.sh BIN_DIR WORK_DIR
 set -euo pipefail
 declare -A edge_pid
@@ -47,31 +49,36 @@ edges_and_clients() {  # DIR ROOT_PORT: edge-a (clients 0, 1) and edge-b (client
   client "$(wait_port "$1/edge-b.port")" 3 "$1/c3.log"
 }
 
-# Flat: the four clients on the root.
-mkdir flat
-"$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file flat/port --run-dir flat/run \
-  --min-clients 4 "${common[@]}" >flat/server.log 2>&1 &
-root=$!
-pids+=($root)
-port=$(wait_port flat/port)
-for i in 0 1 2 3; do client "$port" $i flat/c$i.log; done
-wait $root || fail "the flat root failed"
-
-# Two tiers: root <- edge-a (clients 0, 1), edge-b (clients 2, 3).
-mkdir tiers
-printf 'edge-a %s\nedge-b %s\n' "$(openssl rand -hex 16)" "$(openssl rand -hex 16)" >tokens.txt
-"$bin/fedra-server" --insecure --tokens tokens.txt --aggregators edge-a,edge-b \
-  --address 127.0.0.1:0 --port-file tiers/port --run-dir tiers/run --min-clients 2 \
-  "${common[@]}" >tiers/root.log 2>&1 &
-root=$!
-pids+=($root)
-port=$(wait_port tiers/port)
-edges_and_clients tiers "$port"
-wait $root || fail "the two-tier root failed"
-grep -q "edge round $rounds  clients 2 (0 failed)" tiers/edge-a.log || fail "edge-a ran no rounds"
-grep -q "round   $rounds/$rounds  clients 2 (0 failed)" tiers/root.log || fail "root rounds"
-
-/usr/bin/python3 - flat/run/model.safetensors tiers/run/model.safetensors <<'PY' || fail "models differ"
+flat_run() {  # DIR EXTRA_ROOT_FLAGS...: the four clients on the root directly
+  local dir=$1 root port i
+  shift
+  mkdir "$dir"
+  "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file "$dir/port" \
+    --run-dir "$dir/run" --min-clients 4 "${common[@]}" "$@" >"$dir/server.log" 2>&1 &
+  root=$!
+  pids+=($root)
+  port=$(wait_port "$dir/port")
+  for i in 0 1 2 3; do client "$port" $i "$dir/c$i.log"; done
+  wait $root || fail "the flat root of $dir failed"
+}
+tiers_run() {  # DIR EXTRA_ROOT_FLAGS...: root <- edge-a (clients 0, 1), edge-b (clients 2, 3)
+  local dir=$1 root port
+  shift
+  mkdir "$dir"
+  "$bin/fedra-server" --insecure --tokens tokens.txt --aggregators edge-a,edge-b \
+    --address 127.0.0.1:0 --port-file "$dir/port" --run-dir "$dir/run" --min-clients 2 \
+    "${common[@]}" "$@" >"$dir/root.log" 2>&1 &
+  root=$!
+  pids+=($root)
+  port=$(wait_port "$dir/port")
+  edges_and_clients "$dir" "$port"
+  wait $root || fail "the two-tier root of $dir failed"
+  grep -q "edge round $rounds  clients 2 (0 failed)" "$dir/edge-a.log" || fail "edge-a ran no rounds"
+  grep -q "round   $rounds/$rounds  clients 2 (0 failed)  \[at the edges 4 (0 failed)\]" \
+    "$dir/root.log" || fail "root rounds"
+}
+same_model() {  # FLAT_DIR TIERS_DIR: the two final models agree to float tolerance
+  /usr/bin/python3 - "$1/run/model.safetensors" "$2/run/model.safetensors" <<'PY' ||
 import json, struct, sys
 import numpy as np
 def load(path):
@@ -84,13 +91,33 @@ flat, tiers = load(sys.argv[1]), load(sys.argv[2])
 assert flat.keys() == tiers.keys()
 worst = max(float(np.max(np.abs(flat[k] - tiers[k]))) for k in flat)
 scale = max(float(np.max(np.abs(flat[k]))) for k in flat)
-print(f"flat vs two tiers: max abs difference {worst:.3g} (largest weight {scale:.3g})")
+print(f"{sys.argv[1]} vs {sys.argv[2]}: max abs difference {worst:.3g} (largest weight {scale:.3g})")
 sys.exit(0 if worst <= 1e-5 * max(1.0, scale) else 1)
 PY
-flat_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' flat/server.log)
-tier_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' tiers/root.log)
-echo "test accuracy flat $flat_acc, two tiers $tier_acc"
-[[ -n $flat_acc && $flat_acc == "$tier_acc" ]] || fail "accuracy differs: $flat_acc vs $tier_acc"
+    fail "the models of $1 and $2 differ"
+  local flat_acc tier_acc
+  flat_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' "$1/server.log")
+  tier_acc=$(sed -n 's/.*final test accuracy \([0-9.]*\).*/\1/p' "$2/root.log")
+  echo "test accuracy flat $flat_acc, two tiers $tier_acc"
+  [[ -n $flat_acc && $flat_acc == "$tier_acc" ]] || fail "accuracy differs: $flat_acc vs $tier_acc"
+}
+
+printf 'edge-a %s\nedge-b %s\n' "$(openssl rand -hex 16)" "$(openssl rand -hex 16)" >tokens.txt
+flat_run flat
+tiers_run tiers
+same_model flat tiers
+grep -q '"edge_clients":4' tiers/run/metrics.jsonl || fail "the root's metrics miss the edges' clients"
+
+# Central DP across tiers: the root sends the edges C; they clip each client and weigh it 1;
+# the root adds the noise (seeded here, so the flat run draws the same) to the sum and
+# divides by the 4 clients the edges planned, not by 2 edges, and accounts at q = 4 / 4.
+dp=(--dp-mode central --dp-clip 0.05 --dp-noise-multiplier 0.5 --dp-seed 11)
+flat_run flat-dp "${dp[@]}"
+tiers_run tiers-dp "${dp[@]}"
+same_model flat-dp tiers-dp
+eps() { tail -1 "$1/run/metrics.jsonl" | sed 's/.*"dp_epsilon":\([0-9.e+-]*\).*/\1/'; }
+echo "DP across tiers: epsilon flat $(eps flat-dp), two tiers $(eps tiers-dp)"
+[[ -n $(eps flat-dp) && $(eps flat-dp) == "$(eps tiers-dp)" ]] || fail "epsilon differs"
 
 # An edge dies: after round 1, edge-b is SIGKILLed. The root's round 2 counts it as one failed
 # client (its task fails when its heartbeats stop), and with one of two failed (the tolerated
@@ -117,11 +144,12 @@ if "$bin/fedra-server" --insecure --aggregators edge-a --model logreg --data non
   fail "a root with aggregators but no authentication started"
 fi
 grep -q "aggregators need authenticated identities" refused.log || fail "no reason given"
-if "$bin/fedra-server" --insecure --tokens tokens.txt --aggregators edge-a --dp-mode central \
-  --model logreg --data none --input-shape 1 28 28 >refused_dp.log 2>&1; then
-  fail "a root with aggregators and central DP started"
+if "$bin/fedra-server" --insecure --address 127.0.0.1:0 --model logreg --data none \
+  --input-shape 1 28 28 --upstream 127.0.0.1:1 --upstream-insecure --upstream-name edge-a \
+  --dp-mode central >refused_dp.log 2>&1; then
+  fail "an edge with its own --dp-mode started"
 fi
-grep -q "cannot be combined with --dp-mode" refused_dp.log || fail "no reason given for DP"
+grep -q "DP across tiers is set at the root" refused_dp.log || fail "no reason given for DP"
 # Ctrl-C on an edge (here one whose upper server is not there) ends it, as on a root.
 "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file sigint.port --min-clients 1 \
   --model logreg --data none --input-shape 1 28 28 --upstream 127.0.0.1:1 --upstream-insecure \

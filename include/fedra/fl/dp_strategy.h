@@ -1,5 +1,6 @@
 // DpStrategy: differential privacy for any sum-based strategy, by wrapping it (the wrapped
 // strategy still samples clients, configures training and applies its server optimizer).
+// Across a hierarchy of aggregators with DpOptions::across_tiers.
 // DP-FedAvg (McMahan, Ramage, Talwar, Zhang, "Learning Differentially Private Recurrent
 // Language Models", ICLR 2018): every update is clipped to L2 norm C and weighted uniformly
 // (weight 1, not num_examples, so one client's influence is bounded by C); the server divides
@@ -51,6 +52,13 @@ struct DpOptions {
   double target_epsilon = 0;         // privacy budget; 0: none (epsilon is still reported)
   double delta = 1e-5;
   DpBudgetAction budget_action = DpBudgetAction::kStop;
+  // The clients are edge aggregators (fedra/net/edge.h) that fold their own clients: each
+  // edge is sent the mode and C (fedra/fl/tiers.h) and clips and weights every client as
+  // Fold() does; the denominator m and the accountant's q come from the clients the edges
+  // planned and had (q = edges sampled / available x clients planned / available, summed
+  // over edges). In distributed mode each edge gets a 1/E share of the noise variance. No
+  // adaptive clipping.
+  bool across_tiers = false;
   // Server-side noise from this seed (stream = round) for reproducible experiments; unset:
   // keyed from OpenSSL RAND. Client-side noise always comes from RAND.
   std::optional<uint64_t> seed;

@@ -13,20 +13,32 @@
 //   upstream.Run();
 //
 // The edge's strategy must fold like the upper server's (the upper server refuses sums it
-// does not fold); its AggregateFit never runs. Thread-safety: one Client drives it.
+// does not fold); its AggregateFit never runs. A task of a DP run across tiers (its config
+// names the mode, fedra/fl/tiers.h) is folded as DP folds, whatever the strategy: each
+// client's update clipped to the task's clip_norm (central mode) with weight 1; in
+// distributed mode the task's noise_stddev is split over the edge's clients and the edge
+// adds the shares of those that failed. An edge with its own secure sum refuses such tasks.
+// Every answer carries the edge's planned and connected client counts (fedra/fl/tiers.h).
+// Thread-safety: one Client drives it.
 #ifndef FEDRA_NET_EDGE_H_
 #define FEDRA_NET_EDGE_H_
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "fedra/fl/client_pool.h"
 #include "fedra/fl/local_trainer.h"
 #include "fedra/fl/round_driver.h"
 #include "fedra/fl/strategy.h"
+#include "fedra/privacy/dp/gaussian_noise.h"
 
 namespace fedra {
+namespace internal {
+class TierDpFold;
+}
 
 struct EdgeOptions {
   // max_failure_fraction, influence bound and secure sum of the edge's rounds (num_rounds,
@@ -43,6 +55,7 @@ class EdgeTrainer final : public LocalTrainer {
  public:
   // `strategy` and `pool` must outlive the trainer.
   EdgeTrainer(Strategy& strategy, ClientPool& pool, EdgeOptions options);
+  ~EdgeTrainer() override;
 
   // The folded sums of one round of the edge's clients, with num_examples and train_loss over
   // the accepted ones and metrics "edge_clients" / "edge_failures". Errors: the strategy's
@@ -56,6 +69,10 @@ class EdgeTrainer final : public LocalTrainer {
   ClientPool& pool_;
   EdgeOptions o_;
   RoundDriver driver_;
+  // DP rounds across tiers: DP's fold around strategy_, its own driver, the top-up noise.
+  std::unique_ptr<internal::TierDpFold> dp_fold_;
+  std::unique_ptr<RoundDriver> dp_driver_;
+  std::optional<dp::GaussianNoise> dp_noise_;
   int round_ = 0;
 };
 

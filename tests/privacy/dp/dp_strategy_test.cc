@@ -1,5 +1,6 @@
 // The DP strategy wrapper: clipping and uniform weights, the fixed denominator, where the
-// noise goes in each mode, accounting, the budget stop and the checkpointed accountant.
+// noise goes in each mode, accounting, the budget stop, the checkpointed accountant, and DP
+// across tiers (edges fold, the root divides and accounts by their clients).
 #include "fedra/fl/dp_strategy.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 
 #include "fedra/fl/fed_avg.h"
 #include "fedra/fl/fed_median.h"
+#include "fedra/fl/tiers.h"
 #include "fedra/privacy/dp/rdp_accountant.h"
 #include "testing/fl_fixtures.h"
 
@@ -262,6 +264,99 @@ TEST(DpStrategyTest, AdaptiveClipNormFollowsTheUnclippedNorms) {
     EXPECT_GT(dp->clip_norm(), prev);
     prev = dp->clip_norm();
   }
+}
+
+// Across tiers the clients of the root are edges: each folds its own clients as DP does and
+// reports the clients it planned and had (fedra/fl/tiers.h). Adds one edge's folded sums to
+// the root's, as the round driver merges them.
+void MergeEdge(UpdateAccumulator& acc, const Parameters& update_sum, double folded, double planned,
+               double available) {
+  acc.Add("update", 1.0f, update_sum);
+  acc.AddScalar("weight", folded);
+  acc.AddScalar(kTierPlannedScalar, planned);
+  acc.AddScalar(kTierAvailableScalar, available);
+}
+
+TEST(DpStrategyTest, AcrossTiersEdgesClipAndTheRootDividesByTheirClients) {
+  auto dp = MakeDp({.mode = DpMode::kCentral,
+                    .clip_norm = 1.0,
+                    .noise_multiplier = 1e-7,
+                    .across_tiers = true,
+                    .seed = 1});
+  Rng rng(1);
+  auto plan = dp->ConfigureFit(1, Vec({0, 0}), Clients(2), rng);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->tasks.size(), 2u);
+  for (const FitTask& t : plan->tasks) {
+    EXPECT_FLOAT_EQ(t.config.clip_norm, 1.0f);  // the edges clip (and tell their clients to)
+    EXPECT_EQ(t.config.noise_stddev, 0.0f);
+    EXPECT_EQ(std::get<std::string>(t.config.extra.at(kDpTierModeKey)), "central");
+  }
+  // Edge A folded 2 of the 3 clients it planned (1 failed) among 6; edge B 1 of 1 among 2.
+  UpdateAccumulator acc;
+  MergeEdge(acc, Vec({0.9f, 0.8f}), 2, 3, 6);
+  MergeEdge(acc, Vec({0.0f, 0.5f}), 1, 1, 2);
+  auto next = dp->AggregateFit(1, Vec({0, 0}), {.sums = &acc, .num_results = 2});
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_NEAR(Values(*next)[0], 0.9 / 4, 1e-5);  // over the 4 clients planned, not 2 edges
+  EXPECT_NEAR(Values(*next)[1], 1.3 / 4, 1e-5);
+  // q = edges sampled / available x clients planned / connected = 1 x 4 / 8.
+  EXPECT_NEAR(dp->epsilon_spent(),
+              *dp::RdpEpsilon({.noise_multiplier = 1e-7, .sampling_rate = 0.5, .steps = 1}, 1e-5),
+              1e-9 * dp->epsilon_spent());
+}
+
+TEST(DpStrategyTest, AcrossTiersEdgesShareTheDistributedNoiseAndTheRootTopsUpFailedEdges) {
+  auto dp = MakeDp({.mode = DpMode::kDistributed,
+                    .clip_norm = 2.0,
+                    .noise_multiplier = 1.5,
+                    .across_tiers = true,
+                    .seed = 5});
+  Parameters zero;
+  zero.Add("w", {40000});
+  Rng rng(1);
+  auto plan = dp->ConfigureFit(1, zero, Clients(4), rng);
+  ASSERT_TRUE(plan.ok());
+  // Each of the 4 edges gets a quarter of the variance (z C)^2, to split over its clients.
+  EXPECT_FLOAT_EQ(plan->tasks[0].config.noise_stddev, 1.5f * 2.0f / 2.0f);
+  EXPECT_EQ(std::get<std::string>(plan->tasks[0].config.extra.at(kDpTierModeKey)), "distributed");
+  // One of the four edges answered (5 clients of its 5): the root adds the 3 missing shares.
+  UpdateAccumulator acc;
+  MergeEdge(acc, zero, 5, 5, 10);
+  auto next = dp->AggregateFit(1, zero, {.sums = &acc, .num_results = 1, .num_failures = 3});
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  double sq = 0;
+  for (float v : Values(*next)) sq += double(v) * v;
+  EXPECT_NEAR(std::sqrt(sq / 40000), std::sqrt(0.75) * 3.0 / 5, 0.01);  // over its 5 clients
+  // Accounted at q = 4 edges of 4 x 5 clients planned of 10 connected.
+  const double at_half =
+      *dp::RdpEpsilon({.noise_multiplier = 1.5, .sampling_rate = 0.5, .steps = 1}, 1e-5);
+  EXPECT_NEAR(dp->epsilon_spent(), at_half, 1e-9 * at_half);
+  EXPECT_LT(at_half,
+            *dp::RdpEpsilon({.noise_multiplier = 1.5, .sampling_rate = 1.0, .steps = 1}, 1e-5));
+}
+
+TEST(DpStrategyTest, AcrossTiersImpossibleCountsLeaveTheModelAlone) {
+  auto dp = MakeDp({.mode = DpMode::kCentral, .noise_multiplier = 1.0, .across_tiers = true});
+  Rng rng(1);
+  ASSERT_TRUE(dp->ConfigureFit(1, Vec({0}), Clients(1), rng).ok());
+  UpdateAccumulator more_than_planned, no_counts;
+  MergeEdge(more_than_planned, Vec({0.5f}), 7, 2, 10);
+  no_counts.Add("update", 1.0f, Vec({0.5f}));
+  no_counts.AddScalar("weight", 1);
+  for (const UpdateAccumulator* sums : {&more_than_planned, &no_counts}) {
+    auto next = dp->AggregateFit(1, Vec({0}), {.sums = sums, .num_results = 1});
+    EXPECT_EQ(next.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(next.status().message().find("clients planned"), std::string::npos);
+  }
+  EXPECT_EQ(dp->rounds_accounted(), 0);
+  EXPECT_NE(
+      NewDpStrategy(*NewFedAvg({}),
+                    {.mode = DpMode::kCentral, .adaptive_quantile = 0.5, .across_tiers = true})
+          .status()
+          .message()
+          .find("across tiers"),
+      std::string::npos);
 }
 
 }  // namespace
