@@ -101,13 +101,18 @@ Status HeldResults::Hold(FitResult result) {
   return s;
 }
 
-StatusOr<FitResult> HeldResults::Take(size_t i) {
+StatusOr<FitResult> HeldResults::Take(size_t i, Parameters spare) {
   Held& h = held_.at(i);
   FitResult r = std::move(h.result);
   in_memory_ -= std::min(in_memory_, BytesOf(r));
   for (const Vector& v : h.spilled) {
     Parameters p;
-    for (const TensorInfo& t : v.layout) p.Add(t.name, t.shape);
+    if (spare.tensors() == v.layout) {
+      p = std::move(spare);
+      spare = Parameters();
+    } else {
+      for (const TensorInfo& t : v.layout) p.Add(t.name, t.shape);
+    }
     FEDRA_RETURN_IF_ERROR(ReadAt(fd_, p.data(), p.num_bytes(), v.offset));
     (v.name.empty() ? r.update : r.extras[v.name]) = std::move(p);
   }

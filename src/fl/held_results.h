@@ -31,8 +31,11 @@ class HeldResults {
   Status Hold(FitResult result);
   size_t size() const { return held_.size(); }
   // The i-th result held, whole again; each index once. An error if its spilled vectors
-  // cannot be read back (the caller counts that client as failed).
-  StatusOr<FitResult> Take(size_t i);
+  // cannot be read back (the caller counts that client as failed). A spilled vector is read
+  // into `spare` when it has the same layout (e.g. the previous result's update, done with):
+  // memory that is mapped already costs no page faults and no zero fill, which for a large
+  // model is most of reading it back.
+  StatusOr<FitResult> Take(size_t i, Parameters spare = {});
   // Forgets every result and truncates the file.
   void Clear();
 

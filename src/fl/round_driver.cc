@@ -295,15 +295,18 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
   std::vector<InfluenceBound::Reported> held_reports;  // Measure() of each held result
   auto release_held = [&] {
     bound_.SetReference(held_reports);
+    Parameters spare;  // the last update folded, whose memory the next one is read into
     for (size_t i = 0; i < held.size(); ++i) {
-      StatusOr<FitResult> r = held.Take(i);
+      StatusOr<FitResult> r = held.Take(i, std::move(spare));
+      spare = Parameters();
       if (!r.ok()) {
         ++m.fit_failures;
         Logger("fl")->warn("round {}: a held result was lost: {}", round, r.status().ToString());
         continue;
       }
       Bound(*r, held_reports[i], m);
-      take(std::move(r).value());
+      take(std::move(*r));
+      if (!individual) spare = std::move(r->update);  // folded: take() read it in place
     }
     held.Clear();
     held_reports.clear();
