@@ -69,7 +69,7 @@ Status HeldResults::Open() {
   return OkStatus();
 }
 
-Status HeldResults::Spill(Held& h) {
+Status HeldResults::Spill(Held& h, Parameters* spilled_update) {
   FEDRA_RETURN_IF_ERROR(Open());
   std::vector<std::pair<std::string, Parameters*>> vectors{{"", &h.result.update}};
   for (auto& [name, x] : h.result.extras) vectors.emplace_back(name, &x);
@@ -80,20 +80,21 @@ Status HeldResults::Spill(Held& h) {
     at += x->num_bytes();
   }
   // Written whole: only now let the memory go.
+  if (spilled_update != nullptr) *spilled_update = std::move(h.result.update);
   for (const auto& [name, x] : vectors) *x = Parameters();
   spilled_ += at - end_;
   end_ = at;
   return OkStatus();
 }
 
-Status HeldResults::Hold(FitResult result) {
+Status HeldResults::Hold(FitResult result, Parameters* spilled_update) {
   const size_t bytes = BytesOf(result);
   Held& h = held_.emplace_back(Held{std::move(result), {}});
   if (in_memory_ + bytes <= memory_bytes_) {
     in_memory_ += bytes;
     return OkStatus();
   }
-  Status s = Spill(h);
+  Status s = Spill(h, spilled_update);
   if (!s.ok()) {
     h.spilled.clear();
     in_memory_ += bytes;

@@ -27,8 +27,10 @@ class HeldResults {
   HeldResults& operator=(const HeldResults&) = delete;
 
   // Holds `result`. A result that does not fit the memory left is spilled; if the file cannot
-  // be written (disk full), it stays in memory and the error is returned for the log.
-  Status Hold(FitResult result);
+  // be written (disk full), it stays in memory and the error is returned for the log. When
+  // `spilled_update` is given, a spilled update's memory goes there (for reuse) instead of
+  // back to the allocator.
+  Status Hold(FitResult result, Parameters* spilled_update = nullptr);
   size_t size() const { return held_.size(); }
   // The i-th result held, whole again; each index once. An error if its spilled vectors
   // cannot be read back (the caller counts that client as failed). A spilled vector is read
@@ -52,7 +54,7 @@ class HeldResults {
     FitResult result;  // vectors emptied when spilled
     std::vector<Vector> spilled;
   };
-  Status Spill(Held& h);
+  Status Spill(Held& h, Parameters* spilled_update);
   Status Open();
 
   size_t memory_bytes_;

@@ -295,7 +295,9 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
   std::vector<InfluenceBound::Reported> held_reports;  // Measure() of each held result
   auto release_held = [&] {
     bound_.SetReference(held_reports);
-    Parameters spare;  // the last update folded, whose memory the next one is read into
+    // The memory each result is read back into: the pool's spare (so that it is not held
+    // twice), then the last update folded.
+    Parameters spare = pool_.TakeRecycled();
     for (size_t i = 0; i < held.size(); ++i) {
       StatusOr<FitResult> r = held.Take(i, std::move(spare));
       spare = Parameters();
@@ -308,6 +310,7 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
       take(std::move(*r));
       if (!individual) spare = std::move(r->update);  // folded: take() read it in place
     }
+    pool_.Recycle(std::move(spare));
     held.Clear();
     held_reports.clear();
   };
@@ -318,7 +321,9 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
       InfluenceBound::Reported reported = InfluenceBound::Measure(*result);
       bound_.Observe(reported);
       if (!bound_.has_reference()) {
-        const Status spilled = held.Hold(std::move(result).value());
+        Parameters freed;  // a spilled update's memory, for the next upload
+        const Status spilled = held.Hold(std::move(result).value(), &freed);
+        pool_.Recycle(std::move(freed));
         if (!spilled.ok()) {
           Logger("fl")->warn("round {}: holding a calibration result in memory: {}", round,
                              spilled.ToString());
@@ -330,6 +335,7 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
       Bound(*result, reported, m);
     }
     take(std::move(result).value());
+    if (!individual) pool_.Recycle(std::move(result->update));  // folded: read in place
   });
   if (held.size() > 0) release_held();
   if (bound_.enabled()) bound_.EndRound();

@@ -34,6 +34,7 @@
 #include "net/secure_rounds.h"
 #include "net/server_auth.h"
 #include "net/session_registry.h"
+#include "net/spare_buffer.h"
 #include "net/task_board.h"
 
 namespace fedra {
@@ -54,6 +55,9 @@ struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   // Model downloads being written; each sends chunks of ChunkBytesForDownloads() (atomic: the
   // writers count themselves without mu).
   std::atomic<size_t> downloads{0};
+  // One folded upload's memory for the next upload (net/spare_buffer.h); emptied after a
+  // round's fit.
+  net::SpareBuffer spare;
   size_t ChunkBytesForDownloads(size_t downloads_now) const;
 
   mutable std::mutex mu;
@@ -186,6 +190,9 @@ struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   void RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
                    const EvaluateCallback& on_result) override;
   bool deterministic_order() const override { return false; }
+  // The driver is done with a folded update: its memory serves the next upload.
+  void Recycle(Parameters&& done) override { spare.Put(std::move(done)); }
+  Parameters TakeRecycled() override { return spare.Take(); }
   std::string secure_sum_name() const override { return secure ? secure->Name() : ""; }
   StatusOr<SecureSum::Total> RunSecureFit(const Parameters& global, const RoundPlan& plan,
                                           size_t max_losses, const FitCallback& on_result) override;

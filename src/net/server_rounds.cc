@@ -88,6 +88,7 @@ void Server::Impl::RunFit(const Parameters& global, const RoundPlan& plan,
              if (out.holds_slot) ReleaseSlot(out.slot_bytes);
              return OkStatus();
            });
+  spare.Clear();  // the round's aggregation comes next: no spare model beside it
 }
 
 void Server::Impl::RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,

@@ -161,6 +161,7 @@ class Server::Impl::ResultReader final : public grpc::ServerReadReactor<v1::Resu
         folded ? "" : "update", impl_.o.max_result_groups);
     if (!reader.ok()) return reader.status().WithContext(what);
     payload_.emplace(std::move(*reader));
+    payload_->set_spare(&impl_.spare);
     return OkStatus();
   }
 

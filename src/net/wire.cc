@@ -206,7 +206,12 @@ StatusOr<PayloadReader> PayloadReader::WithLayout(
 Parameters& PayloadReader::Allocate(Group& g) {
   if (g.params == nullptr) {
     Parameters& p = groups_[g.name];
-    for (auto& [name, shape] : g.tensors) p.Add(name, std::move(shape));
+    std::optional<Parameters> reused = spare_ ? spare_->TakeIf(g.tensors) : std::nullopt;
+    if (reused) {
+      p = std::move(*reused);
+    } else {
+      for (auto& [name, shape] : g.tensors) p.Add(name, std::move(shape));
+    }
     g.tensors.clear();
     g.params = &p;
     allocated_ += g.bytes;

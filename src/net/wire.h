@@ -19,6 +19,7 @@
 #include "fedra/fl/types.h"
 #include "fedra/ml/parameters.h"
 #include "fedra/privacy/paillier/packing.h"
+#include "net/spare_buffer.h"
 
 #include "fedra/v1/federation.pb.h"
 
@@ -89,6 +90,9 @@ class PayloadReader {
   uint64_t allocated_bytes() const { return allocated_; }
   // REQUIRES: Finish() is OK.
   std::map<std::string, Parameters> TakeGroups();
+  // A group whose layout matches the spare's is read into its memory instead of fresh memory
+  // (every byte is overwritten before Finish() passes). `spare` must outlive the reader.
+  void set_spare(SpareBuffer* spare) { spare_ = spare; }
 
  private:
   struct Group {
@@ -101,6 +105,7 @@ class PayloadReader {
   Parameters& Allocate(Group& g);
   std::map<std::string, Parameters> groups_;
   std::vector<Group> order_;  // groups in payload order
+  SpareBuffer* spare_ = nullptr;
   uint64_t expected_ = 0, received_ = 0, allocated_ = 0;
   size_t group_ = 0;        // group being filled
   uint64_t group_off_ = 0;  // bytes of it filled

@@ -293,6 +293,77 @@ TEST(RoundDriverTest, SpilledCalibrationResultsGiveTheSameModel) {
   EXPECT_EQ(none.Flat(), in_memory.Flat());
 }
 
+// A StreamingPool that, like the gRPC server, makes each next update in the memory the
+// driver gave back (ClientPool::Recycle) when there is some.
+class RecyclingPool final : public ClientPool {
+ public:
+  RecyclingPool(size_t clients, size_t params) : clients_(clients), params_(params) {}
+  size_t recycled = 0, reused = 0, taken_back = 0;
+  std::vector<ClientId> AvailableClients() override {
+    std::vector<ClientId> ids(clients_);
+    for (size_t i = 0; i < clients_; ++i) ids[i] = i;
+    return ids;
+  }
+  void RunFit(const Parameters&, const RoundPlan& plan, const FitCallback& on_result) override {
+    for (size_t i = 0; i < plan.tasks.size(); ++i) {
+      FitResult r = Result(plan.tasks[i].client, std::exchange(spare_, Parameters()), 1);
+      if (r.update.size() == params_) {
+        ++reused;
+      } else {
+        r.update = Parameters();
+        r.update.Add("w", {static_cast<int64_t>(params_)});
+      }
+      r.update.Flat().setConstant(static_cast<float>(i % 7));
+      on_result(i, std::move(r));
+    }
+  }
+  void Recycle(Parameters&& done) override {
+    if (done.size() == 0) return;
+    ++recycled;
+    spare_ = std::move(done);
+  }
+  Parameters TakeRecycled() override {
+    if (spare_.size() > 0) ++taken_back;
+    return std::exchange(spare_, Parameters());
+  }
+  void RunEvaluate(const Parameters&, std::span<const EvaluateTask>,
+                   const EvaluateCallback&) override {}
+  bool deterministic_order() const override { return true; }
+
+ private:
+  size_t clients_, params_;
+  Parameters spare_;
+};
+
+// The driver gives every folded (or spilled) update back to the pool, and takes the pool's
+// spare to read held results back into; the model is the one of a pool that never reuses.
+TEST(RoundDriverTest, UpdatesGoBackToThePoolForReuseWithoutChangingTheModel) {
+  for (const size_t memory : {size_t{1} << 30, size_t{0}}) {
+    InfluenceBoundOptions bound;
+    bound.calibration_memory_bytes = memory;
+    auto run = [&](ClientPool& pool) {
+      Parameters global;
+      global.Add("w", {3000});
+      auto strategy = FedAvgAll();
+      RoundDriver driver(*strategy, pool,
+                         {.num_rounds = 1, .evaluate_every = 0, .influence = bound});
+      EXPECT_TRUE(driver.RunRound(1, global).aggregated);
+      return global;
+    };
+    StreamingPool fresh(20, 3000);
+    RecyclingPool reusing(20, 3000);
+    EXPECT_EQ(run(reusing).Flat(), run(fresh).Flat());
+    if (memory > 0) {  // the 8 held results stay in memory; the other 12 are folded at once
+      EXPECT_EQ(reusing.recycled, 13u);  // 12 folded and, after the release, the last held
+      EXPECT_EQ(reusing.taken_back, 0u);
+    } else {  // each held result is spilled and its memory given back at once
+      EXPECT_EQ(reusing.recycled, 8u + 1 + 12);
+      EXPECT_EQ(reusing.taken_back, 1u);  // the release reads the 8 back into it
+    }
+    EXPECT_GE(reusing.reused, 11u);
+  }
+}
+
 // One client of five claims 2^64 - 1 examples and sends values of 1e6: without the bound the
 // next model is the attacker's; with the defaults (count <= 2 x median, norm <= median) it
 // weighs two typical clients and moves the model one typical norm. The first round holds its

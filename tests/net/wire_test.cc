@@ -117,6 +117,45 @@ TEST(WireTest, DeclaredBytesAreBudgetedAndAllocatedOnlyAsTheyArrive) {
   EXPECT_FALSE(r->Finish().ok());
 }
 
+// A spare buffer of the model's layout (a folded upload's memory) is read into instead of
+// fresh memory, and every byte of it is overwritten; a spare of another layout stays spare.
+TEST(WireTest, AGroupIsReadIntoASpareOfItsLayout) {
+  const Parameters x = TwoTensors(0), y = TwoTensors(100);
+  SpecList specs;
+  const uint64_t bytes = DescribePayload({{"update", &x}, {"extra/c", &y}}, &specs);
+  SpareBuffer spare;
+  Parameters stale = TwoTensors(-7);
+  const float* memory = stale.data();
+  spare.Put(std::move(stale));
+  spare.Put(TwoTensors(-9));  // one spare at most: this one is dropped
+  auto r = PayloadReader::WithLayout(
+      specs, bytes, x.tensors(), [](const std::string&) { return true; }, "update", 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  r->set_spare(&spare);
+  ASSERT_TRUE(ForEachChunk({{"update", &x}, {"extra/c", &y}}, 5,
+                           [&](std::string_view b) { return r->Append(b).ok(); }));
+  ASSERT_TRUE(r->Finish().ok());
+  auto out = r->TakeGroups();
+  EXPECT_EQ(out.at("update").data(), memory);  // the spare, for the first group
+  EXPECT_EQ(Values(out.at("update")), Values(x));
+  EXPECT_EQ(Values(out.at("extra/c")), Values(y));  // fresh memory: the spare was used up
+  EXPECT_EQ(spare.bytes(), 0u);
+
+  Parameters other;
+  other.Add("a", {6});
+  other.Add("b", {5});
+  spare.Put(std::move(other));
+  auto again = PayloadReader::WithLayout(
+      specs, bytes, x.tensors(), [](const std::string&) { return true; }, "update", 2);
+  ASSERT_TRUE(again.ok());
+  again->set_spare(&spare);
+  ASSERT_TRUE(ForEachChunk({{"update", &x}, {"extra/c", &y}}, 64,
+                           [&](std::string_view b) { return again->Append(b).ok(); }));
+  ASSERT_TRUE(again->Finish().ok());
+  EXPECT_EQ(Values(again->TakeGroups().at("update")), Values(x));
+  EXPECT_EQ(spare.bytes(), 11 * sizeof(float));  // a 6 + 5 layout: still there, unused
+}
+
 TEST(WireTest, LayoutCheckNamesTheFirstMismatch) {
   const Parameters model = TwoTensors(0);
   Parameters other;

@@ -36,6 +36,13 @@ class ClientPool {
   virtual void RunFit(const Parameters& global, const RoundPlan& plan,
                       const FitCallback& on_result) = 0;
 
+  // The driver is done with a result's update (folded): a pool may keep its memory for the
+  // next result it receives (the gRPC server does, for one upload). The default drops it.
+  virtual void Recycle(Parameters&& done) { (void)done; }
+  // The memory Recycle kept, for the driver's own use (then the pool no longer holds it);
+  // empty if none.
+  virtual Parameters TakeRecycled() { return {}; }
+
   using EvaluateCallback = std::function<void(size_t task, StatusOr<EvaluateResult> result)>;
   virtual void RunEvaluate(const Parameters& global, std::span<const EvaluateTask> tasks,
                            const EvaluateCallback& on_result) = 0;
