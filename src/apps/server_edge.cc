@@ -54,6 +54,7 @@ Status RunEdge(const EdgeFlags& f, const ServerOptions& server_options, Strategy
   std::fflush(stdout);
   if (!port_file.empty()) std::ofstream(port_file) << server->port() << "\n";
   EdgeOptions eo{.driver = driver};
+  eo.has_aggregators = !server_options.aggregators.empty();
   eo.before_round = [&]() -> Status {
     const auto wait = std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
     const size_t live = server->WaitForClients(min_clients, wait);

@@ -111,8 +111,7 @@ class DpWrapper final : public DpStrategy {
   double clip_;
   double round_clip_;         // C the current round's clients clip to
   double round_clients_ = 0;  // K = m, the clients selected this round
-  double round_rate_ = 1;     // q = K / available (across tiers: the last round's, 1 at first)
-  double edge_rate_ = 1;      // across tiers: edges sampled / available
+  double round_rate_ = 1;     // q = K / available (across tiers: edges sampled / available)
   double epsilon_ = 0;
   int64_t rounds_ = 0;
   bool exhausted_ = false;
@@ -138,10 +137,9 @@ StatusOr<RoundPlan> DpWrapper::ConfigureFit(int round, const Parameters& global,
   FEDRA_ASSIGN_OR_RETURN(RoundPlan plan, inner_->ConfigureFit(round, global, available, rng));
   if (plan.tasks.empty() || available.empty()) return plan;
   round_clients_ = static_cast<double>(plan.tasks.size());
-  // Across tiers q is known only when the edges report (AggregateFit); the budget check uses
-  // the last round's.
-  (o_.across_tiers ? edge_rate_ : round_rate_) =
-      round_clients_ / static_cast<double>(available.size());
+  // Across tiers a client is sampled when its edge is and then by its edge; without each
+  // edge's own rate (summed counts cannot carry their largest) the edge rate bounds it.
+  round_rate_ = round_clients_ / static_cast<double>(available.size());
   round_clip_ = clip_norm();
   FEDRA_RETURN_IF_ERROR(CheckBudget());
   FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
@@ -200,7 +198,6 @@ StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global
                                      std::to_string(folded) + " folded updates");
     }
     denominator = planned;
-    round_rate_ = std::min(1.0, edge_rate_ * planned / available);
   }
   FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
   FEDRA_ASSIGN_OR_RETURN(dp::GaussianNoise * noise, Noise(round));
@@ -235,7 +232,6 @@ StrategyState DpWrapper::ExportState() const {
   StrategyState s = inner_->ExportState();
   s.scalars["dp.rounds"] = static_cast<double>(rounds_);
   s.scalars["dp.clip_norm"] = clip_norm();
-  if (o_.across_tiers) s.scalars["dp.tier_rate"] = round_rate_;
   for (size_t i = 0; i < accountant_.rdp().size(); ++i) {
     s.scalars["dp.rdp." + std::to_string(i)] = accountant_.rdp()[i];
     s.scalars["dp.order." + std::to_string(i)] = accountant_.orders()[i];
@@ -268,8 +264,7 @@ Status DpWrapper::ImportState(const StrategyState& state) {
       rounds = it->second;
     } else if (key == "dp.clip_norm") {
       clip = it->second;
-    } else if (key == "dp.tier_rate") {
-      if (o_.across_tiers && it->second > 0 && it->second <= 1) round_rate_ = it->second;
+
     } else if (IndexedKey(key, "dp.rdp.", i) && i < kMaxOrders) {
       rdp_at[i] = it->second;
     } else if (IndexedKey(key, "dp.order.", i) && i < kMaxOrders) {

@@ -293,7 +293,9 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
   // until they can form one.
   internal::HeldResults held(bound_.options().calibration_memory_bytes, "");
   std::vector<InfluenceBound::Reported> held_reports;  // Measure() of each held result
-  auto release_held = [&] {
+  // `in_fit`: called from a result of the pool's RunFit, whose next upload may reuse memory;
+  // after RunFit the pool has dropped its spare and must not be given one for the aggregation.
+  auto release_held = [&](bool in_fit) {
     bound_.SetReference(held_reports);
     // The memory each result is read back into: the pool's spare (so that it is not held
     // twice), then the last update folded.
@@ -310,7 +312,7 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
       take(std::move(*r));
       if (!individual) spare = std::move(r->update);  // folded: take() read it in place
     }
-    pool_.Recycle(std::move(spare));
+    if (in_fit) pool_.Recycle(std::move(spare));
     held.Clear();
     held_reports.clear();
   };
@@ -329,7 +331,7 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
                              spilled.ToString());
         }
         held_reports.push_back(std::move(reported));
-        if (held.size() >= bound_.calibration_results()) release_held();
+        if (held.size() >= bound_.calibration_results()) release_held(/*in_fit=*/true);
         return;
       }
       Bound(*result, reported, m);
@@ -337,7 +339,7 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
     take(std::move(result).value());
     if (!individual) pool_.Recycle(std::move(result->update));  // folded: read in place
   });
-  if (held.size() > 0) release_held();
+  if (held.size() > 0) release_held(/*in_fit=*/false);
   if (bound_.enabled()) bound_.EndRound();
   const size_t ok = m.fit_clients - m.fit_failures;
   if (examples > 0) m.train_loss = loss_sum / examples;

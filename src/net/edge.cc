@@ -72,6 +72,10 @@ StatusOr<FitResult> EdgeTrainer::Fit(const Parameters& global, const FitConfig& 
     if (dp_mode != "central" && dp_mode != "local" && dp_mode != "distributed") {
       return InvalidArgumentError("unknown DP mode across tiers '" + LogSafe(dp_mode, 32) + "'");
     }
+    if (o_.has_aggregators) {
+      return FailedPreconditionError(
+          "DP across tiers works over two tiers: this edge has aggregators of its own");
+    }
     if (!pool_.secure_sum_name().empty()) {
       return FailedPreconditionError(
           "DP across tiers needs edges without --secure-sum: this edge's clients fold with its "

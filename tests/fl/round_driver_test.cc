@@ -298,13 +298,14 @@ TEST(RoundDriverTest, SpilledCalibrationResultsGiveTheSameModel) {
 class RecyclingPool final : public ClientPool {
  public:
   RecyclingPool(size_t clients, size_t params) : clients_(clients), params_(params) {}
-  size_t recycled = 0, reused = 0, taken_back = 0;
+  size_t recycled = 0, reused = 0, taken_back = 0, recycled_after_fit = 0;
   std::vector<ClientId> AvailableClients() override {
     std::vector<ClientId> ids(clients_);
     for (size_t i = 0; i < clients_; ++i) ids[i] = i;
     return ids;
   }
   void RunFit(const Parameters&, const RoundPlan& plan, const FitCallback& on_result) override {
+    in_fit_ = true;
     for (size_t i = 0; i < plan.tasks.size(); ++i) {
       FitResult r = Result(plan.tasks[i].client, std::exchange(spare_, Parameters()), 1);
       if (r.update.size() == params_) {
@@ -316,10 +317,13 @@ class RecyclingPool final : public ClientPool {
       r.update.Flat().setConstant(static_cast<float>(i % 7));
       on_result(i, std::move(r));
     }
+    spare_ = Parameters();  // as the server does: no spare beside the aggregation
+    in_fit_ = false;
   }
   void Recycle(Parameters&& done) override {
     if (done.size() == 0) return;
     ++recycled;
+    if (!in_fit_) ++recycled_after_fit;
     spare_ = std::move(done);
   }
   Parameters TakeRecycled() override {
@@ -333,6 +337,7 @@ class RecyclingPool final : public ClientPool {
  private:
   size_t clients_, params_;
   Parameters spare_;
+  bool in_fit_ = false;
 };
 
 // The driver gives every folded (or spilled) update back to the pool, and takes the pool's
@@ -361,7 +366,20 @@ TEST(RoundDriverTest, UpdatesGoBackToThePoolForReuseWithoutChangingTheModel) {
       EXPECT_EQ(reusing.taken_back, 1u);  // the release reads the 8 back into it
     }
     EXPECT_GE(reusing.reused, 11u);
+    EXPECT_EQ(reusing.recycled_after_fit, 0u);
   }
+  // Fewer results than the bound calibrates on: they are released after the fit, when the
+  // pool must not be handed memory to keep through the aggregation.
+  InfluenceBoundOptions spill;
+  spill.calibration_memory_bytes = 0;
+  RecyclingPool few(5, 3000);
+  Parameters global;
+  global.Add("w", {3000});
+  auto strategy = FedAvgAll();
+  RoundDriver driver(*strategy, few, {.num_rounds = 1, .evaluate_every = 0, .influence = spill});
+  EXPECT_TRUE(driver.RunRound(1, global).aggregated);
+  EXPECT_EQ(few.recycled, 5u);  // the spilled ones, during the fit
+  EXPECT_EQ(few.recycled_after_fit, 0u);
 }
 
 // One client of five claims 2^64 - 1 examples and sends values of 1e6: without the bound the

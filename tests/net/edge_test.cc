@@ -131,7 +131,7 @@ TEST(EdgeTrainerTest, ADistributedDpTaskSplitsTheEdgesShareAndTopsUpFailedClient
   EXPECT_EQ(r->folded->scalar("weight"), 2.0);
 }
 
-TEST(EdgeTrainerTest, DpTasksAreRefusedByASecureEdgeAndForUnknownModes) {
+TEST(EdgeTrainerTest, DpTasksAreRefusedByASecureOrMiddleEdgeAndForUnknownModes) {
   FittingPool pool(4, 2);
   auto fedavg = *NewFedAvg({});
   EdgeTrainer edge(*fedavg, pool, NoBound());
@@ -149,6 +149,13 @@ TEST(EdgeTrainerTest, DpTasksAreRefusedByASecureEdgeAndForUnknownModes) {
   config.clip_norm = 0;
   pool.secure.clear();
   EXPECT_EQ(edge.Fit(Zeros(2), config, {}, rng).status().code(), StatusCode::kInvalidArgument);
+  config.clip_norm = 1.0f;
+  EdgeOptions middle = NoBound();
+  middle.has_aggregators = true;  // a third tier below: its counts would mix clients and edges
+  EdgeTrainer middle_edge(*fedavg, pool, middle);
+  auto three = middle_edge.Fit(Zeros(2), config, {}, rng);
+  EXPECT_EQ(three.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(three.status().message().find("two tiers"), std::string::npos);
   EXPECT_TRUE(pool.asked.empty());  // no client was asked to train for a refused task
 }
 

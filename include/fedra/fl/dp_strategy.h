@@ -54,10 +54,10 @@ struct DpOptions {
   DpBudgetAction budget_action = DpBudgetAction::kStop;
   // The clients are edge aggregators (fedra/net/edge.h) that fold their own clients: each
   // edge is sent the mode and C (fedra/fl/tiers.h) and clips and weights every client as
-  // Fold() does; the denominator m and the accountant's q come from the clients the edges
-  // planned and had (q = edges sampled / available x clients planned / available, summed
-  // over edges). In distributed mode each edge gets a 1/E share of the noise variance. No
-  // adaptive clipping.
+  // Fold() does; the denominator m is the clients the edges planned (their counts, summed),
+  // and the accountant's q the edges sampled / available, an upper bound of each client's
+  // rate (no amplification from the edges' own sampling). In distributed mode each edge gets
+  // a 1/E share of the noise variance. No adaptive clipping.
   bool across_tiers = false;
   // Server-side noise from this seed (stream = round) for reproducible experiments; unset:
   // keyed from OpenSSL RAND. Client-side noise always comes from RAND.

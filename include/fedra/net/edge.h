@@ -49,6 +49,9 @@ struct EdgeOptions {
   std::function<Status()> before_round;
   // After each edge round, with its own metrics (fit counts, loss, bytes), for logs.
   std::function<void(const RoundMetrics&)> on_round;
+  // The edge's own clients include aggregators (a middle tier, fedra-server --aggregators):
+  // it refuses DP tasks, whose client counts would then mix clients and edges.
+  bool has_aggregators = false;
 };
 
 class EdgeTrainer final : public LocalTrainer {
