@@ -1,5 +1,6 @@
 #include "fedra/fl/dp_strategy.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -198,6 +199,12 @@ StatusOr<Parameters> DpWrapper::AggregateFit(int round, const Parameters& global
                                      std::to_string(folded) + " folded updates");
     }
     denominator = planned;
+    // Every edge asked and answered: each client's rate is its edge's planned / connected,
+    // at most the largest. Otherwise a client of an edge not heard from may have had any rate
+    // up to the edge rate.
+    if (round_rate_ >= 1 && in.num_failures == 0) {
+      round_rate_ = std::clamp(in.max_tier_rate, 0.0, 1.0);
+    }
   }
   FEDRA_ASSIGN_OR_RETURN(double z, UpdateNoiseMultiplier());
   FEDRA_ASSIGN_OR_RETURN(dp::GaussianNoise * noise, Noise(round));

@@ -38,6 +38,13 @@ void CountTierClients(const FitResult& r, RoundMetrics& m) {
   }
 }
 
+// An aggregator's planned / connected clients (1 when it did not say, or said nonsense).
+double TierRate(const UpdateAccumulator& folded) {
+  const double planned = folded.scalar(kTierPlannedScalar);
+  const double available = folded.scalar(kTierAvailableScalar);
+  return planned > 0 && available >= planned ? planned / available : 1.0;
+}
+
 uint64_t BytesOf(const std::map<std::string, Parameters>& named) {
   uint64_t total = 0;
   for (const auto& [name, p] : named) total += p.num_bytes();
@@ -232,7 +239,8 @@ Status RoundDriver::FitRound(int round, Parameters& global, RoundMetrics& m) {
                        .results = c.kept,
                        .num_results = c.num_results,
                        .num_failures = m.fit_failures,
-                       .spent_sums = &c.sums};
+                       .spent_sums = &c.sums,
+                       .max_tier_rate = c.max_tier_rate > 0 ? c.max_tier_rate : 1.0};
   return Aggregate(round, global, input);
 }
 
@@ -270,7 +278,9 @@ Status RoundDriver::Collect(int round, const Parameters& global, const RoundPlan
       if (!MergeChecked(round, result, sums, m)) return;
       m.bytes_up += BytesOf(result.folded->sums());
       CountTierClients(result, m);
+      out.max_tier_rate = std::max(out.max_tier_rate, TierRate(*result.folded));
     } else {
+      out.max_tier_rate = 1;  // a client of this server itself
       if (fold_checked && !FoldChecked(round, result.client, result, sums, m)) return;
       if (secure) {
         UpdateAccumulator mine;  // the client's own terms, formed where the client is

@@ -10,6 +10,7 @@
 
 #include "fedra/fl/fed_avg.h"
 #include "fedra/fl/fed_median.h"
+#include "fedra/fl/tiers.h"
 #include "testing/fl_fixtures.h"
 
 namespace fedra {
@@ -473,6 +474,50 @@ TEST(RoundDriverTest, FoldedSumsOfAggregatorsEqualTheFlatFold) {
   EXPECT_FLOAT_EQ(g2.data()[1], g1.data()[1]);
   EXPECT_DOUBLE_EQ(m2.train_loss, m1.train_loss);
   EXPECT_EQ(m2.fit_failures, 0u);
+}
+
+// FedAvg that keeps the AggregateInput::max_tier_rate it was given.
+class RateProbe final : public Strategy {
+ public:
+  double seen = -1;
+  std::string Name() const override { return "rate-probe"; }
+  AggregationMode mode() const override { return AggregationMode::kWeightedSum; }
+  StatusOr<RoundPlan> ConfigureFit(int, const Parameters&, std::span<const ClientId> available,
+                                   Rng& rng) override {
+    return PlanFitRound({}, {}, available, rng);
+  }
+  StatusOr<Parameters> AggregateFit(int, const Parameters& global,
+                                    const AggregateInput& in) override {
+    seen = in.max_tier_rate;
+    return global;
+  }
+  StatusOr<std::vector<EvaluateTask>> ConfigureEvaluate(int, const Parameters&,
+                                                        std::span<const ClientId>, Rng&) override {
+    return std::vector<EvaluateTask>{};
+  }
+};
+
+// Each aggregator says which share of its connected clients it asked (fedra/fl/tiers.h); the
+// strategy hears the largest, and 1 once a client of the server itself took part.
+TEST(RoundDriverTest, AggregateFitHearsTheLargestShareAnAggregatorAsked) {
+  const std::vector<FitResult> members = {Result(10, Vec({1, 2}), 1), Result(11, Vec({5, 6}), 3)};
+  auto edge = [&](ClientId c, double planned, double available) {
+    FitResult r = Folded(c, {members[0]});
+    r.folded->AddScalar(kTierPlannedScalar, planned);
+    r.folded->AddScalar(kTierAvailableScalar, available);
+    return r;
+  };
+  ScriptedPool edges;
+  edges.script.emplace(0, edge(0, 2, 8));
+  edges.script.emplace(1, edge(1, 3, 4));
+  RateProbe probe;
+  RoundDriver driver(probe, edges, {.num_rounds = 1, .evaluate_every = 0});
+  Parameters global = Vec({0, 0});
+  ASSERT_TRUE(driver.RunRound(1, global).aggregated);
+  EXPECT_DOUBLE_EQ(probe.seen, 0.75);
+  edges.script.emplace(2, Result(2, Vec({5, 6}), 3));  // a client of the root itself: rate 1
+  ASSERT_TRUE(driver.RunRound(2, global).aggregated);
+  EXPECT_DOUBLE_EQ(probe.seen, 1.0);
 }
 
 // What a hostile aggregator can send is refused and never reaches the model: sums the strategy

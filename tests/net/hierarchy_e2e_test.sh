@@ -33,13 +33,16 @@ client() {  # PORT INDEX LOG
   pids+=($!)
 }
 
+edge_extra=() # more flags for the edges
+per_edge=2    # clients each edge asks per round
 edges_and_clients() {  # DIR ROOT_PORT: edge-a (clients 0, 1) and edge-b (clients 2, 3)
   local e
   for e in a b; do
     "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file "$1/edge-$e.port" \
       --run-dir "$1/edge-$e" --min-clients 2 --model logreg --data none --input-shape 1 28 28 \
       --influence-bound off --poll-seconds 1 --upstream "127.0.0.1:$2" --upstream-insecure \
-      --upstream-name "edge-$e" --upstream-token-file tokens.txt >"$1/edge-$e.log" 2>&1 &
+      --upstream-name "edge-$e" --upstream-token-file tokens.txt \
+      ${edge_extra[@]+"${edge_extra[@]}"} >"$1/edge-$e.log" 2>&1 &
     pids+=($!)
     edge_pid[$e]=$!
   done
@@ -73,8 +76,9 @@ tiers_run() {  # DIR EXTRA_ROOT_FLAGS...: root <- edge-a (clients 0, 1), edge-b 
   port=$(wait_port "$dir/port")
   edges_and_clients "$dir" "$port"
   wait $root || fail "the two-tier root of $dir failed"
-  grep -q "edge round $rounds  clients 2 (0 failed)" "$dir/edge-a.log" || fail "edge-a ran no rounds"
-  grep -q "round   $rounds/$rounds  clients 2 (0 failed)  \[at the edges 4 (0 failed)\]" \
+  grep -q "edge round $rounds  clients $per_edge (0 failed)" "$dir/edge-a.log" ||
+    fail "edge-a ran no rounds"
+  grep -q "round   $rounds/$rounds  clients 2 (0 failed)  \[at the edges $((2 * per_edge)) (0 failed)\]" \
     "$dir/root.log" || fail "root rounds"
 }
 same_model() {  # FLAT_DIR TIERS_DIR: the two final models agree to float tolerance
@@ -118,6 +122,19 @@ same_model flat-dp tiers-dp
 eps() { tail -1 "$1/run/metrics.jsonl" | sed 's/.*"dp_epsilon":\([0-9.e+-]*\).*/\1/'; }
 echo "DP across tiers: epsilon flat $(eps flat-dp), two tiers $(eps tiers-dp)"
 [[ -n $(eps flat-dp) && $(eps flat-dp) == "$(eps tiers-dp)" ]] || fail "epsilon differs"
+# The edges sample: each asks 1 of its 2 clients. Every edge answered, so the root accounts at
+# the largest share an edge asked, 1/2, as a flat root asking 2 of its 4 clients does.
+flat_run flat-dp-half "${dp[@]}" --fraction-fit 0.5
+edge_extra=(--fraction-fit 0.5)
+per_edge=1
+tiers_run tiers-dp-half "${dp[@]}"
+edge_extra=()
+per_edge=2
+echo "DP across sampling edges: epsilon flat $(eps flat-dp-half), two tiers $(eps tiers-dp-half)"
+[[ -n $(eps flat-dp-half) && $(eps flat-dp-half) == "$(eps tiers-dp-half)" ]] ||
+  fail "epsilon differs when the edges sample"
+awk -v a="$(eps flat-dp-half)" -v b="$(eps flat-dp)" 'BEGIN { exit !(a < b) }' ||
+  fail "sampling half the clients did not lower epsilon"
 
 # An edge dies: after round 1, edge-b is SIGKILLed. The root's round 2 counts it as one failed
 # client (its task fails when its heartbeats stop), and with one of two failed (the tolerated

@@ -54,10 +54,12 @@ struct DpOptions {
   DpBudgetAction budget_action = DpBudgetAction::kStop;
   // The clients are edge aggregators (fedra/net/edge.h) that fold their own clients: each
   // edge is sent the mode and C (fedra/fl/tiers.h) and clips and weights every client as
-  // Fold() does; the denominator m is the clients the edges planned (their counts, summed),
-  // and the accountant's q the edges sampled / available, an upper bound of each client's
-  // rate (no amplification from the edges' own sampling). In distributed mode each edge gets
-  // a 1/E share of the noise variance. No adaptive clipping.
+  // Fold() does; the denominator m is the clients the edges planned (their counts, summed).
+  // The accountant's q: when every available edge was asked and answered, the largest share
+  // of its clients an edge asked (AggregateInput::max_tier_rate); otherwise the edges sampled
+  // / available, an upper bound of every client's rate (the budget check before a round uses
+  // it too). In distributed mode each edge gets a 1/E share of the noise variance. No
+  // adaptive clipping.
   bool across_tiers = false;
   // Server-side noise from this seed (stream = round) for reproducible experiments; unset:
   // keyed from OpenSSL RAND. Client-side noise always comes from RAND.

@@ -113,7 +113,8 @@ class RoundDriver {
     UpdateAccumulator sums;
     std::vector<FitResult> kept;
     size_t num_results = 0;
-    double examples = 0;  // of the accepted results
+    double examples = 0;       // of the accepted results
+    double max_tier_rate = 0;  // AggregateInput::max_tier_rate (0: no result told)
   };
   Status FitRound(int round, Parameters& global, RoundMetrics& m);
   Status CheckComposition() const;

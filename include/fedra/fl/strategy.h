@@ -53,6 +53,10 @@ struct AggregateInput {
   size_t num_failures = 0;                  // failed or rejected clients
   // Set by the round driver, whose sums die with the round: the sums TakeSum may move from.
   UpdateAccumulator* spent_sums = nullptr;
+  // The largest share of its connected clients that any aggregator which answered asked to
+  // train (fedra/fl/tiers.h: its planned / available clients; 1 for a client that is not an
+  // aggregator, and when unknown). DP across tiers accounts with it (fl/dp_strategy.h).
+  double max_tier_rate = 1;
 
   // The sum `name` for the strategy to keep and change (e.g. scale into the mean delta):
   // moved out of the sums when they are spent (sums->has(name) is false afterwards), else a

@@ -303,20 +303,34 @@ TEST(DpStrategyTest, AcrossTiersEdgesClipAndTheRootDividesByTheirClients) {
   EXPECT_NEAR(Values(*next)[1], 1.3 / 4, 1e-5);
 }
 
-// q bounds the rate of the most sampled client: edge A's clients are sampled at 1/2 x 3/6,
-// edge B's at 1/2 x 1/10; the edges' counts are summed, so only the edge rate 1/2 bounds both.
-TEST(DpStrategyTest, AcrossTiersAccountsAtTheRootsRateOverItsEdges) {
-  auto dp = MakeDp(
-      {.mode = DpMode::kCentral, .noise_multiplier = 1.2, .across_tiers = true, .seed = 1}, 0.5);
-  Rng rng(1);
-  ASSERT_TRUE(dp->ConfigureFit(1, Vec({0}), Clients(4), rng).ok());
-  UpdateAccumulator acc;
-  MergeEdge(acc, Vec({0.1f}), 3, 3, 6);
-  MergeEdge(acc, Vec({0.1f}), 1, 1, 10);
-  ASSERT_TRUE(dp->AggregateFit(1, Vec({0}), {.sums = &acc, .num_results = 2}).ok());
-  EXPECT_NEAR(dp->epsilon_spent(),
-              *dp::RdpEpsilon({.noise_multiplier = 1.2, .sampling_rate = 0.5, .steps = 1}, 1e-5),
-              1e-9);
+// q bounds the rate of the most sampled client. When every available edge was asked and
+// answered, that is the largest share of its clients an edge asked (the driver's
+// AggregateInput::max_tier_rate); otherwise clients of an edge not heard from may have been
+// sampled at any rate up to the edge rate, which bounds them all.
+TEST(DpStrategyTest, AcrossTiersAccountsAtTheLargestEdgeShareOnlyWhenEveryEdgeAnswered) {
+  const auto epsilon_at = [](double q) {
+    return *dp::RdpEpsilon({.noise_multiplier = 1.2, .sampling_rate = q, .steps = 1}, 1e-5);
+  };
+  const auto run = [](double fraction, size_t edges, size_t failures, double max_rate) {
+    auto dp =
+        MakeDp({.mode = DpMode::kCentral, .noise_multiplier = 1.2, .across_tiers = true, .seed = 1},
+               fraction);
+    Rng rng(1);
+    EXPECT_TRUE(dp->ConfigureFit(1, Vec({0}), Clients(edges), rng).ok());
+    UpdateAccumulator acc;
+    MergeEdge(acc, Vec({0.1f}), 3, 3, 6);
+    MergeEdge(acc, Vec({0.1f}), 1, 1, 10);
+    EXPECT_TRUE(
+        dp->AggregateFit(
+              1, Vec({0}),
+              {.sums = &acc, .num_results = 2, .num_failures = failures, .max_tier_rate = max_rate})
+            .ok());
+    return dp->epsilon_spent();
+  };
+  EXPECT_NEAR(run(1.0, 2, 0, 0.5), epsilon_at(0.5), 1e-9);  // 3 of 6 at edge A
+  EXPECT_NEAR(run(1.0, 3, 1, 0.5), epsilon_at(1.0), 1e-9);  // a third edge failed
+  EXPECT_NEAR(run(0.5, 4, 0, 0.2), epsilon_at(0.5), 1e-9);  // 2 of 4 edges asked
+  EXPECT_LT(epsilon_at(0.5), epsilon_at(1.0));
 }
 
 TEST(DpStrategyTest, AcrossTiersEdgesShareTheDistributedNoiseAndTheRootTopsUpFailedEdges) {
