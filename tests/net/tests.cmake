@@ -1,4 +1,6 @@
 # Net layer tests: a real server on 127.0.0.1 (port 0), driven by hand-made and real clients.
+# COST (seconds in a fresh run) makes ctest -j start the longest end-to-end tests first, so
+# that a fresh clone's run does not end on one of them alone.
 add_library(fedra_net_test_util STATIC net/raw_client.cc)
 target_include_directories(fedra_net_test_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(fedra_net_test_util PUBLIC fedra_net fedra_proto gRPC::grpc++ PRIVATE fedra_warnings)
@@ -47,7 +49,7 @@ if(FEDRA_BUILD_APPS)
   add_test(NAME net.secure_rounds_e2e
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/secure_e2e_test.sh $<TARGET_FILE_DIR:fedra-server>
                    ${CMAKE_CURRENT_BINARY_DIR}/secure_e2e $<TARGET_FILE:watch_opens>)
-  set_tests_properties(net.secure_rounds_e2e PROPERTIES TIMEOUT 300
+  set_tests_properties(net.secure_rounds_e2e PROPERTIES TIMEOUT 300 COST 50
                        PASS_REGULAR_EXPRESSION "SECURE E2E OK")
 endif()
 
@@ -61,7 +63,7 @@ if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/influence_e2e_test.sh
                    $<TARGET_FILE_DIR:fedra-server> $<TARGET_FILE:hostile_client>
                    ${CMAKE_CURRENT_BINARY_DIR}/influence_e2e)
-  set_tests_properties(net.one_hostile_client_cannot_own_the_model PROPERTIES TIMEOUT 600
+  set_tests_properties(net.one_hostile_client_cannot_own_the_model PROPERTIES TIMEOUT 600 COST 40
                        PASS_REGULAR_EXPRESSION "INFLUENCE E2E OK")
 endif()
 
@@ -71,7 +73,7 @@ if(FEDRA_BUILD_APPS AND EXISTS /usr/share/datasets/fashion-mnist)
   add_test(NAME net.two_tier_fedavg_equals_flat
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/net/hierarchy_e2e_test.sh
                    $<TARGET_FILE_DIR:fedra-server> ${CMAKE_CURRENT_BINARY_DIR}/hierarchy_e2e)
-  set_tests_properties(net.two_tier_fedavg_equals_flat PROPERTIES TIMEOUT 600
+  set_tests_properties(net.two_tier_fedavg_equals_flat PROPERTIES TIMEOUT 600 COST 80
                        PASS_REGULAR_EXPRESSION "HIERARCHY E2E OK")
 endif()
 
@@ -82,7 +84,7 @@ if(FEDRA_BUILD_APPS)
            COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/bench/soak.py
                    --bin $<TARGET_FILE_DIR:fedra-server> --rounds 40 --clients 6
                    --work ${CMAKE_CURRENT_BINARY_DIR}/soak)
-  set_tests_properties(net.soak_drop_rejoin_stall PROPERTIES TIMEOUT 300
+  set_tests_properties(net.soak_drop_rejoin_stall PROPERTIES TIMEOUT 300 COST 40
                        PASS_REGULAR_EXPRESSION "SOAK OK" FAIL_REGULAR_EXPRESSION "SOAK FAILED")
 endif()
 
