@@ -83,12 +83,12 @@ fedra::Status Run(Flags f) {
         "--aggregators cannot be combined with scaffold: its control update counts edges, "
         "not clients");
   }
-  if (!f.edge.upstream.empty() && f.strategy.dp.mode != fedra::DpMode::kNone) {
-    return fedra::InvalidArgumentError(
-        "--upstream cannot be combined with --dp-mode: DP across tiers is set at the root, "
-        "which tells its edges how to clip, weight and noise");
-  }
   if (!f.edge.upstream.empty()) {
+    if (f.strategy.dp.mode != fedra::DpMode::kNone) {
+      return fedra::InvalidArgumentError(
+          "--upstream cannot be combined with --dp-mode: DP across tiers is set at the root, "
+          "which tells its edges how to clip, weight and noise");
+    }
     // An edge holds no model of its own: the upper server sends it every round.
     f.server.model_name = f.model;
     fedra::RoundDriverOptions driver{.max_failure_fraction = f.max_failure_fraction};

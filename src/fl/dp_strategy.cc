@@ -55,8 +55,7 @@ class DpWrapper final : public DpStrategy {
   // Adaptive clipping also counts clipped updates, which a secure sum cannot: no spec.
   std::optional<FoldSpec> fold_spec() const override {
     if (adaptive_) return std::nullopt;
-    FoldSpec spec{.vectors = {{"update", "update", FoldWeight::kOne}},
-                  .scalars = {{"weight", FoldWeight::kOne}}};
+    FoldSpec spec = DpFoldSpec();
     if (o_.across_tiers) {  // a client of the root itself is an edge of one
       spec.scalars.push_back({kTierPlannedScalar, FoldWeight::kOne});
       spec.scalars.push_back({kTierAvailableScalar, FoldWeight::kOne});
@@ -157,18 +156,12 @@ StatusOr<RoundPlan> DpWrapper::ConfigureFit(int round, const Parameters& global,
 }
 
 void DpWrapper::Fold(const FitResult& result, UpdateAccumulator& acc) const {
-  Parameters update = result.update;
-  double norm;
-  if (o_.mode == DpMode::kCentral) {
-    // Re-clipping what honest clients clipped is a no-op; it bounds a dishonest one.
-    norm = dp::ClipL2(update, round_clip_);
-    auto it = result.metrics.find("update_norm");
-    if (o_.clip_on_client && it != result.metrics.end()) norm = it->second;
-  } else {
-    norm = update.L2Norm();  // already noised: clipping it again would only add bias
-  }
-  acc.Add("update", 1.0f, std::move(update));
-  acc.AddScalar("weight", 1.0);
+  // Re-clipping what honest clients clipped is a no-op; it bounds a dishonest one. Local and
+  // distributed updates arrive noised: clipping them again would only add bias.
+  const bool central = o_.mode == DpMode::kCentral;
+  double norm = DpFold(result, central ? round_clip_ : 0.0, acc);
+  auto it = result.metrics.find("update_norm");
+  if (central && o_.clip_on_client && it != result.metrics.end()) norm = it->second;
   if (o_.across_tiers) {
     acc.AddScalar(kTierPlannedScalar, 1.0);
     acc.AddScalar(kTierAvailableScalar, 1.0);
@@ -271,7 +264,6 @@ Status DpWrapper::ImportState(const StrategyState& state) {
       rounds = it->second;
     } else if (key == "dp.clip_norm") {
       clip = it->second;
-
     } else if (IndexedKey(key, "dp.rdp.", i) && i < kMaxOrders) {
       rdp_at[i] = it->second;
     } else if (IndexedKey(key, "dp.order.", i) && i < kMaxOrders) {
@@ -318,6 +310,19 @@ Status DpWrapper::ImportState(const StrategyState& state) {
 }
 
 }  // namespace
+
+double DpFold(const FitResult& result, double clip_norm, UpdateAccumulator& acc) {
+  Parameters update = result.update;
+  const double norm = clip_norm > 0 ? dp::ClipL2(update, clip_norm) : 0.0;
+  acc.Add("update", 1.0f, std::move(update));
+  acc.AddScalar("weight", 1.0);
+  return norm;
+}
+
+FoldSpec DpFoldSpec() {
+  return FoldSpec{.vectors = {{"update", "update", FoldWeight::kOne}},
+                  .scalars = {{"weight", FoldWeight::kOne}}};
+}
 
 StatusOr<DpMode> ParseDpMode(const std::string& name) {
   if (name == "none") return DpMode::kNone;

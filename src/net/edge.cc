@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "core/log_safe.h"
+#include "fedra/fl/dp_strategy.h"
 #include "fedra/fl/round_config.h"
 #include "fedra/fl/tiers.h"
-#include "fedra/privacy/dp/clipping.h"
 
 namespace fedra {
 namespace internal {
@@ -30,15 +30,9 @@ class TierDpFold final : public Strategy {
     return inner_.ConfigureFit(round, global, available, rng);
   }
   void Fold(const FitResult& result, UpdateAccumulator& acc) const override {
-    Parameters update = result.update;
-    if (clip_) dp::ClipL2(update, clip_norm_);
-    acc.Add("update", 1.0f, std::move(update));
-    acc.AddScalar("weight", 1.0);
+    DpFold(result, clip_ ? clip_norm_ : 0.0, acc);
   }
-  std::optional<FoldSpec> fold_spec() const override {
-    return FoldSpec{.vectors = {{"update", "update", FoldWeight::kOne}},
-                    .scalars = {{"weight", FoldWeight::kOne}}};
-  }
+  std::optional<FoldSpec> fold_spec() const override { return DpFoldSpec(); }
   StatusOr<Parameters> AggregateFit(int, const Parameters&, const AggregateInput&) override {
     return UnimplementedError("an edge does not aggregate");
   }
@@ -68,10 +62,13 @@ StatusOr<FitResult> EdgeTrainer::Fit(const Parameters& global, const FitConfig& 
                                      const std::map<std::string, Parameters>& broadcast, Rng& rng) {
   FEDRA_ASSIGN_OR_RETURN(const std::string dp_mode, ConfigString(config.extra, kDpTierModeKey, ""));
   const bool dp = !dp_mode.empty();
+  DpMode mode = DpMode::kNone;
   if (dp) {
-    if (dp_mode != "central" && dp_mode != "local" && dp_mode != "distributed") {
+    const StatusOr<DpMode> parsed = ParseDpMode(dp_mode);
+    if (!parsed.ok() || *parsed == DpMode::kNone) {
       return InvalidArgumentError("unknown DP mode across tiers '" + LogSafe(dp_mode, 32) + "'");
     }
+    mode = *parsed;
     if (o_.has_aggregators) {
       return FailedPreconditionError(
           "DP across tiers works over two tiers: this edge has aggregators of its own");
@@ -89,7 +86,7 @@ StatusOr<FitResult> EdgeTrainer::Fit(const Parameters& global, const FitConfig& 
       dp_fold_ = std::make_unique<internal::TierDpFold>(strategy_);
       dp_driver_ = std::make_unique<RoundDriver>(*dp_fold_, pool_, o_.driver);
     }
-    dp_fold_->SetRound(dp_mode == "central", config.clip_norm);
+    dp_fold_->SetRound(mode == DpMode::kCentral, config.clip_norm);
   }
   if (o_.before_round) FEDRA_RETURN_IF_ERROR(o_.before_round());
   const int round = ++round_;
@@ -97,7 +94,7 @@ StatusOr<FitResult> EdgeTrainer::Fit(const Parameters& global, const FitConfig& 
   FEDRA_ASSIGN_OR_RETURN(RoundPlan plan, strategy_.ConfigureFit(round, global, available, rng));
   const double planned = static_cast<double>(plan.tasks.size());
   // Distributed DP: the upper server's noise_stddev is this edge's share of the variance.
-  const double share = dp_mode == "distributed" ? config.noise_stddev : 0.0;
+  const double share = mode == DpMode::kDistributed ? config.noise_stddev : 0.0;
   // The edge chooses who trains; the upper server says how (learning rate, proximal term,
   // SCAFFOLD's control, DP clipping and noise on each client).
   for (FitTask& t : plan.tasks) {

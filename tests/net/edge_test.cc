@@ -64,6 +64,13 @@ EdgeOptions NoBound() {
   return o;
 }
 
+// The FIT config of a DP run across tiers, as the root sends it.
+FitConfig DpTask(const std::string& mode, float clip_norm, float noise_stddev = 0) {
+  FitConfig config{.clip_norm = clip_norm, .noise_stddev = noise_stddev};
+  config.extra[kDpTierModeKey] = mode;
+  return config;
+}
+
 TEST(EdgeTrainerTest, APlainTaskFoldsWithTheEdgesStrategyAndReportsItsClientCounts) {
   FittingPool pool(6, 2);
   auto fedavg = *NewFedAvg({.sampling = {.fraction_fit = 0.5}});
@@ -90,10 +97,8 @@ TEST(EdgeTrainerTest, ACentralDpTaskClipsEveryClientAndWeighsItOne) {
   pool.failing = {2};
   auto fedavg = *NewFedAvg({});
   EdgeTrainer edge(*fedavg, pool, NoBound());
-  FitConfig config{.clip_norm = 1.0f};
-  config.extra[kDpTierModeKey] = std::string("central");
   Rng rng(1);
-  auto r = edge.Fit(Zeros(2), config, {}, rng);
+  auto r = edge.Fit(Zeros(2), DpTask("central", 1.0f), {}, rng);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (const FitTask& t : pool.asked) EXPECT_FLOAT_EQ(t.config.clip_norm, 1.0f);
   // Clients 1, 3, 4 answered c (3, 4), each clipped to (0.6, 0.8), weight 1 whatever its data.
@@ -115,10 +120,8 @@ TEST(EdgeTrainerTest, ADistributedDpTaskSplitsTheEdgesShareAndTopsUpFailedClient
   pool.failing = {1, 3};
   auto fedavg = *NewFedAvg({});
   EdgeTrainer edge(*fedavg, pool, NoBound());
-  FitConfig config{.clip_norm = 1e6f, .noise_stddev = 2.0f};  // the edge's share of the noise
-  config.extra[kDpTierModeKey] = std::string("distributed");
-  Rng rng(1);
-  auto r = edge.Fit(Zeros(kSize), config, {}, rng);
+  Rng rng(1);  // 2: the edge's share of the noise
+  auto r = edge.Fit(Zeros(kSize), DpTask("distributed", 1e6f, 2.0f), {}, rng);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(pool.asked.size(), 4u);
   for (const FitTask& t : pool.asked) EXPECT_FLOAT_EQ(t.config.noise_stddev, 1.0f);  // 2 / sqrt 4
@@ -135,25 +138,21 @@ TEST(EdgeTrainerTest, DpTasksAreRefusedByASecureOrMiddleEdgeAndForUnknownModes) 
   FittingPool pool(4, 2);
   auto fedavg = *NewFedAvg({});
   EdgeTrainer edge(*fedavg, pool, NoBound());
-  FitConfig config{.clip_norm = 1.0f};
-  config.extra[kDpTierModeKey] = std::string("global");
   Rng rng(1);
-  auto unknown = edge.Fit(Zeros(2), config, {}, rng);
+  auto unknown = edge.Fit(Zeros(2), DpTask("global", 1.0f), {}, rng);
   EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(unknown.status().message().find("unknown DP mode"), std::string::npos);
   pool.secure = "secagg";
-  config.extra[kDpTierModeKey] = std::string("central");
-  auto secure = edge.Fit(Zeros(2), config, {}, rng);
+  auto secure = edge.Fit(Zeros(2), DpTask("central", 1.0f), {}, rng);
   EXPECT_EQ(secure.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(secure.status().message().find("--secure-sum"), std::string::npos);
-  config.clip_norm = 0;
   pool.secure.clear();
-  EXPECT_EQ(edge.Fit(Zeros(2), config, {}, rng).status().code(), StatusCode::kInvalidArgument);
-  config.clip_norm = 1.0f;
+  EXPECT_EQ(edge.Fit(Zeros(2), DpTask("central", 0.0f), {}, rng).status().code(),
+            StatusCode::kInvalidArgument);  // no clip norm
   EdgeOptions middle = NoBound();
   middle.has_aggregators = true;  // a third tier below: its counts would mix clients and edges
   EdgeTrainer middle_edge(*fedavg, pool, middle);
-  auto three = middle_edge.Fit(Zeros(2), config, {}, rng);
+  auto three = middle_edge.Fit(Zeros(2), DpTask("central", 1.0f), {}, rng);
   EXPECT_EQ(three.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(three.status().message().find("two tiers"), std::string::npos);
   EXPECT_TRUE(pool.asked.empty());  // no client was asked to train for a refused task

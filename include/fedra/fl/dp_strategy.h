@@ -87,6 +87,13 @@ class DpStrategy : public Strategy {
   DpStrategy() = default;
 };
 
+// DP's fold of one result, shared by DpStrategy and an edge across tiers (fedra/net/edge.h):
+// the update with weight 1, clipped to L2 norm `clip_norm` when that is > 0, and scalar
+// "weight" += 1. Returns the update's norm before clipping (0 when not clipped).
+double DpFold(const FitResult& result, double clip_norm, UpdateAccumulator& acc);
+// DpFold() as data (secure rounds announce it).
+FoldSpec DpFoldSpec();
+
 // Wraps `inner`. InvalidArgument for bad options, mode kNone, a null or kIndividual inner
 // strategy (median, trimmed mean and Krum need every update, which DP noise on a sum cannot
 // protect).
