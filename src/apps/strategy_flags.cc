@@ -78,6 +78,9 @@ void AddStrategyFlags(CLI::App& app, StrategyConfig& s) {
                  "fraction of clients evaluating each round (needs --local-test-fraction)")
       ->capture_default_str();
   app.add_option("--epochs", s.base.fit.epochs, "local epochs per round")->capture_default_str();
+  app.add_option("--local-steps", s.base.fit.local_steps,
+                 "> 0: local optimizer steps per round instead of --epochs passes")
+      ->capture_default_str();
   app.add_option("--batch-size", s.base.fit.batch_size, "local batch size")->capture_default_str();
   app.add_option("--lr", s.base.fit.learning_rate, "local SGD learning rate")
       ->capture_default_str();

@@ -63,6 +63,9 @@ Status ValidateFedAvgOptions(const FedAvgOptions& o) {
   const FitConfig& f = o.fit;
   if (f.epochs < 1 || f.batch_size < 1)
     return InvalidArgumentError("local epochs and batch size must be >= 1");
+  if (f.local_steps < 0 || f.local_steps > kMaxLocalSteps)
+    return InvalidArgumentError("local steps must be in [0, " + std::to_string(kMaxLocalSteps) +
+                                "] (0: train --epochs passes)");
   if (!Finite(f.learning_rate) || f.learning_rate <= 0)
     return InvalidArgumentError("local learning rate must be > 0");
   if (!(f.momentum >= 0 && f.momentum < 1))

@@ -60,7 +60,8 @@ StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& d
   }
   TrainOptions options{.epochs = config.epochs,
                        .batch_size = config.batch_size,
-                       .max_grad_norm = config.max_grad_norm};
+                       .max_grad_norm = config.max_grad_norm,
+                       .steps = config.local_steps};
   if (config.proximal_mu > 0 || config.scaffold) {
     options.gradient_hook = [&](const Parameters& params, Parameters& grads) {
       if (config.proximal_mu > 0) {

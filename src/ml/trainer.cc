@@ -43,8 +43,8 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
                           const TrainOptions& options, Rng& rng) {
-  if (options.epochs < 0 || options.batch_size <= 0) {
-    return InvalidArgumentError("need epochs >= 0 and batch_size > 0");
+  if (options.epochs < 0 || options.batch_size <= 0 || options.steps < 0) {
+    return InvalidArgumentError("need epochs >= 0, steps >= 0 and batch_size > 0");
   }
   if (!std::isfinite(options.max_grad_norm) || options.max_grad_norm < 0) {
     return InvalidArgumentError("max_grad_norm must be finite and >= 0 (0: no clipping)");
@@ -67,13 +67,17 @@ StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, 
         "training diverged: " + what + " at epoch " + std::to_string(epoch) + ", step " +
         std::to_string(result.steps + 1) + " (try a smaller learning rate)");
   };
-  for (; epoch <= options.epochs; ++epoch) {
+  const bool by_steps = options.steps > 0;
+  for (; by_steps ? result.steps < options.steps : epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     if (options.shuffle) rng.Shuffle(order);
     double loss_sum = 0.0;
     size_t correct = 0;
+    size_t seen = 0;
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(options.batch_size)) {
+      if (by_steps && result.steps == options.steps) break;
       const size_t n = std::min(static_cast<size_t>(options.batch_size), order.size() - begin);
+      seen += n;
       data.Gather(std::span<const size_t>(order).subspan(begin, n), &x, &y);
       const Matrix& out = model.Forward(x);
       const double batch_loss = loss.Compute(out, y, &grad);
@@ -95,7 +99,7 @@ StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, 
       optimizer.Step(params.span(), model.gradients().span());
       ++result.steps;
     }
-    const double count = static_cast<double>(order.size());
+    const double count = static_cast<double>(seen);
     EpochStats stats{epoch, loss_sum / count, static_cast<double>(correct) / count,
                      SecondsSince(start)};
     result.epochs.push_back(stats);

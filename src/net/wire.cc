@@ -254,6 +254,7 @@ Status PayloadReader::Finish() const {
 
 void ToProto(const FitConfig& c, v1::FitInstructions* out) {
   out->set_epochs(c.epochs);
+  out->set_local_steps(c.local_steps);
   out->set_batch_size(c.batch_size);
   out->set_learning_rate(c.learning_rate);
   out->set_momentum(c.momentum);
@@ -352,6 +353,8 @@ StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
   };
   if (in.epochs() < 1 || in.epochs() > 10000) return bad("epochs must be in [1, 10000]");
   if (in.batch_size() < 1) return bad("batch_size must be positive");
+  if (in.local_steps() < 0 || in.local_steps() > kMaxLocalSteps)
+    return bad("local_steps must be in [0, " + std::to_string(kMaxLocalSteps) + "]");
   auto nonneg = [](float v) { return std::isfinite(v) && v >= 0.0f; };
   if (!nonneg(in.learning_rate()) || in.learning_rate() == 0.0f) {
     return bad("learning_rate must be positive and finite");
@@ -368,6 +371,7 @@ StatusOr<FitConfig> FromProto(const v1::FitInstructions& in) {
   auto extra = FromProto(in.config());
   if (!extra.ok()) return bad(extra.status().message());
   return FitConfig{.epochs = in.epochs(),
+                   .local_steps = in.local_steps(),
                    .batch_size = in.batch_size(),
                    .learning_rate = in.learning_rate(),
                    .momentum = in.momentum(),

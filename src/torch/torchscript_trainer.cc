@@ -134,16 +134,20 @@ StatusOr<FitResult> TorchScriptTrainer::Fit(const Parameters& global, const FitC
   const int64_t batch = std::max(1, config.batch_size);
   std::vector<int64_t> order(static_cast<size_t>(n));
   double loss_sum = 0;
+  int64_t seen = 0;
   int64_t steps = 0;
+  const bool by_steps = config.local_steps > 0 && n > 0;  // no data: no steps to count
   try {
-    for (int epoch = 0; epoch < config.epochs; ++epoch) {
+    for (int epoch = 0; by_steps ? steps < config.local_steps : epoch < config.epochs; ++epoch) {
       for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
       for (int64_t i = n - 1; i > 0; --i)  // the round's stream orders the batches
         std::swap(order[static_cast<size_t>(i)],
                   order[rng.UniformInt(static_cast<uint64_t>(i) + 1)]);
       const auto index = ::torch::from_blob(order.data(), {n}, ::torch::kInt64);
       loss_sum = 0;
+      seen = 0;
       for (int64_t start = 0; start < n; start += batch) {
+        if (by_steps && steps == config.local_steps) break;
         const auto idx = index.slice(0, start, std::min(n, start + batch));
         optimizer->zero_grad();
         auto loss = ::torch::nn::functional::cross_entropy(
@@ -160,6 +164,7 @@ StatusOr<FitResult> TorchScriptTrainer::Fit(const Parameters& global, const FitC
           ::torch::nn::utils::clip_grad_norm_(impl_->params, config.max_grad_norm);
         optimizer->step();
         loss_sum += loss.item<double>() * static_cast<double>(idx.size(0));
+        seen += idx.size(0);
         ++steps;
       }
     }
@@ -171,7 +176,7 @@ StatusOr<FitResult> TorchScriptTrainer::Fit(const Parameters& global, const FitC
   FitResult result{.update = impl_->Get(),
                    .num_examples = static_cast<size_t>(n),
                    .local_steps = steps,
-                   .train_loss = loss_sum / static_cast<double>(n)};
+                   .train_loss = loss_sum / static_cast<double>(std::max<int64_t>(seen, 1))};
   result.update.SubInPlace(global);
   return result;
 }

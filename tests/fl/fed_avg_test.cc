@@ -142,7 +142,7 @@ TEST(FedAvgTest, ConfigureEvaluate) {
 }
 
 TEST(FedAvgTest, RejectsInvalidOptions) {
-  std::vector<FedAvgOptions> bad(10);
+  std::vector<FedAvgOptions> bad(12);
   bad[0].sampling.fraction_fit = 0;
   bad[1].sampling.fraction_fit = 1.5;
   bad[2].sampling.fraction_evaluate = -0.1;
@@ -153,6 +153,8 @@ TEST(FedAvgTest, RejectsInvalidOptions) {
   bad[7].fit.momentum = 1.0f;
   bad[8].fit.proximal_mu = -1;
   bad[9].fit.weight_decay = -0.5f;
+  bad[10].fit.local_steps = -1;
+  bad[11].fit.local_steps = kMaxLocalSteps + 1;
   for (size_t i = 0; i < bad.size(); ++i) {
     SCOPED_TRACE(i);
     EXPECT_EQ(ValidateFedAvgOptions(bad[i]).code(), StatusCode::kInvalidArgument);

@@ -38,6 +38,28 @@ TEST(LocalUpdateTest, UpdateIsLocalMinusGlobalAfterOneHandWorkedStep) {
   EXPECT_DOUBLE_EQ(r->train_loss, 9.0);
 }
 
+// local_steps = 3 on one example: three hand-checkable SGD steps whatever epochs says.
+TEST(LocalUpdateTest, LocalStepsReplaceEpochs) {
+  auto model = *NewLinearRegression({2}, 1, 1);
+  Rng rng(1);
+  ClientState state;
+  auto r = RunLocalFit(*model, *NewMeanSquaredError(), OneExample(), Zeros(*model),
+                       {.epochs = 10, .local_steps = 3, .batch_size = 1, .learning_rate = 0.01f},
+                       {}, &state, rng);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->local_steps, 3);
+  // y = w.x + b with x = (1, 2, 1 for b): each step adds 0.01 * 2 * (3 - y) * x, and y
+  // grows by 0.02 * (3 - y) * |x|^2 = 0.12 * (3 - y).
+  double y = 0, b = 0;
+  for (int k = 0; k < 3; ++k) {
+    b += 0.02 * (3 - y);
+    y += 0.12 * (3 - y);
+  }
+  EXPECT_NEAR(r->update.data()[0], b, 1e-6);
+  EXPECT_NEAR(r->update.data()[1], 2 * b, 1e-6);
+  EXPECT_NEAR(r->update.data()[2], b, 1e-6);
+}
+
 // Adam's first step moves every coordinate by lr * sign(grad) (m / sqrt(v) = g / |g|); the
 // decoupled decay skips the bias; clipping does not change the direction Adam follows.
 TEST(LocalUpdateTest, AdamWTakesSignSizedStepsAndDecaysOnlyWeights) {

@@ -48,6 +48,38 @@ TEST(TrainerTest, SoftmaxRegressionSeparatesBlobs) {
   EXPECT_EQ(eval->num_examples, 300u);
 }
 
+// steps > 0 replaces epochs: 20 examples in batches of 8 are 3 steps a pass, so 7 steps are
+// two whole passes and one batch of a third, each pass reshuffled; the same run as epochs = 2
+// for the first 6 steps.
+TEST(TrainerTest, StepsCountMiniBatchesAcrossReshuffledPasses) {
+  Rng data_rng(3);
+  const Dataset train = Blobs(20, 2, data_rng);
+  auto loss = NewSoftmaxCrossEntropy();
+  std::vector<size_t> seen_per_pass;
+  auto run = [&](TrainOptions options, uint64_t seed) {
+    auto model = *NewSoftmaxRegression({2}, 2, 1);
+    auto opt = *NewSgd({.learning_rate = 0.1f});
+    Rng rng(seed);
+    auto fit = Fit(*model, *loss, *opt, train, options, rng);
+    EXPECT_TRUE(fit.ok()) << fit.status().ToString();
+    return std::make_pair(*fit, model->parameters());
+  };
+  const auto [seven, seven_params] = run({.epochs = 50, .batch_size = 8, .steps = 7}, 5);
+  EXPECT_EQ(seven.steps, 7);
+  ASSERT_EQ(seven.epochs.size(), 3u);
+  EXPECT_EQ(seven.num_examples, 20u);
+  const auto [six, six_params] = run({.epochs = 50, .batch_size = 8, .steps = 6}, 5);
+  const auto [two_epochs, two_epoch_params] = run({.epochs = 2, .batch_size = 8}, 5);
+  EXPECT_EQ(six.steps, 6);
+  EXPECT_EQ(six_params.span()[0], two_epoch_params.span()[0]);
+  EXPECT_EQ(six.epochs.back().loss, two_epochs.epochs.back().loss);
+  EXPECT_NE(seven_params.span()[0], six_params.span()[0]);
+  auto model = *NewSoftmaxRegression({2}, 2, 1);
+  auto opt = *NewSgd({.learning_rate = 0.1f});
+  Rng rng(1);
+  EXPECT_FALSE(Fit(*model, *loss, *opt, train, {.batch_size = 8, .steps = -1}, rng).ok());
+}
+
 TEST(TrainerTest, LinearRegressionRecoversTrueWeights) {
   Rng rng(2);
   Dataset d;

@@ -265,6 +265,17 @@ TEST(WireTest, FitInstructionsRoundTripAndOutOfRangeValuesAreRefused) {
   q.set_optimizer("adamw");
   q.set_max_grad_norm(-1);
   EXPECT_THAT(FromProto(q).status().message(), HasSubstr("max_grad_norm"));
+  // Local steps travel and are bounded.
+  FitConfig stepped = c;
+  stepped.local_steps = 4;
+  v1::FitInstructions s;
+  ToProto(stepped, &s);
+  EXPECT_EQ(FromProto(s)->local_steps, 4);
+  EXPECT_EQ(back->local_steps, 0);
+  s.set_local_steps(-1);
+  EXPECT_THAT(FromProto(s).status().message(), HasSubstr("local_steps"));
+  s.set_local_steps(kMaxLocalSteps + 1);
+  EXPECT_THAT(FromProto(s).status().message(), HasSubstr("local_steps"));
   v1::FitInstructions bad = p;
   bad.set_epochs(0);
   EXPECT_THAT(FromProto(bad).status().message(), HasSubstr("epochs"));

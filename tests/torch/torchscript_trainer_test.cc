@@ -85,6 +85,23 @@ TEST_F(TorchScriptTrainerTest, FedAvgRoundsEqualFedrasOwnLayers) {
   EXPECT_LT(diff, 2e-5) << "largest difference between fedra and TorchScript";
 }
 
+// local_steps replaces epochs: on 32 examples in one batch of 32, 5 steps are 5 epochs.
+TEST_F(TorchScriptTrainerTest, LocalStepsReplaceEpochs) {
+  auto t = TorchScriptTrainer::Load(ModuleFile(), clients_[0].train, clients_[0].test);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Rng rng1(1), rng2(1);
+  auto steps =
+      (*t)->Fit(model_->parameters(),
+                {.epochs = 1, .local_steps = 5, .batch_size = 32, .learning_rate = 0.1f}, {}, rng1);
+  auto epochs = (*t)->Fit(model_->parameters(),
+                          {.epochs = 5, .batch_size = 32, .learning_rate = 0.1f}, {}, rng2);
+  ASSERT_TRUE(steps.ok() && epochs.ok());
+  EXPECT_EQ(steps->local_steps, 5);
+  EXPECT_GT(steps->update.L2Norm(), 0);
+  for (size_t i = 0; i < steps->update.size(); ++i)
+    ASSERT_FLOAT_EQ(steps->update.data()[i], epochs->update.data()[i]) << i;
+}
+
 TEST_F(TorchScriptTrainerTest, EvaluationMatchesFedra) {
   auto t = TorchScriptTrainer::Load(ModuleFile(), clients_[0].train, clients_[0].test);
   ASSERT_TRUE(t.ok()) << t.status().ToString();

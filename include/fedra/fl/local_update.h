@@ -30,13 +30,14 @@ struct ClientState {
 // FedNova's normaliser a_i (Wang et al. 2020), also used for SCAFFOLD's control update.
 double EffectiveLocalSteps(int64_t steps, double momentum);
 
-// Sets the model to `global`, trains `config.epochs` epochs of SGD (momentum and weight decay
-// per config) and returns update = local - global. With proximal_mu > 0 adds the FedProx term
-// mu * (w - global) to every gradient. With scaffold, needs broadcast["control"] (c), adds
-// c - c_i to every gradient and returns extras["control_delta"] = c_i+ - c_i with option II of
-// Karimireddy et al.: c_i+ = c_i - c + (global - local) / (a * lr), where a is
-// EffectiveLocalSteps(steps, momentum) (= steps for plain SGD, as in the paper; with momentum
-// the local model moved a / steps times further per gradient); updates state->control.
+// Sets the model to `global`, trains `config.epochs` epochs (or `config.local_steps` steps) of
+// SGD (momentum and weight decay per config) and returns update = local - global.
+// With proximal_mu > 0 adds the FedProx term mu * (w - global) to every gradient.
+// With scaffold, needs broadcast["control"] (c), adds c - c_i to every gradient and returns
+// extras["control_delta"] = c_i+ - c_i with option II of Karimireddy et al.:
+// c_i+ = c_i - c + (global - local) / (a * lr), where a is EffectiveLocalSteps(steps, momentum)
+// (= steps for plain SGD, as in the paper; with momentum the local model moved a / steps times
+// further per gradient); updates state->control.
 // Errors: InvalidArgument if global does not fit the model or the data, or the SCAFFOLD
 // control is missing or mis-shaped; FailedPrecondition if training diverges.
 StatusOr<FitResult> RunLocalFit(Model& model, const Loss& loss, const Dataset& data,

@@ -17,9 +17,16 @@ namespace fedra {
 
 using ClientId = uint64_t;
 
+// The most local steps a round may ask of a client (FitConfig::local_steps).
+inline constexpr int kMaxLocalSteps = 1'000'000;
+
 // Local training settings sent to a client for one round.
 struct FitConfig {
   int epochs = 1;
+  // > 0: exactly this many local optimizer steps (mini-batches, passing over the data
+  // reshuffled as often as needed) instead of `epochs` passes. Few steps per round keep
+  // clients with skewed data close to the global model (FedSGD at 1 step).
+  int local_steps = 0;
   int batch_size = 32;
   float learning_rate = 0.01f;
   float momentum = 0.0f;

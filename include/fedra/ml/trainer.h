@@ -45,6 +45,9 @@ struct TrainOptions {
   int64_t schedule_offset = 0;
   // > 0: gradients (after gradient_hook) are clipped to this global L2 norm before each step.
   double max_grad_norm = 0;
+  // > 0: exactly this many optimizer steps instead of `epochs` passes (the data is
+  // reshuffled at every new pass; the last pass's EpochStats cover the examples it saw).
+  int64_t steps = 0;
 };
 
 struct TrainResult {
