@@ -22,6 +22,9 @@ void AddTextFlags(CLI::App& app, TextFlags& f) {
       ->capture_default_str();
   app.add_flag("--lora-feed-forward", f.lora_feed_forward,
                "text: adapters on the feed-forward projections too");
+  app.add_option("--lora-embedding-rank", f.lora_embedding_rank,
+                 "text: > 0: an adapter of this rank on the word embeddings too")
+      ->capture_default_str();
 }
 
 StatusOr<TextData> LoadSpamAssassinTokens(const std::string& data_dir, const TextFlags& f) {
@@ -66,7 +69,8 @@ StatusOr<std::unique_ptr<Model>> NewModelFromFlags(const std::string& name, cons
                            {.tuning = tuning,
                             .lora_rank = f.lora_rank,
                             .lora_alpha = f.lora_alpha,
-                            .lora_feed_forward = f.lora_feed_forward},
+                            .lora_feed_forward = f.lora_feed_forward,
+                            .lora_embedding_rank = f.lora_embedding_rank},
                            seed);
 }
 

@@ -27,6 +27,7 @@ struct TextFlags {
   int64_t lora_rank = 8;
   double lora_alpha = 16;
   bool lora_feed_forward = false;
+  int64_t lora_embedding_rank = 0;
 };
 void AddTextFlags(CLI::App& app, TextFlags& f);
 

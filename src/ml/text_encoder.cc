@@ -41,14 +41,16 @@ class TextEncoder final : public Layer {
     norm_ = *NewLayerNorm({o.dim}, o.eps);
     if (o.lora_rank > 0) {
       for (Block& b : blocks_) {
-        b.lora.push_back(Lora{"in_proj", 0, 3 * o.dim, o.dim});
-        b.lora.push_back(Lora{"out_proj", 2, o.dim, o.dim});
+        b.lora.push_back(Lora{"in_proj", 0, 3 * o.dim, o.dim, o.lora_rank});
+        b.lora.push_back(Lora{"out_proj", 2, o.dim, o.dim, o.lora_rank});
         if (o.lora_feed_forward) {
-          b.lora_ff1.push_back(Lora{"", 0, o.ff_dim, o.dim});
-          b.lora_ff2.push_back(Lora{"", 0, o.dim, o.ff_dim});
+          b.lora_ff1.push_back(Lora{"", 0, o.ff_dim, o.dim, o.lora_rank});
+          b.lora_ff2.push_back(Lora{"", 0, o.dim, o.ff_dim, o.lora_rank});
         }
       }
     }
+    if (o.lora_embedding_rank > 0)
+      embed_lora_.push_back(Lora{"word_embeddings", 0, o.vocab, o.dim, o.lora_embedding_rank});
   }
   std::string Name() const override { return "text_encoder"; }
   Shape InputShape() const override { return {t_}; }
@@ -64,8 +66,8 @@ class TextEncoder final : public Layer {
       for (ParamSpec s : l.ParameterSpecs()) out.push_back({prefix + s.name, s.shape});
       for (const Lora& a : lora) {
         const std::string p = prefix + (a.name.empty() ? "" : a.name + ".");
-        out.push_back({p + "lora_A", {o_.lora_rank, a.in}});
-        out.push_back({p + "lora_B", {a.out, o_.lora_rank}});
+        out.push_back({p + "lora_A", {a.rank, a.in}});
+        out.push_back({p + "lora_B", {a.out, a.rank}});
       }
     });
     return out;
@@ -95,9 +97,9 @@ class TextEncoder final : public Layer {
       for (Lora& a : lora) {
         std::copy(a.merged.begin(), a.merged.end(), a.w);
         const double bound = 1.0 / std::sqrt(static_cast<double>(a.in));
-        for (int64_t i = 0; i < o_.lora_rank * a.in; ++i)
+        for (int64_t i = 0; i < a.rank * a.in; ++i)
           a.a[i] = static_cast<float>(bound * (2 * rng.Uniform() - 1));
-        std::fill(a.b, a.b + a.out * o_.lora_rank, 0.0f);
+        std::fill(a.b, a.b + a.out * a.rank, 0.0f);
       }
     });
   }
@@ -198,23 +200,22 @@ class TextEncoder final : public Layer {
   struct Lora {
     std::string name;  // under the sublayer's prefix ("" for a dense sublayer's own weight)
     size_t slot = 0;
-    int64_t out = 0, in = 0;
+    int64_t out = 0, in = 0, rank = 0;
     float *w = nullptr, *gw = nullptr, *a = nullptr, *ga = nullptr, *b = nullptr, *gb = nullptr;
     std::vector<float> merged, g_merged;  // W + s B A and dL/d(merged)
 
     void Merge(const TextEncoderOptions& o) {
-      const float s = static_cast<float>(o.lora_alpha / o.lora_rank);
+      const float s = static_cast<float>(o.lora_alpha / static_cast<double>(rank));
       RowMap(merged.data(), out, in) =
-          ConstRowMap(w, out, in) +
-          s * ConstRowMap(b, out, o.lora_rank) * ConstRowMap(a, o.lora_rank, in);
+          ConstRowMap(w, out, in) + s * ConstRowMap(b, out, rank) * ConstRowMap(a, rank, in);
     }
     // dL/dW = dL/dmerged; dL/dA = s B^T dL/dmerged; dL/dB = s dL/dmerged A^T.
     void SplitGradient(const TextEncoderOptions& o) {
-      const float s = static_cast<float>(o.lora_alpha / o.lora_rank);
+      const float s = static_cast<float>(o.lora_alpha / static_cast<double>(rank));
       const ConstRowMap gm(g_merged.data(), out, in);
       RowMap(gw, out, in) = gm;
-      RowMap(ga, o.lora_rank, in).noalias() = s * ConstRowMap(b, out, o.lora_rank).transpose() * gm;
-      RowMap(gb, out, o.lora_rank).noalias() = s * gm * ConstRowMap(a, o.lora_rank, in).transpose();
+      RowMap(ga, rank, in).noalias() = s * ConstRowMap(b, out, rank).transpose() * gm;
+      RowMap(gb, out, rank).noalias() = s * gm * ConstRowMap(a, rank, in).transpose();
     }
   };
   struct Block {
@@ -230,7 +231,7 @@ class TextEncoder final : public Layer {
   void ForEachPart(F&& f) const {
     auto* self = const_cast<TextEncoder*>(this);  // the callers that mutate are non-const
     std::vector<Lora> none;
-    f("embeddings.", *embed_, none);
+    f("embeddings.", *embed_, self->embed_lora_);
     for (size_t i = 0; i < blocks_.size(); ++i) {
       const std::string p = "layers." + std::to_string(i) + ".";
       Block& b = self->blocks_[i];
@@ -248,6 +249,7 @@ class TextEncoder final : public Layer {
   TextEncoderOptions o_;
   std::unique_ptr<Layer> embed_, norm_;
   std::vector<Block> blocks_;
+  std::vector<Lora> embed_lora_;  // on the word table, when lora_embedding_rank > 0
   Matrix ids_, final_in_;
   KeyMask mask_;
   Eigen::VectorXf count_;
@@ -263,8 +265,11 @@ StatusOr<std::unique_ptr<Layer>> NewTextEncoder(const Shape& input, const TextEn
     return InvalidArgumentError(
         "text_encoder: need vocab >= 2, dim >= 1 divisible by heads >= 1, layers >= 0, "
         "ff_dim >= 1 and eps > 0");
-  if (o.lora_rank < 0 || (o.lora_rank > 0 && !(o.lora_alpha > 0 && std::isfinite(o.lora_alpha))))
-    return InvalidArgumentError("text_encoder: need lora_rank >= 0 and a finite lora_alpha > 0");
+  if (o.lora_rank < 0 || o.lora_embedding_rank < 0 ||
+      (o.lora_rank + o.lora_embedding_rank > 0 &&
+       !(o.lora_alpha > 0 && std::isfinite(o.lora_alpha))))
+    return InvalidArgumentError(
+        "text_encoder: need lora_rank >= 0, lora_embedding_rank >= 0 and a finite lora_alpha > 0");
   return std::unique_ptr<Layer>(std::make_unique<TextEncoder>(input[0], o));
 }
 

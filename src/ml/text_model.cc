@@ -24,6 +24,7 @@ constexpr char kEncoderPrefix[] = "0.";
 // The encoder tensors (no adapters, no prefix) of NewTextEncoder({length}, o).
 StatusOr<std::vector<ParamSpec>> EncoderSpecs(int64_t length, TextEncoderOptions o) {
   o.lora_rank = 0;
+  o.lora_embedding_rank = 0;
   FEDRA_ASSIGN_OR_RETURN(auto enc, NewTextEncoder({length}, o));
   return enc->ParameterSpecs();
 }
@@ -154,6 +155,7 @@ StatusOr<MlmResult> PretrainMlm(const Dataset& texts, const MlmOptions& o, Rng& 
   TextEncoderOptions eo = encoder->options;
   eo.pooling = TextEncoderOptions::Pooling::kNone;
   eo.lora_rank = 0;
+  eo.lora_embedding_rank = 0;
   const int64_t vocab = eo.vocab, dim = eo.dim;
   if (vocab <= BpeTokenizer::kFirstByte)
     return InvalidArgumentError("mlm: the vocabulary must hold the special tokens and more");
@@ -295,13 +297,22 @@ StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
   TextEncoderOptions eo = base.options;
   eo.pooling = TextEncoderOptions::Pooling::kMean;
   eo.lora_rank = 0;
+  eo.lora_embedding_rank = 0;
   const bool lora = o.tuning == T::kLora || o.tuning == T::kLoraFrozenHead;
   const bool head = o.tuning != T::kLoraFrozenHead;
   if (lora) {
-    if (o.lora_rank < 1) return InvalidArgumentError("LoRA needs a rank >= 1");
+    // Every adapted matrix has the model width on one side: a larger rank adds nothing.
+    if (o.lora_rank < 1 || o.lora_rank > eo.dim)
+      return InvalidArgumentError("LoRA rank " + std::to_string(o.lora_rank) + " is outside [1, " +
+                                  std::to_string(eo.dim) + "] (the encoder's width)");
+    if (o.lora_embedding_rank < 0 || o.lora_embedding_rank > eo.dim)
+      return InvalidArgumentError("LoRA embedding rank " + std::to_string(o.lora_embedding_rank) +
+                                  " is outside [0, " + std::to_string(eo.dim) +
+                                  "] (0: no adapter on the word embeddings)");
     eo.lora_rank = o.lora_rank;
     eo.lora_alpha = o.lora_alpha;
     eo.lora_feed_forward = o.lora_feed_forward;
+    eo.lora_embedding_rank = o.lora_embedding_rank;
   }
   Sequential::Builder builder({base.length});
   FEDRA_ASSIGN_OR_RETURN(auto layer, NewTextEncoder({base.length}, eo));

@@ -55,12 +55,33 @@ TEST(TextEncoderTest, LoraGradientsMatchFiniteDifferences) {
   EXPECT_EQ(report.checked, 4 * 2 + (7 + 4) * 4 + 2 * (80 + 30 + 28 + 16 + 32 + 16 + 20 + 20) + 8);
 }
 
+// An adapter on the word table alone (rank 2 of its own): its A {2, 4} and B {7, 2} by finite
+// differences, ids repeated so that a row of the table is hit twice.
+TEST(TextEncoderTest, WordEmbeddingAdapterGradientsMatchFiniteDifferences) {
+  Rng rng(45);
+  TextEncoderOptions o = kSmall;
+  o.lora_embedding_rank = 2;
+  o.lora_alpha = 3;
+  auto bound = BindLayer(*NewTextEncoder({4}, o), rng);
+  for (auto& w : bound.weights)
+    for (float& v : w) v += static_cast<float>(0.1 * rng.Normal());
+  Matrix ids(4, 2);
+  ids << 5, 2,  //
+      5, 2,     //
+      6, 0,     //
+      1, 0;
+  auto report = CheckLayerGradients(bound, ids, rng, 1e-3);
+  EXPECT_LT(report.max_param_error, 1e-2);
+  EXPECT_EQ(report.checked, 4 * 2 + (7 + 4) * 4 + 2 * 4 + 7 * 2 + 2 * (80 + 30 + 28 + 16) + 8);
+}
+
 // With B = 0 the adapted encoder computes exactly what the base does.
 TEST(TextEncoderTest, FreshAdaptersChangeNothing) {
   Rng rng(44);
   TextEncoderOptions o = kSmall;
   auto base = BindLayer(*NewTextEncoder({4}, o), rng);
   o.lora_rank = 3;
+  o.lora_embedding_rank = 2;
   auto adapted = BindLayer(*NewTextEncoder({4}, o), rng);
   const auto specs = adapted.layer->ParameterSpecs();
   size_t k = 0;
@@ -79,6 +100,8 @@ TEST(TextEncoderTest, FreshAdaptersChangeNothing) {
   adapted.layer->Forward(ids, &y2, false);
   EXPECT_EQ(y1, y2);
   EXPECT_FALSE(NewTextEncoder({4}, {.vocab = 7, .dim = 4, .heads = 2, .lora_rank = -1}).ok());
+  EXPECT_FALSE(
+      NewTextEncoder({4}, {.vocab = 7, .dim = 4, .heads = 2, .lora_embedding_rank = -1}).ok());
   EXPECT_FALSE(
       NewTextEncoder({4}, {.vocab = 7, .dim = 4, .heads = 2, .lora_rank = 2, .lora_alpha = 0})
           .ok());

@@ -164,6 +164,22 @@ TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
   EXPECT_NE(head_of(T::kHead, 1), head_of(T::kHead, 2));
   EXPECT_FALSE(NewTextClassifier(f, {.num_classes = 1}, 7).ok());
   EXPECT_FALSE(NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = 0}, 7).ok());
+  // A rank above the encoder's width is refused, on the word table too.
+  const int64_t width = f.options.dim;
+  EXPECT_FALSE(NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = width + 1}, 7).ok());
+  EXPECT_TRUE(NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = width}, 7).ok());
+  EXPECT_FALSE(NewTextClassifier(
+                   f, {.tuning = T::kLora, .lora_rank = 2, .lora_embedding_rank = width + 1}, 7)
+                   .ok());
+  // An adapter on the word table travels with the others; its base table stays frozen.
+  auto emb =
+      NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = 2, .lora_embedding_rank = 1}, 7);
+  ASSERT_TRUE(emb.ok()) << emb.status().ToString();
+  const Parameters& ep = (*emb)->parameters();
+  ASSERT_TRUE(ep.Find("0.embeddings.word_embeddings.lora_A").ok());
+  EXPECT_EQ(ep.info(*ep.Find("0.embeddings.word_embeddings.lora_B")).shape,
+            Shape({f.options.vocab, 1}));
+  EXPECT_FALSE(ep.Find("0.embeddings.word_embeddings.weight").ok());
   EXPECT_TRUE(ParseTuning("lora").ok());
   EXPECT_EQ(*ParseTuning("lora-frozen-head"), T::kLoraFrozenHead);
   EXPECT_FALSE(ParseTuning("prefix").ok());

@@ -31,9 +31,9 @@ write_group spam-1 40 words_spam
   --heads 2 --layers 1 --ff-dim 32 --epochs 2 --batch-size 8 > pretrain.log 2>&1 ||
   fail "pre-training failed"
 text=(--data spam-assassin --data-dir corpus --model text --encoder model/encoder.safetensors
-  --tokenizer model/tokenizer.bpe --tuning lora --lora-rank 2)
+  --tokenizer model/tokenizer.bpe --tuning lora --lora-rank 2 --lora-embedding-rank 1)
 "$bin/fedra-server" --insecure --address 127.0.0.1:0 --port-file port "${text[@]}" --rounds 2 \
-  --min-clients 3 --run-dir run --poll-seconds 1 --batch-size 8 --local-optimizer adamw \
+  --min-clients 3 --run-dir run --poll-seconds 1 --batch-size 8 --local-steps 3 --local-optimizer adamw \
   --lr 0.005 --max-grad-norm 1 --dp-mode distributed --dp-clip 1 --dp-noise-multiplier 0.5 \
   --dp-delta 1e-5 --secure-sum secagg > server.log 2>&1 &
 server=$!
@@ -50,9 +50,14 @@ wait "$server" || fail "server exited with an error"
 [[ $(grep -c "secure aggregation summed 3 of 3 clients" server.log) -eq 2 ]] ||
   fail "SecAgg did not sum every round"
 [[ $(grep -c '"aggregated":true' run/metrics.jsonl) -eq 2 ]] || fail "a round failed"
-# lora rank 2 on in_proj (2x16 + 48x2) and out_proj (2x16 + 16x2), head 16x2 + 2.
-grep -q "(226 parameters)" server.log || fail "the server's model is not adapters + head"
+# lora rank 2 on in_proj (2x16 + 48x2) and out_proj (2x16 + 16x2), head 16x2 + 2, rank 1 on
+# the word table (1x16 + V x 1).
+vocab=$(grep -o "vocabulary [0-9]*" pretrain.log | cut -d' ' -f2)
+[[ -n $vocab ]] || fail "pre-training did not report its vocabulary"
+expected=$((226 + 16 + vocab))
+grep -q "($expected parameters)" server.log || fail "the server's model is not adapters + head"
 header=$(head -c 4096 run/model.safetensors | tr -c '[:print:]' ' ')
 grep -q "lora_A" <<<"$header" || fail "no adapters in the saved model"
-! grep -q "word_embeddings\|linear1.weight" <<<"$header" || fail "the frozen base travelled"
-echo "TEXT E2E OK: 2 LoRA rounds with DP + SecAgg over 3 clients, 226 parameters travel"
+grep -q "word_embeddings.lora_B" <<<"$header" || fail "no word-table adapter in the saved model"
+! grep -q "word_embeddings.weight\|linear1.weight" <<<"$header" || fail "the frozen base travelled"
+echo "TEXT E2E OK: 2 LoRA rounds (3 local steps) with DP + SecAgg over 3 clients, $expected parameters travel"

@@ -102,7 +102,10 @@ StatusOr<std::unique_ptr<Layer>> NewSelfAttention(const Shape& input, int64_t he
 // {out, r} (zero, so the encoder computes as without adapters; drawing A does take values from
 // the initialising Rng), where <projection> is
 // "layers.<i>.self_attn.in_proj", "layers.<i>.self_attn.out_proj", "layers.<i>.linear1" or
-// "layers.<i>.linear2". Freezing the base is the model's business (see NewTrainableSubset).
+// "layers.<i>.linear2". With lora_embedding_rank e > 0 the word table {vocab, dim} computes
+// with W + (lora_alpha / e) B A the same way: "embeddings.word_embeddings.lora_A" {e, dim} and
+// ".lora_B" {vocab, e}, a rank of its own because the table's vocab rows cost e (vocab + dim).
+// Freezing the base is the model's business (see NewTrainableSubset).
 struct TextEncoderOptions {
   enum class Pooling { kMean, kNone };
   int64_t vocab = 0;  // the tokenizer's vocab_size()
@@ -115,6 +118,7 @@ struct TextEncoderOptions {
   int64_t lora_rank = 0;
   double lora_alpha = 8;
   bool lora_feed_forward = false;
+  int64_t lora_embedding_rank = 0;
 };
 StatusOr<std::unique_ptr<Layer>> NewTextEncoder(const Shape& input,
                                                 const TextEncoderOptions& options);

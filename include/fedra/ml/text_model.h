@@ -71,6 +71,8 @@ struct TextClassifierOptions {
   int64_t lora_rank = 8;
   double lora_alpha = 16;
   bool lora_feed_forward = false;
+  // > 0: an adapter of this rank on the word embeddings as well (TextEncoderOptions).
+  int64_t lora_embedding_rank = 0;
   int num_classes = 2;
 };
 
