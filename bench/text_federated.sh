@@ -28,18 +28,7 @@ fine=(--optimizer adamw --weight-decay 0.01 --max-grad-norm 1 --warmup-fraction 
 # coordinate) drove the label-skewed clients apart in 3-round trials (docs/text.md).
 sim=("$bin/fedra-sim" --data spam-assassin --model text --threads 2 --batch-size 32
   --local-optimizer sgd --momentum 0.9 --max-grad-norm 1 --epochs 1 --rounds 20)
-run() {
-  local name=$1; shift
-  if [[ -f $out/$name.log ]] && grep -q '^done' "$out/$name.log"; then
-    echo "== $name: done" >&2
-    return
-  fi
-  [[ -n ${RUNS:-} && " $RUNS " != *" $name "* ]] && return
-  echo "== $name" >&2
-  local start=$SECONDS
-  "$@" 2>&1 | tee "$out/$name.log"
-  echo "done in $((SECONDS - start)) s" | tee -a "$out/$name.log"
-}
+source bench/run_logged.sh
 run central_bow "${train[@]}" --model logreg --optimizer adamw --lr 0.01 --epochs 10
 run central_full "${train[@]}" --model text --tuning full "${fine[@]}" --lr 5e-4 --epochs 3
 run central_lora "${train[@]}" --model text --tuning lora --lora-feed-forward "${fine[@]}" --lr 5e-3 \
