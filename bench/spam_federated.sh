@@ -10,7 +10,8 @@
 # fedra-sim metrics, server_eval_accuracy every 10th round) with their logs, and curves.svg.
 # The recipe (docs/text.md): FedSGD, i.e. one local step of plain SGD at lr 1, so the weighted
 # average of the updates is the gradient of a batch of 32 per client, stepped by the server's
-# Adam (FedAdam) with a cosine decay over the rounds. A finished run (its log says "done") is
+# Adam (FedAdam); --lr-decay cosine scales the clients' rate, hence those gradients, down over
+# the rounds, which the server's Adam follows with a lag (its second moment averages ~100 rounds). A finished run (its log says "done") is
 # skipped; RUNS= limits the list (e.g. RUNS="by-group_lora").
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -73,6 +73,8 @@ class EigenSoftmax final : public fedra::LocalTrainer {
                                         fedra::Rng& rng) override {
     if (config.scaffold || config.proximal_mu > 0 || config.optimizer != "sgd")
       return fedra::InvalidArgumentError("eigen-softmax trains plain SGD only");
+    if (config.local_steps > 0)  // a setting this trainer does not honour is refused
+      return fedra::InvalidArgumentError("eigen-softmax trains whole epochs, not local steps");
     // The strategy's open config: required, so a run whose config is lost fails loudly.
     if (!config.extra.contains("lr_scale"))
       return fedra::InvalidArgumentError("eigen-softmax needs round config 'lr_scale'");

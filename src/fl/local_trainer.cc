@@ -74,6 +74,21 @@ StatusOr<EvaluateResult> ModelTrainer::Evaluate(const Parameters& global,
   return RunLocalEvaluate(model_, loss_, test_, global, std::max(1, task.batch_size));
 }
 
+namespace {
+
+// A trainer that ignores local_steps (one written before it existed) would train whole epochs
+// where the round asked for a few steps: refused rather than sent.
+Status CheckLocalSteps(const FitConfig& config, const FitResult& result) {
+  if (config.local_steps == 0 || result.folded || result.num_examples == 0) return OkStatus();
+  if (result.local_steps == config.local_steps) return OkStatus();
+  return FailedPreconditionError("the trainer took " + std::to_string(result.local_steps) +
+                                 " local steps where the round asked for " +
+                                 std::to_string(config.local_steps) +
+                                 " (a LocalTrainer honours FitConfig::local_steps or refuses it)");
+}
+
+}  // namespace
+
 StatusOr<FitResult> RunClientFit(LocalTrainer& trainer, const Parameters& global,
                                  const FitConfig& config,
                                  const std::map<std::string, Parameters>& broadcast, Rng& rng) {
@@ -81,6 +96,7 @@ StatusOr<FitResult> RunClientFit(LocalTrainer& trainer, const Parameters& global
   FEDRA_RETURN_IF_ERROR(ValidateRoundConfig(config.extra));
   FEDRA_ASSIGN_OR_RETURN(FitResult result, trainer.Fit(global, config, broadcast, rng));
   FEDRA_RETURN_IF_ERROR(CheckTrainerResult(result, global));
+  FEDRA_RETURN_IF_ERROR(CheckLocalSteps(config, result));
   if (!result.folded) FEDRA_RETURN_IF_ERROR(ApplyClientDp(config, result));
   return result;
 }

@@ -377,6 +377,14 @@ bool RoundDriver::Accept(int round, const RoundPlan& plan, size_t task,
   if (s.ok() && result->client != plan.tasks[task].client) {
     s = InvalidArgumentError("result for task " + std::to_string(task) + " names another client");
   }
+  // A client that predates local steps trains whole epochs and says how many steps that was.
+  const int asked = plan.tasks[task].config.local_steps;
+  if (s.ok() && asked > 0 && !result->folded && result->local_steps > 0 &&
+      result->local_steps != asked) {
+    s = InvalidArgumentError("took " + std::to_string(result->local_steps) +
+                             " local steps where the round asked for " + std::to_string(asked) +
+                             " (a client that does not know local steps?)");
+  }
   if (s.ok()) return true;
   ++m.fit_failures;
   Logger("fl")->warn("round {}: client {} failed: {}", round, plan.tasks[task].client,

@@ -300,6 +300,8 @@ StatusOr<std::unique_ptr<Model>> NewTextClassifier(const TextEncoderFile& base,
   eo.lora_embedding_rank = 0;
   const bool lora = o.tuning == T::kLora || o.tuning == T::kLoraFrozenHead;
   const bool head = o.tuning != T::kLoraFrozenHead;
+  if (!lora && o.lora_embedding_rank != 0)
+    return InvalidArgumentError("a LoRA embedding rank needs --tuning lora or lora-frozen-head");
   if (lora) {
     // Every adapted matrix has the model width on one side: a larger rank adds nothing.
     if (o.lora_rank < 1 || o.lora_rank > eo.dim)

@@ -113,7 +113,7 @@ TEST(LocalTrainerTest, DpClippingWrapsACustomTrainer) {
 // A trainer is user code: what it returns is checked before it leaves the client.
 class BrokenTrainer final : public LocalTrainer {
  public:
-  enum Fault { kWrongLayout, kNaN, kNoExamples, kInfiniteMetric };
+  enum Fault { kWrongLayout, kNaN, kNoExamples, kInfiniteMetric, kWholeEpochs };
   explicit BrokenTrainer(Fault f) : fault_(f) {}
   StatusOr<FitResult> Fit(const Parameters& global, const FitConfig&,
                           const std::map<std::string, Parameters>&, Rng&) override {
@@ -122,6 +122,7 @@ class BrokenTrainer final : public LocalTrainer {
     if (fault_ == kNaN) r.update.data()[1] = std::numeric_limits<float>::quiet_NaN();
     if (fault_ == kNoExamples) r.num_examples = 0;
     if (fault_ == kInfiniteMetric) r.metrics["x"] = std::numeric_limits<double>::infinity();
+    if (fault_ == kWholeEpochs) r.local_steps = 7;  // whatever the round asked for
     return r;
   }
   StatusOr<EvaluateResult> Evaluate(const Parameters&, const EvaluateTask&) override {
@@ -147,6 +148,14 @@ TEST(LocalTrainerTest, BadTrainerResultsAreRefusedWithAMessage) {
   }
   BrokenTrainer trainer(BrokenTrainer::kNaN);
   EXPECT_FALSE(RunClientEvaluate(trainer, Layout(), {}).ok());  // accuracy 2
+  // A trainer that ignores local_steps is refused when the round asks for them, not before.
+  BrokenTrainer epochs(BrokenTrainer::kWholeEpochs);
+  EXPECT_TRUE(RunClientFit(epochs, Layout(), {}, {}, rng).ok());
+  auto r = RunClientFit(epochs, Layout(), {.local_steps = 2}, {}, rng);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("took 7 local steps where the round asked for 2"),
+            std::string::npos)
+      << r.status().ToString();
 }
 
 }  // namespace

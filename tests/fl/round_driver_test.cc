@@ -86,6 +86,29 @@ TEST(RoundDriverTest, BadResultsAreCountedAndNeverAggregated) {
   EXPECT_EQ(m.bytes_up, 2u * 8u);
 }
 
+// A client that reports other step counts than the round asked for (one that predates
+// local_steps trains whole epochs) is a failure; a result without a count (secure rounds) is not.
+TEST(RoundDriverTest, ResultsOfOtherLocalStepCountsAreRefused) {
+  ScriptedPool pool;
+  FitResult asked = Result(0, Vec({1, 1}), 1), epochs = Result(1, Vec({7, 7}), 1),
+            unreported = Result(2, Vec({3, 3}), 2);
+  asked.local_steps = 2;
+  epochs.local_steps = 40;
+  unreported.local_steps = 0;
+  pool.script.emplace(0, asked);
+  pool.script.emplace(1, epochs);
+  pool.script.emplace(2, unreported);
+  auto strategy = *NewFedAvg({.sampling = {.fraction_evaluate = 0.0}, .fit = {.local_steps = 2}});
+  RoundDriver driver(
+      *strategy, pool,
+      {.num_rounds = 1, .max_failure_fraction = 0.5, .influence = {.enabled = false}});
+  Parameters global = Vec({0, 0});
+  RoundMetrics m = driver.RunRound(1, global);
+  EXPECT_TRUE(m.aggregated) << m.error;
+  EXPECT_EQ(m.fit_failures, 1u);
+  EXPECT_FLOAT_EQ(global.data()[0], (1.0f + 2 * 3.0f) / 3);  // clients 0 and 2 only
+}
+
 // A linear decay over 4 rounds sends lr x 1, 3/4, 1/2, 1/4; cosine x (1 + cos(pi r / 4)) / 2.
 TEST(RoundDriverTest, ClientLearningRateDecaysOverTheRounds) {
   for (auto decay : {LrSchedule::Decay::kLinear, LrSchedule::Decay::kCosine}) {

@@ -171,6 +171,7 @@ TEST(TextClassifierTest, TuningDecidesWhatIsExposed) {
   EXPECT_FALSE(NewTextClassifier(
                    f, {.tuning = T::kLora, .lora_rank = 2, .lora_embedding_rank = width + 1}, 7)
                    .ok());
+  EXPECT_FALSE(NewTextClassifier(f, {.tuning = T::kFull, .lora_embedding_rank = 1}, 7).ok());
   // An adapter on the word table travels with the others; its base table stays frozen.
   auto emb =
       NewTextClassifier(f, {.tuning = T::kLora, .lora_rank = 2, .lora_embedding_rank = 1}, 7);

@@ -18,7 +18,7 @@ namespace fedra {
 using ClientId = uint64_t;
 
 // The most local steps a round may ask of a client (FitConfig::local_steps).
-inline constexpr int kMaxLocalSteps = 1'000'000;
+inline constexpr int kMaxLocalSteps = 100'000;
 
 // Local training settings sent to a client for one round.
 struct FitConfig {
@@ -72,7 +72,7 @@ struct FitResult {
   Parameters update;        // local parameters minus the global parameters sent
   size_t num_examples = 0;  // local training examples
   int64_t local_steps = 0;  // optimizer steps taken (tau, used by FedNova)
-  double train_loss = 0.0;  // mean loss of the last local epoch
+  double train_loss = 0.0;  // mean loss of the last local pass (partial with local_steps)
   // Extra vectors by name (e.g. SCAFFOLD's "control_delta"), same layout as `update`.
   std::map<std::string, Parameters> extras;
   // Scalar reports by name (e.g. DP's "update_norm", the L2 norm before clipping).
