@@ -11,20 +11,17 @@
 # The recipe (docs/text.md): FedSGD, i.e. one local step of plain SGD at lr 1, so the weighted
 # average of the updates is the gradient of a batch of 32 per client, stepped by the server's
 # Adam (FedAdam); --lr-decay cosine scales the clients' rate, hence those gradients, down over
-# the rounds, which the server's Adam follows with a lag (its second moment averages ~100 rounds). A finished run (its log says "done") is
-# skipped; RUNS= limits the list (e.g. RUNS="by-group_lora").
+# the rounds, which the server's Adam follows with a lag (its second moment averages ~100
+# rounds). A finished run (its log says "done") is skipped; RUNS= limits the list (e.g.
+# RUNS="by-group_lora").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
 bin=$build/src/apps
 out=docs/results/spam
 mkdir -p "$out"
-scripts/fetch_spam_assassin.sh >&2
-if [[ ! -f data/text/encoder.safetensors ]]; then
-  "$bin/fedra-text-pretrain" --epochs 30 --lr 1e-3 --threads 2 --out-dir data/text \
-    | tee "$out/pretrain.log"
-fi
-source bench/run_logged.sh
+source bench/text_runs.sh
+prepare_text_encoder
 train=("$bin/fedra-train" --data spam-assassin --threads 2 --batch-size 32)
 fine=(--optimizer adamw --weight-decay 0.01 --max-grad-norm 1 --warmup-fraction 0.1)
 # LoRA: rank 8 on the attention and feed-forward projections, rank 4 on the word embeddings

@@ -17,18 +17,14 @@ cd "$(dirname "$0")/.."
 bin=${1:-build/release/src/apps}
 out=docs/results/text
 mkdir -p "$out"
-scripts/fetch_spam_assassin.sh >&2
-if [[ ! -f data/text/encoder.safetensors ]]; then
-  "$bin/fedra-text-pretrain" --epochs 30 --lr 1e-3 --threads 2 --out-dir data/text \
-    | tee "$out/pretrain.log"
-fi
+source bench/text_runs.sh
+prepare_text_encoder
 train=("$bin/fedra-train" --data spam-assassin --threads 2 --batch-size 32)
 fine=(--optimizer adamw --weight-decay 0.01 --max-grad-norm 1 --warmup-fraction 0.1)
 # Local SGD with momentum: local AdamW (moments restarted every round, steps of size lr in every
 # coordinate) drove the label-skewed clients apart in 3-round trials (docs/text.md).
 sim=("$bin/fedra-sim" --data spam-assassin --model text --threads 2 --batch-size 32
   --local-optimizer sgd --momentum 0.9 --max-grad-norm 1 --epochs 1 --rounds 20)
-source bench/run_logged.sh
 run central_bow "${train[@]}" --model logreg --optimizer adamw --lr 0.01 --epochs 10
 run central_full "${train[@]}" --model text --tuning full "${fine[@]}" --lr 5e-4 --epochs 3
 run central_lora "${train[@]}" --model text --tuning lora --lora-feed-forward "${fine[@]}" --lr 5e-3 \
