@@ -1,18 +1,24 @@
 # fedra-keygen: `tls` (CA, server and client certificates, auth tokens); further subcommands
 # add their source here.
-add_executable(fedra-keygen keygen_main.cc tls_keygen.cc keygen_paillier.cc)
+# `tls` is a library of its own, compiled once for the program and for its test.
+add_library(fedra_keygen_tls STATIC tls_keygen.cc)
+target_include_directories(fedra_keygen_tls PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_link_libraries(fedra_keygen_tls PUBLIC fedra CLI11::CLI11 OpenSSL::Crypto
+                      PRIVATE fedra_warnings)
+add_executable(fedra-keygen keygen_main.cc keygen_paillier.cc)
 target_include_directories(fedra-keygen PRIVATE ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(fedra-keygen PRIVATE fedra fedra_warnings CLI11::CLI11 OpenSSL::Crypto)
+target_link_libraries(fedra-keygen PRIVATE fedra fedra_keygen_tls fedra_warnings CLI11::CLI11
+                      OpenSSL::Crypto)
 install(TARGETS fedra-keygen RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 if(FEDRA_BUILD_TESTS)
   include(GoogleTest)
-  # Links tls_keygen.cc directly: the test checks the files WriteTlsFiles() makes, and
-  # that gRPC's TLS accepts them.
-  add_executable(tls_keygen_test ${PROJECT_SOURCE_DIR}/tests/apps/tls_keygen_test.cc tls_keygen.cc)
+  # Links fedra_keygen_tls: the test checks the files WriteTlsFiles() makes, and that gRPC's
+  # TLS accepts them.
+  add_executable(tls_keygen_test ${PROJECT_SOURCE_DIR}/tests/apps/tls_keygen_test.cc)
   target_include_directories(tls_keygen_test PRIVATE ${PROJECT_SOURCE_DIR}/src
                              ${PROJECT_SOURCE_DIR}/tests)
-  target_link_libraries(tls_keygen_test PRIVATE fedra fedra_warnings fedra_test_util CLI11::CLI11
+  target_link_libraries(tls_keygen_test PRIVATE fedra fedra_keygen_tls fedra_warnings fedra_test_util
                         GTest::gtest_main GTest::gmock OpenSSL::Crypto gRPC::grpc++)
   gtest_discover_tests(tls_keygen_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
 

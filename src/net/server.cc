@@ -12,8 +12,6 @@
 namespace fedra {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 net::RegistryLimits LimitsOf(const ServerOptions& o) {
   return {.liveness_seconds = o.liveness_seconds,
           .max_clients = o.max_clients,

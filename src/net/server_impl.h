@@ -39,9 +39,11 @@
 
 namespace fedra {
 
+// The server's deadlines, waits and liveness (one alias for every server_*.cc).
+using Clock = std::chrono::steady_clock;
+
 struct Server::Impl final : v1::Federation::CallbackService, ClientPool {
   using Outcome = net::Outcome;
-  using Clock = std::chrono::steady_clock;
   explicit Impl(const ServerOptions& options);
   ~Impl() override;
 

@@ -7,8 +7,6 @@
 
 namespace fedra {
 
-using Clock = std::chrono::steady_clock;
-
 std::vector<ClientId> Server::Impl::AvailableClients() {
   std::lock_guard lock(mu);
   return registry.Live(Clock::now());

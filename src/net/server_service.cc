@@ -11,8 +11,6 @@
 
 namespace fedra {
 
-using Clock = std::chrono::steady_clock;
-
 std::string Server::Impl::PeerKey(grpc::ServerContextBase* ctx, const std::string& name) {
   if (!name.empty()) return "client " + name;
   std::string peer = ctx->peer();

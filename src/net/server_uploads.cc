@@ -44,8 +44,6 @@ Status FoldedFromWire(const v1::FitReport& r, std::map<std::string, Parameters> 
 
 }  // namespace
 
-using Clock = std::chrono::steady_clock;
-
 // One SubmitResult call.
 struct Server::Impl::Upload {
   grpc::CallbackServerContext* ctx = nullptr;

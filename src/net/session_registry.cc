@@ -9,14 +9,6 @@
 #include "fedra/core/logging.h"
 
 namespace fedra::net {
-namespace {
-
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-}  // namespace
-
 std::string RandomHex(size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   FEDRA_CHECK_MSG(RAND_bytes(buf.data(), static_cast<int>(bytes)) == 1, "RAND_bytes failed");

@@ -15,10 +15,9 @@
 #include <grpcpp/support/status.h>
 
 #include "fedra/fl/types.h"
+#include "net/steady_time.h"
 
 namespace fedra::net {
-
-using SteadyTime = std::chrono::steady_clock::time_point;
 
 // `bytes` bytes from the cryptographic RNG as lowercase hex (session and run ids).
 std::string RandomHex(size_t bytes);

@@ -16,10 +16,6 @@ uint64_t RandomU64() {
   return v;
 }
 
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 }  // namespace
 
 void TaskBoard::Open(const BoardSetup& setup, std::shared_ptr<ModelLease> model,

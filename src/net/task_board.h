@@ -25,10 +25,9 @@
 #include "fedra/ml/parameters.h"
 #include "fedra/v1/federation.pb.h"
 #include "net/model_lease.h"
+#include "net/steady_time.h"
 
 namespace fedra::net {
-
-using SteadyTime = std::chrono::steady_clock::time_point;
 
 enum class TaskState { kQueued, kSent, kReceiving, kDone };
 

@@ -52,7 +52,7 @@ TextEncoderFile Pretrained(Rng& rng, int epochs, MlmResult* result = nullptr) {
 
 TEST(PretrainMlmTest, LearnsToPredictMaskedTokensFromTheirNeighbours) {
   Rng rng(1);
-  MlmResult first, last;
+  MlmResult first;
   TextEncoderFile f = Pretrained(rng, 1, &first);
   std::vector<double> losses;
   MlmOptions o{.mask_fraction = 0.2, .epochs = 30, .batch_size = 16, .learning_rate = 1e-2};

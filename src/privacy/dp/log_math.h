@@ -9,6 +9,8 @@
 
 namespace fedra::dp {
 
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
 // log(exp(x) + exp(y)).
 inline double LogAdd(double x, double y) {
   const double a = std::min(x, y), b = std::max(x, y);

@@ -13,8 +13,6 @@
 namespace fedra::dp {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 // A discrete privacy-loss distribution: mass pmf[j] at loss (lo + j) * h, plus mass at +inf.
 struct DiscretePld {
   int64_t lo = 0;

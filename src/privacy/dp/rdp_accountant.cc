@@ -10,8 +10,6 @@
 namespace fedra::dp {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 // log C(n, k) via log-gamma.
 double LogComb(double n, double k) {
   return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1);

@@ -8,11 +8,6 @@
 #include "privacy/secagg/key_schedule.h"
 
 namespace fedra::secagg {
-namespace {
-
-std::string Id(uint32_t id) { return std::to_string(id); }
-
-}  // namespace
 
 StatusOr<std::unique_ptr<SecAggClient>> SecAggClient::Create(
     const SecAggConfig& config, uint32_t id, std::shared_ptr<const NeighbourGraph> graph,
@@ -20,8 +15,9 @@ StatusOr<std::unique_ptr<SecAggClient>> SecAggClient::Create(
   FEDRA_ASSIGN_OR_RETURN(SecAggConfig resolved,
                          ResolveConfig(config, /*allow_low_threshold=*/true));
   if (id >= resolved.num_clients)
-    return InvalidArgumentError("secagg client id " + Id(id) + " is not below num_clients " +
-                                Id(resolved.num_clients));
+    return InvalidArgumentError("secagg client id " + std::to_string(id) +
+                                " is not below num_clients " +
+                                std::to_string(resolved.num_clients));
   if (graph == nullptr) {
     graph = std::make_shared<const NeighbourGraph>(resolved);
   } else if (graph->num_clients() != resolved.num_clients) {
@@ -67,16 +63,16 @@ void SecAggClient::Wipe() {
 Status SecAggClient::CheckStage(Stage expected, const char* what) const {
   if (stage_ == expected) return OkStatus();
   if (stage_ == Stage::kRefused)
-    return FailedPreconditionError(std::string("secagg client ") + Id(id_) +
+    return FailedPreconditionError(std::string("secagg client ") + std::to_string(id_) +
                                    " refused an earlier stage; cannot " + what);
-  return FailedPreconditionError(std::string("secagg client ") + Id(id_) + " cannot " + what +
-                                 " at this stage (stages run once, in order)");
+  return FailedPreconditionError(std::string("secagg client ") + std::to_string(id_) + " cannot " +
+                                 what + " at this stage (stages run once, in order)");
 }
 
 Status SecAggClient::Refuse(Status status) {
   stage_ = Stage::kRefused;
   Wipe();
-  return status.WithContext("secagg client " + Id(id_));
+  return status.WithContext("secagg client " + std::to_string(id_));
 }
 
 SecAggClient::Peer* SecAggClient::FindPeer(uint32_t id) {
@@ -101,14 +97,14 @@ StatusOr<AdvertiseKeys> SecAggClient::Advertise() {
 StatusOr<ShareKeys> SecAggClient::Share(const KeyDirectory& directory) {
   FEDRA_RETURN_IF_ERROR(CheckStage(Stage::kShare, "share keys"));
   if (directory.recipient != id_)
-    return Refuse(
-        InvalidArgumentError("key directory is addressed to client " + Id(directory.recipient)));
+    return Refuse(InvalidArgumentError("key directory is addressed to client " +
+                                       std::to_string(directory.recipient)));
   std::vector<Peer> peers;
   peers.reserve(directory.keys.size());
   std::vector<PublicKey> all_keys;
   for (const AdvertiseKeys& k : directory.keys) {
     if (k.sender != id_ && !graph_->Adjacent(id_, k.sender))
-      return Refuse(InvalidArgumentError("key directory lists client " + Id(k.sender) +
+      return Refuse(InvalidArgumentError("key directory lists client " + std::to_string(k.sender) +
                                          ", which is not a neighbour"));
     peers.push_back({k, {}, false, {}, {}});
     all_keys.push_back(k.encryption_key);
@@ -118,8 +114,8 @@ StatusOr<ShareKeys> SecAggClient::Share(const KeyDirectory& directory) {
             [](const Peer& a, const Peer& b) { return a.keys.sender < b.keys.sender; });
   for (size_t i = 1; i < peers.size(); ++i)
     if (peers[i].keys.sender == peers[i - 1].keys.sender)
-      return Refuse(InvalidArgumentError("key directory lists client " + Id(peers[i].keys.sender) +
-                                         " twice"));
+      return Refuse(InvalidArgumentError("key directory lists client " +
+                                         std::to_string(peers[i].keys.sender) + " twice"));
   std::sort(all_keys.begin(), all_keys.end());
   if (std::adjacent_find(all_keys.begin(), all_keys.end()) != all_keys.end())
     return Refuse(InvalidArgumentError("key directory repeats a public key"));
@@ -128,9 +124,10 @@ StatusOr<ShareKeys> SecAggClient::Share(const KeyDirectory& directory) {
   if (self == nullptr || !(self->keys == own_keys_))
     return Refuse(InvalidArgumentError("key directory lacks this client's own keys"));
   if (peers_.size() < config_.threshold)
-    return Refuse(FailedPreconditionError("only " + Id(static_cast<uint32_t>(peers_.size())) +
+    return Refuse(FailedPreconditionError("only " +
+                                          std::to_string(static_cast<uint32_t>(peers_.size())) +
                                           " share holders advertised keys, below the threshold " +
-                                          Id(config_.threshold)));
+                                          std::to_string(config_.threshold)));
 
   rng_.Fill(seed_);
   std::vector<uint64_t> xs;
@@ -150,7 +147,8 @@ StatusOr<ShareKeys> SecAggClient::Share(const KeyDirectory& directory) {
       continue;
     }
     auto shared = enc.Agree(peers_[i].keys.encryption_key);
-    if (!shared.ok()) return Refuse(shared.status().WithContext("encryption key of " + Id(v)));
+    if (!shared.ok())
+      return Refuse(shared.status().WithContext("encryption key of " + std::to_string(v)));
     FEDRA_ASSIGN_OR_RETURN(peers_[i].share_key,
                            internal::DeriveKey(*shared, internal::KeyPurpose::kShareEncryption,
                                                config_.round, id_, v));
@@ -174,20 +172,23 @@ StatusOr<ShareKeys> SecAggClient::Share(const KeyDirectory& directory) {
 Status SecAggClient::AcceptShare(const SealedShare& sealed) {
   Peer* peer = FindPeer(sealed.peer);
   if (peer == nullptr || sealed.peer == id_)
-    return InvalidArgumentError("sealed share from unknown client " + Id(sealed.peer));
+    return InvalidArgumentError("sealed share from unknown client " + std::to_string(sealed.peer));
   if (peer->has_share)
-    return InvalidArgumentError("duplicate sealed share from client " + Id(sealed.peer));
+    return InvalidArgumentError("duplicate sealed share from client " +
+                                std::to_string(sealed.peer));
   // The same key sealed our share to this peer (HKDF info orders the two ids); the associated
   // data differs by direction, so a share cannot be reflected back to its sender.
   const auto ad = internal::ShareAssociatedData(config_.round, sealed.peer, id_);
   auto plain = AeadOpen(peer->share_key, sealed.ciphertext, ad);
-  if (!plain.ok()) return plain.status().WithContext("share from client " + Id(sealed.peer));
+  if (!plain.ok())
+    return plain.status().WithContext("share from client " + std::to_string(sealed.peer));
   auto payload = internal::DecodeSharePayload(*plain);
   OPENSSL_cleanse(plain->data(), plain->size());
   if (!payload.ok()) return payload.status();
   if (payload->sender != sealed.peer || payload->receiver != id_)
-    return DataLossError("share from client " + Id(sealed.peer) + " names sender " +
-                         Id(payload->sender) + " and receiver " + Id(payload->receiver));
+    return DataLossError("share from client " + std::to_string(sealed.peer) + " names sender " +
+                         std::to_string(payload->sender) + " and receiver " +
+                         std::to_string(payload->receiver));
   peer->has_share = true;
   peer->mask_key_share = {uint64_t{id_} + 1, payload->mask_key_share};
   peer->seed_share = {uint64_t{id_} + 1, payload->seed_share};
@@ -202,8 +203,8 @@ StatusOr<MaskedInput> SecAggClient::Mask(const RelayedShares& relayed,
                                 " words, the round expects " +
                                 std::to_string(config_.vector_length));
   if (relayed.recipient != id_)
-    return Refuse(
-        InvalidArgumentError("relayed shares are addressed to client " + Id(relayed.recipient)));
+    return Refuse(InvalidArgumentError("relayed shares are addressed to client " +
+                                       std::to_string(relayed.recipient)));
   for (const SealedShare& s : relayed.shares) {
     Status st = AcceptShare(s);
     if (!st.ok()) return Refuse(st);
@@ -213,7 +214,7 @@ StatusOr<MaskedInput> SecAggClient::Mask(const RelayedShares& relayed,
   if (holders < config_.threshold)
     return Refuse(FailedPreconditionError("only " + std::to_string(holders) +
                                           " share holders remain, below the threshold " +
-                                          Id(config_.threshold)));
+                                          std::to_string(config_.threshold)));
 
   MaskedInput out{id_, std::vector<uint32_t>(input.begin(), input.end())};
   AddMask(seed_, +1, out.masked);
@@ -234,18 +235,18 @@ StatusOr<MaskedInput> SecAggClient::Mask(const RelayedShares& relayed,
 StatusOr<UnmaskResponse> SecAggClient::Unmask(const UnmaskRequest& request) {
   FEDRA_RETURN_IF_ERROR(CheckStage(Stage::kUnmask, "answer an unmask request"));
   if (request.recipient != id_)
-    return Refuse(
-        InvalidArgumentError("unmask request is addressed to client " + Id(request.recipient)));
+    return Refuse(InvalidArgumentError("unmask request is addressed to client " +
+                                       std::to_string(request.recipient)));
   // Each holder of our shares must be listed exactly once, as survivor or dropped.
   std::vector<int> listed(peers_.size(), 0);
   UnmaskResponse out{id_, {}};
   auto take = [&](uint32_t v, bool survivor) -> Status {
     Peer* p = FindPeer(v);
     if (p == nullptr || !p->has_share)
-      return InvalidArgumentError("unmask request names client " + Id(v) +
+      return InvalidArgumentError("unmask request names client " + std::to_string(v) +
                                   ", which holds no share with this client");
     if (listed[p - peers_.data()]++ > 0)
-      return InvalidArgumentError("unmask request lists client " + Id(v) +
+      return InvalidArgumentError("unmask request lists client " + std::to_string(v) +
                                   " more than once (revealing both of its secrets is refused)");
     out.shares.push_back({v, survivor ? ShareKind::kSelfMaskSeed : ShareKind::kMaskKey,
                           survivor ? p->seed_share.y : p->mask_key_share.y});
@@ -263,12 +264,13 @@ StatusOr<UnmaskResponse> SecAggClient::Unmask(const UnmaskRequest& request) {
   }
   for (size_t i = 0; i < peers_.size(); ++i)
     if (peers_[i].has_share && listed[i] == 0)
-      return Refuse(
-          InvalidArgumentError("unmask request omits client " + Id(peers_[i].keys.sender)));
+      return Refuse(InvalidArgumentError("unmask request omits client " +
+                                         std::to_string(peers_[i].keys.sender)));
   if (request.survivors.size() < config_.threshold)
-    return Refuse(FailedPreconditionError(
-        "only " + std::to_string(request.survivors.size()) +
-        " survivors among the share holders, below the threshold " + Id(config_.threshold)));
+    return Refuse(
+        FailedPreconditionError("only " + std::to_string(request.survivors.size()) +
+                                " survivors among the share holders, below the threshold " +
+                                std::to_string(config_.threshold)));
   stage_ = Stage::kDone;
   Wipe();
   return out;

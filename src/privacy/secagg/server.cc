@@ -16,8 +16,6 @@
 namespace fedra::secagg {
 namespace {
 
-std::string Id(uint32_t id) { return std::to_string(id); }
-
 // Number of stages a client has answered: it is in U_k (Bonawitz et al.) iff answered >= k.
 constexpr int kAdvertised = 1, kShared = 2, kMasked = 3, kUnmasked = 4;
 
@@ -59,14 +57,15 @@ Status SecAggServer::CheckStage(Stage expected, const char* what) const {
 
 Status SecAggServer::CheckSender(uint32_t id, Stage needed, const char* what) const {
   if (id >= config_.num_clients)
-    return InvalidArgumentError(std::string(what) + " from unknown client " + Id(id) +
-                                " (round has " + Id(config_.num_clients) + " clients)");
+    return InvalidArgumentError(std::string(what) + " from unknown client " + std::to_string(id) +
+                                " (round has " + std::to_string(config_.num_clients) + " clients)");
   const int answered = clients_[id].answered;
   const int expected = static_cast<int>(needed);
   if (answered > expected)
-    return InvalidArgumentError(std::string("duplicate ") + what + " from client " + Id(id));
+    return InvalidArgumentError(std::string("duplicate ") + what + " from client " +
+                                std::to_string(id));
   if (answered < expected)
-    return InvalidArgumentError(std::string(what) + " from client " + Id(id) +
+    return InvalidArgumentError(std::string(what) + " from client " + std::to_string(id) +
                                 ", which dropped out of an earlier stage");
   return OkStatus();
 }
@@ -97,9 +96,9 @@ Status SecAggServer::CheckHolders(const std::vector<uint32_t>& owners, Stage hol
       for (uint32_t v : graph_->Neighbours(u)) holders += clients_[v].answered >= need ? 1 : 0;
     }
     if (holders < config_.threshold)
-      return Abort("the " + std::string(secret) + " of client " + Id(u) + " is held by only " +
-                   std::to_string(holders) + " live clients, below the threshold " +
-                   Id(config_.threshold));
+      return Abort("the " + std::string(secret) + " of client " + std::to_string(u) +
+                   " is held by only " + std::to_string(holders) +
+                   " live clients, below the threshold " + std::to_string(config_.threshold));
   }
   return OkStatus();
 }
@@ -108,9 +107,10 @@ Status SecAggServer::ReceiveKeys(const AdvertiseKeys& msg) {
   FEDRA_RETURN_IF_ERROR(CheckStage(Stage::kAdvertise, "accept keys"));
   FEDRA_RETURN_IF_ERROR(CheckSender(msg.sender, Stage::kAdvertise, "AdvertiseKeys"));
   if (msg.encryption_key == msg.mask_key)
-    return InvalidArgumentError("client " + Id(msg.sender) + " advertised two equal keys");
+    return InvalidArgumentError("client " + std::to_string(msg.sender) +
+                                " advertised two equal keys");
   if (advertised_keys_.contains(msg.encryption_key) || advertised_keys_.contains(msg.mask_key))
-    return InvalidArgumentError("client " + Id(msg.sender) +
+    return InvalidArgumentError("client " + std::to_string(msg.sender) +
                                 " advertised a public key another client already uses");
   advertised_keys_.insert(msg.encryption_key);
   advertised_keys_.insert(msg.mask_key);
@@ -124,7 +124,7 @@ StatusOr<std::vector<KeyDirectory>> SecAggServer::FinishAdvertise() {
   const std::vector<uint32_t> u1 = Alive(Stage::kShareKeys);
   if (u1.size() < config_.min_survivors)
     return Abort("only " + std::to_string(u1.size()) + " clients advertised keys, " +
-                 Id(config_.min_survivors) + " needed");
+                 std::to_string(config_.min_survivors) + " needed");
   std::vector<KeyDirectory> out;
   out.reserve(u1.size());
   for (uint32_t u : u1) {
@@ -144,15 +144,16 @@ Status SecAggServer::ReceiveShares(const ShareKeys& msg) {
   for (const SealedShare& s : msg.shares) {
     if (s.peer >= config_.num_clients || clients_[s.peer].answered < kAdvertised ||
         !graph_->Adjacent(msg.sender, s.peer))
-      return InvalidArgumentError("client " + Id(msg.sender) + " sent a share for client " +
-                                  Id(s.peer) + ", which is not a neighbour that advertised keys");
+      return InvalidArgumentError("client " + std::to_string(msg.sender) +
+                                  " sent a share for client " + std::to_string(s.peer) +
+                                  ", which is not a neighbour that advertised keys");
     if (!seen.insert(s.peer).second)
-      return InvalidArgumentError("client " + Id(msg.sender) + " sent two shares for client " +
-                                  Id(s.peer));
+      return InvalidArgumentError("client " + std::to_string(msg.sender) +
+                                  " sent two shares for client " + std::to_string(s.peer));
     if (s.ciphertext.size() != internal::kSealedShareBytes)
-      return InvalidArgumentError("share from client " + Id(msg.sender) + " to " + Id(s.peer) +
-                                  " has " + std::to_string(s.ciphertext.size()) +
-                                  " bytes, expected " +
+      return InvalidArgumentError("share from client " + std::to_string(msg.sender) + " to " +
+                                  std::to_string(s.peer) + " has " +
+                                  std::to_string(s.ciphertext.size()) + " bytes, expected " +
                                   std::to_string(internal::kSealedShareBytes));
   }
   size_t expected = 0;
@@ -160,7 +161,7 @@ Status SecAggServer::ReceiveShares(const ShareKeys& msg) {
     expected += clients_[v].answered >= kAdvertised ? 1 : 0;
   if (seen.size() != expected)
     return InvalidArgumentError(
-        "client " + Id(msg.sender) + " sent " + std::to_string(seen.size()) +
+        "client " + std::to_string(msg.sender) + " sent " + std::to_string(seen.size()) +
         " shares, expected one for each of its " + std::to_string(expected) + " live neighbours");
   for (const SealedShare& s : msg.shares)
     clients_[s.peer].inbox.push_back({msg.sender, s.ciphertext});
@@ -173,7 +174,7 @@ StatusOr<std::vector<RelayedShares>> SecAggServer::FinishShareKeys() {
   const std::vector<uint32_t> u2 = Alive(Stage::kMaskedInput);
   if (u2.size() < config_.min_survivors)
     return Abort("only " + std::to_string(u2.size()) + " clients shared keys, " +
-                 Id(config_.min_survivors) + " needed");
+                 std::to_string(config_.min_survivors) + " needed");
   FEDRA_RETURN_IF_ERROR(CheckHolders(u2, Stage::kMaskedInput, "secrets"));
   std::vector<RelayedShares> out;
   out.reserve(u2.size());
@@ -194,7 +195,7 @@ Status SecAggServer::ReceiveMaskedInput(const MaskedInput& msg) {
   FEDRA_RETURN_IF_ERROR(CheckStage(Stage::kMaskedInput, "accept masked inputs"));
   FEDRA_RETURN_IF_ERROR(CheckSender(msg.sender, Stage::kMaskedInput, "MaskedInput"));
   if (msg.masked.size() != config_.vector_length)
-    return InvalidArgumentError("masked input from client " + Id(msg.sender) + " has " +
+    return InvalidArgumentError("masked input from client " + std::to_string(msg.sender) + " has " +
                                 std::to_string(msg.masked.size()) + " words, expected " +
                                 std::to_string(config_.vector_length));
   FEDRA_ASSIGN_OR_RETURN(clients_[msg.sender].digest, internal::DigestInput(msg.masked));
@@ -212,7 +213,7 @@ StatusOr<std::vector<UnmaskRequest>> SecAggServer::FinishMaskedInput() {
     if (clients_[i].answered == kShared) dropped_.push_back(i);
   if (survivors_.size() < config_.min_survivors)
     return Abort("only " + std::to_string(survivors_.size()) + " clients sent masked inputs, " +
-                 Id(config_.min_survivors) + " needed");
+                 std::to_string(config_.min_survivors) + " needed");
   FEDRA_RETURN_IF_ERROR(CheckHolders(survivors_, Stage::kUnmask, "self-mask seed"));
   FEDRA_RETURN_IF_ERROR(CheckHolders(dropped_, Stage::kUnmask, "mask key"));
   std::vector<UnmaskRequest> out;
@@ -241,26 +242,28 @@ Status SecAggServer::ReceiveUnmask(const UnmaskResponse& msg) {
     const bool known = s.owner < config_.num_clients && clients_[s.owner].answered >= kShared &&
                        (s.owner == msg.sender || graph_->Adjacent(msg.sender, s.owner));
     if (!known)
-      return InvalidArgumentError("client " + Id(msg.sender) + " revealed a share for client " +
-                                  Id(s.owner) + ", which it was not asked about");
+      return InvalidArgumentError("client " + std::to_string(msg.sender) +
+                                  " revealed a share for client " + std::to_string(s.owner) +
+                                  ", which it was not asked about");
     if (!seen.insert(s.owner).second)
-      return InvalidArgumentError("client " + Id(msg.sender) + " revealed two shares for client " +
-                                  Id(s.owner));
+      return InvalidArgumentError("client " + std::to_string(msg.sender) +
+                                  " revealed two shares for client " + std::to_string(s.owner));
     const ShareKind want =
         clients_[s.owner].answered >= kMasked ? ShareKind::kSelfMaskSeed : ShareKind::kMaskKey;
     if (s.kind != want)
-      return InvalidArgumentError("client " + Id(msg.sender) +
-                                  " revealed the wrong kind of share for client " + Id(s.owner));
+      return InvalidArgumentError("client " + std::to_string(msg.sender) +
+                                  " revealed the wrong kind of share for client " +
+                                  std::to_string(s.owner));
     for (uint64_t y : s.y)
       if (y >= kShamirPrime)
-        return InvalidArgumentError("client " + Id(msg.sender) +
+        return InvalidArgumentError("client " + std::to_string(msg.sender) +
                                     " revealed a share value outside the field");
   }
   size_t expected = clients_[msg.sender].answered >= kShared ? 1 : 0;
   for (uint32_t v : graph_->Neighbours(msg.sender))
     expected += clients_[v].answered >= kShared ? 1 : 0;
   if (seen.size() != expected)
-    return InvalidArgumentError("client " + Id(msg.sender) + " revealed " +
+    return InvalidArgumentError("client " + std::to_string(msg.sender) + " revealed " +
                                 std::to_string(seen.size()) + " shares, expected " +
                                 std::to_string(expected));
   const uint64_t x = uint64_t{msg.sender} + 1;
@@ -285,7 +288,8 @@ StatusOr<std::vector<std::pair<uint32_t, Key256>>> SecAggServer::Reconstruct(boo
     std::vector<ShamirShare>& shares = clients_[u].revealed;
     if (shares.size() < config_.threshold)
       return Abort("only " + std::to_string(shares.size()) + " shares of the " + what +
-                   " of client " + Id(u) + " arrived, " + Id(config_.threshold) + " needed");
+                   " of client " + std::to_string(u) + " arrived, " +
+                   std::to_string(config_.threshold) + " needed");
     std::sort(shares.begin(), shares.end(),
               [](const ShamirShare& a, const ShamirShare& b) { return a.x < b.x; });
     const size_t trusted = static_cast<size_t>(std::count_if(
@@ -301,10 +305,11 @@ StatusOr<std::vector<std::pair<uint32_t, Key256>>> SecAggServer::Reconstruct(boo
     }
     auto decoded = it->second.Decode(shares);
     if (!decoded.ok()) {
-      return Abort("the " + std::string(what) + " of client " + Id(u) +
+      return Abort("the " + std::string(what) + " of client " + std::to_string(u) +
                    " cannot be recovered: " + decoded.status().message() + " (" +
-                   std::to_string(shares.size()) + " shares, threshold " + Id(config_.threshold) +
-                   ", " + std::to_string(it->second.correctable()) + " wrong ones correctable)");
+                   std::to_string(shares.size()) + " shares, threshold " +
+                   std::to_string(config_.threshold) + ", " +
+                   std::to_string(it->second.correctable()) + " wrong ones correctable)");
     }
     for (uint64_t x : decoded->wrong) {
       disputes_.push_back({static_cast<uint32_t>(x - 1), u});
@@ -315,7 +320,7 @@ StatusOr<std::vector<std::pair<uint32_t, Key256>>> SecAggServer::Reconstruct(boo
       const bool match = pair.public_key == clients_[u].keys.mask_key;
       OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
       if (!match)
-        return Abort("the mask key reconstructed for dropped client " + Id(u) +
+        return Abort("the mask key reconstructed for dropped client " + std::to_string(u) +
                      " does not match its advertised public key (corrupt shares)");
     }
     out.emplace_back(u, decoded->secret);
@@ -333,7 +338,7 @@ Status SecAggServer::CheckInputTags(const std::vector<std::pair<uint32_t, Key256
   }
   if (bad_inputs_.empty()) return OkStatus();
   std::string ids;
-  for (uint32_t u : bad_inputs_) ids += (ids.empty() ? "" : ", ") + Id(u);
+  for (uint32_t u : bad_inputs_) ids += (ids.empty() ? "" : ", ") + std::to_string(u);
   return Abort("the masked input of client(s) " + ids +
                " does not carry the tag of its self-mask seed for round " +
                std::to_string(config_.round) +
@@ -346,7 +351,7 @@ StatusOr<std::vector<uint32_t>> SecAggServer::FinishUnmask(ThreadPool* pool) {
   const size_t responders = Alive(Stage::kDone).size();
   if (responders < config_.min_survivors)
     return Abort("only " + std::to_string(responders) + " clients answered the unmask request, " +
-                 Id(config_.min_survivors) + " needed");
+                 std::to_string(config_.min_survivors) + " needed");
   FEDRA_ASSIGN_OR_RETURN(auto seeds, Reconstruct(/*seeds=*/true));
   Status tags = CheckInputTags(seeds);
   if (!tags.ok()) {
