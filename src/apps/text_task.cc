@@ -17,17 +17,35 @@ void AddTextFlags(CLI::App& app, TextFlags& f) {
                  "text: train everything (full), LoRA adapters and the head (lora), the head "
                  "(head), or adapters under a fixed head (lora-frozen-head)")
       ->capture_default_str();
-  app.add_option("--lora-rank", f.lora_rank, "text: LoRA rank")->capture_default_str();
+  // So that a --lora-* flag under --tuning full or head is an error, not silently unused.
+  const auto given = [&f](const std::string&) { f.lora_flag_given = true; };
+  app.add_option("--lora-rank", f.lora_rank, "text: LoRA rank")->capture_default_str()->each(given);
   app.add_option("--lora-alpha", f.lora_alpha, "text: LoRA scale alpha (W + alpha/rank B A)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each(given);
   app.add_flag("--lora-feed-forward", f.lora_feed_forward,
-               "text: adapters on the feed-forward projections too");
+               "text: adapters on the feed-forward projections too")
+      ->each(given);
   app.add_option("--lora-embedding-rank", f.lora_embedding_rank,
                  "text: > 0: an adapter of this rank on the word embeddings too")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each(given);
+}
+
+Status CheckTextFlags(const TextFlags& f) {
+  FEDRA_ASSIGN_OR_RETURN(auto tuning, ParseTuning(f.tuning));
+  using T = TextClassifierOptions::Tuning;
+  if (f.lora_flag_given && tuning != T::kLora && tuning != T::kLoraFrozenHead)
+    return InvalidArgumentError(
+        "--lora-rank, --lora-alpha, --lora-feed-forward and --lora-embedding-rank need "
+        "--tuning lora or lora-frozen-head (not " +
+        f.tuning + ")");
+  return OkStatus();
 }
 
 StatusOr<TextData> LoadSpamAssassinTokens(const std::string& data_dir, const TextFlags& f) {
+  // Before any file is read: a flag error is reported as such, not as a missing file.
+  FEDRA_RETURN_IF_ERROR(CheckTextFlags(f));
   const std::string dir = data_dir == kFashionMnistDir ? kSpamAssassinDir : data_dir;
   FEDRA_ASSIGN_OR_RETURN(BpeTokenizer bpe, BpeTokenizer::Load(f.tokenizer));
   FEDRA_ASSIGN_OR_RETURN(TextEncoderFile enc, LoadTextEncoder(f.encoder));
@@ -63,6 +81,7 @@ StatusOr<TextData> LoadSpamAssassinTokens(const std::string& data_dir, const Tex
 StatusOr<std::unique_ptr<Model>> NewModelFromFlags(const std::string& name, const TextFlags& f,
                                                    const Shape& input, int classes, uint64_t seed) {
   if (name != "text") return NewModelByName(name, input, classes, seed);
+  FEDRA_RETURN_IF_ERROR(CheckTextFlags(f));
   FEDRA_ASSIGN_OR_RETURN(TextEncoderFile enc, LoadTextEncoder(f.encoder));
   FEDRA_ASSIGN_OR_RETURN(auto tuning, ParseTuning(f.tuning));
   return NewTextClassifier(enc,

@@ -28,8 +28,11 @@ struct TextFlags {
   double lora_alpha = 16;
   bool lora_feed_forward = false;
   int64_t lora_embedding_rank = 0;
+  bool lora_flag_given = false;  // a --lora-* flag was on the command line
 };
 void AddTextFlags(CLI::App& app, TextFlags& f);
+// A known --tuning, and --lora-* flags only with a LoRA tuning.
+Status CheckTextFlags(const TextFlags& f);
 
 struct TextData {
   Dataset train, test;                      // the corpus' fixed hash split, tokenized

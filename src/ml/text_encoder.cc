@@ -265,11 +265,14 @@ StatusOr<std::unique_ptr<Layer>> NewTextEncoder(const Shape& input, const TextEn
     return InvalidArgumentError(
         "text_encoder: need vocab >= 2, dim >= 1 divisible by heads >= 1, layers >= 0, "
         "ff_dim >= 1 and eps > 0");
-  if (o.lora_rank < 0 || o.lora_embedding_rank < 0 ||
+  // Every adapted matrix has the width on one side: a larger rank only adds parameters.
+  if (o.lora_rank < 0 || o.lora_embedding_rank < 0 || o.lora_rank > o.dim ||
+      o.lora_embedding_rank > o.dim ||
       (o.lora_rank + o.lora_embedding_rank > 0 &&
        !(o.lora_alpha > 0 && std::isfinite(o.lora_alpha))))
     return InvalidArgumentError(
-        "text_encoder: need lora_rank >= 0, lora_embedding_rank >= 0 and a finite lora_alpha > 0");
+        "text_encoder: need lora_rank and lora_embedding_rank in [0, dim = " +
+        std::to_string(o.dim) + "] and a finite lora_alpha > 0");
   return std::unique_ptr<Layer>(std::make_unique<TextEncoder>(input[0], o));
 }
 

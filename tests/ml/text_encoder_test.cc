@@ -202,6 +202,27 @@ TEST(TextEncoderTest, ParameterNamesFollowPyTorch) {
   EXPECT_FALSE(NewTextEncoder({8}, {.vocab = 50, .dim = 6, .heads = 4}).ok());
   EXPECT_FALSE(NewTextEncoder({8, 2}, {.vocab = 50}).ok());
   EXPECT_FALSE(NewTextEncoder({8}, {.vocab = 1}).ok());
+  // Adapter ranks run from 0 (none) to the width: above it they only add parameters.
+  const TextEncoderOptions small{.vocab = 50, .dim = 8, .heads = 2, .layers = 1, .ff_dim = 16};
+  for (int64_t rank : {0, 1, 8}) {
+    TextEncoderOptions o = small;
+    o.lora_rank = rank;
+    EXPECT_TRUE(NewTextEncoder({8}, o).ok()) << rank;
+    o.lora_rank = 0;
+    o.lora_embedding_rank = rank;
+    EXPECT_TRUE(NewTextEncoder({8}, o).ok()) << rank;
+  }
+  for (int64_t rank : {-1, 9}) {
+    TextEncoderOptions o = small;
+    o.lora_rank = rank;
+    auto bad = NewTextEncoder({8}, o);
+    ASSERT_FALSE(bad.ok()) << rank;
+    EXPECT_NE(bad.status().message().find("[0, dim = 8]"), std::string::npos)
+        << bad.status().ToString();
+    o.lora_rank = 0;
+    o.lora_embedding_rank = rank;
+    EXPECT_FALSE(NewTextEncoder({8}, o).ok()) << rank;
+  }
 }
 
 }  // namespace
