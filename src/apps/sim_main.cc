@@ -240,10 +240,14 @@ fedra::Status Run(Flags f, const fedra::MpiWorld* world) {
     o.server_evaluate =
         [&](int, const fedra::Parameters& params) -> fedra::StatusOr<fedra::EvaluateResult> {
       FEDRA_RETURN_IF_ERROR(eval_model->SetParameters(params));
-      FEDRA_ASSIGN_OR_RETURN(auto e, fedra::Evaluate(*eval_model, *eval_loss, data.test));
-      if (f.data == "spam-assassin") {
-        FEDRA_ASSIGN_OR_RETURN(auto scores, fedra::ScoreClass(*eval_model, data.test, 1));
-        spam_f1 = scores.f1;
+      fedra::EvalResult e;
+      if (f.data == "spam-assassin") {  // accuracy and spam F1 from one pass
+        FEDRA_ASSIGN_OR_RETURN(auto both,
+                               fedra::EvaluateAndScoreClass(*eval_model, *eval_loss, data.test, 1));
+        e = both.eval;
+        spam_f1 = both.scores.f1;
+      } else {
+        FEDRA_ASSIGN_OR_RETURN(e, fedra::Evaluate(*eval_model, *eval_loss, data.test));
       }
       return fedra::EvaluateResult{
           .num_examples = e.num_examples, .loss = e.loss, .accuracy = e.accuracy};

@@ -108,7 +108,8 @@ StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, 
   return result;
 }
 
-StatusOr<EvalResult> Evaluate(Model& model, const Loss& loss, const Dataset& data, int batch_size) {
+StatusOr<EvalResult> Evaluate(Model& model, const Loss& loss, const Dataset& data, int batch_size,
+                              const std::function<void(const Matrix&, const Matrix&)>& on_batch) {
   if (batch_size <= 0) return InvalidArgumentError("batch_size must be > 0");
   FEDRA_RETURN_IF_ERROR(CheckCompatible(model, loss, data));
   EvalResult result;
@@ -126,6 +127,7 @@ StatusOr<EvalResult> Evaluate(Model& model, const Loss& loss, const Dataset& dat
     const Matrix& out = model.Forward(x);
     loss_sum += loss.Compute(out, y, nullptr) * static_cast<double>(n);
     if (loss.is_classification()) correct += CountCorrect(out, y);
+    if (on_batch) on_batch(out, y);
   }
   model.SetTraining(true);
   result.loss = loss_sum / static_cast<double>(data.size());

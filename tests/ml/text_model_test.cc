@@ -226,5 +226,31 @@ TEST(ScoreClassTest, MatchesHandCountedPrecisionAndRecall) {
   EXPECT_EQ(ScoreClass(*model, d, 1)->recall, 0.0);
 }
 
+// One pass gives what Evaluate and ScoreClass give apart, bit for bit, over batches that do
+// not divide the data (a random 3-class model on random data, scoring each class in turn).
+TEST(ScoreClassTest, OnePassEqualsEvaluateThenScoreClass) {
+  auto model = *NewSoftmaxRegression({5}, 3, 11);
+  Rng rng(4);
+  Dataset d{
+      .features = Matrix(5, 37), .targets = Matrix(1, 37), .example_shape = {5}, .num_classes = 3};
+  for (Eigen::Index i = 0; i < d.features.size(); ++i) d.features.data()[i] = rng.Normal();
+  for (Eigen::Index c = 0; c < 37; ++c) d.targets(0, c) = static_cast<float>(rng.UniformInt(3));
+  auto loss = NewSoftmaxCrossEntropy();
+  for (int positive = 0; positive < 3; ++positive) {
+    auto both = EvaluateAndScoreClass(*model, *loss, d, positive, 8);
+    ASSERT_TRUE(both.ok()) << both.status().ToString();
+    auto eval = *Evaluate(*model, *loss, d, 8);
+    auto scores = *ScoreClass(*model, d, positive, 8);
+    EXPECT_EQ(both->eval.num_examples, 37u);
+    EXPECT_EQ(both->eval.loss, eval.loss);
+    EXPECT_EQ(both->eval.accuracy, eval.accuracy);
+    EXPECT_EQ(both->scores.precision, scores.precision);
+    EXPECT_EQ(both->scores.recall, scores.recall);
+    EXPECT_EQ(both->scores.f1, scores.f1);
+  }
+  EXPECT_FALSE(EvaluateAndScoreClass(*model, *loss, d, 3).ok());
+  EXPECT_FALSE(EvaluateAndScoreClass(*model, *loss, d, 0, 0).ok());
+}
+
 }  // namespace
 }  // namespace fedra

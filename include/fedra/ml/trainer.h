@@ -71,9 +71,11 @@ struct EvalResult {
 StatusOr<TrainResult> Fit(Model& model, const Loss& loss, Optimizer& optimizer, const Dataset& data,
                           const TrainOptions& options, Rng& rng);
 
-// Evaluates in evaluation mode (no dropout) in batches of `batch_size`.
-StatusOr<EvalResult> Evaluate(Model& model, const Loss& loss, const Dataset& data,
-                              int batch_size = 256);
+// Evaluates in evaluation mode (no dropout) in batches of `batch_size`. `on_batch`, when set,
+// sees each batch's model output and targets, so further metrics need no second pass.
+StatusOr<EvalResult> Evaluate(
+    Model& model, const Loss& loss, const Dataset& data, int batch_size = 256,
+    const std::function<void(const Matrix& output, const Matrix& targets)>& on_batch = {});
 
 }  // namespace fedra
 
