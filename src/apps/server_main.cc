@@ -77,6 +77,9 @@ fedra::Status Run(Flags f) {
       auto strategy, fedra::apps::NewStrategyFromFlags(f.plugins, f.strategy, f.rounds, &plugin));
   FEDRA_ASSIGN_OR_RETURN(f.server.secure,
                          fedra::apps::ServerSecureOptions(f.secure, f.strategy, *strategy));
+  // A client from before local steps would train whole epochs: refused when it registers.
+  if (f.strategy.base.fit.local_steps > 0)
+    f.server.required_client_features.push_back(fedra::kClientFeatureLocalSteps);
   if (!f.server.aggregators.empty() && strategy->Name() == "scaffold") {
     // Its control update divides by its client total, which a root counts in edges.
     return fedra::InvalidArgumentError(

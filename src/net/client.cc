@@ -14,6 +14,7 @@
 #include "fedra/core/logging.h"
 #include "fedra/core/rng.h"
 #include "fedra/fl/local_update.h"
+#include "fedra/net/features.h"
 #include "fedra/v1/federation.grpc.pb.h"
 #include "net/client_secure.h"
 #include "net/spare_buffer.h"
@@ -126,6 +127,7 @@ struct Client::Impl {
     v1::RegisterRequest req;
     req.set_client_name(o.name);
     req.set_protocol_version(1);
+    req.add_features(kClientFeatureLocalSteps);  // RunClientFit honours or refuses it
     v1::RegisterResponse resp;
     auto ctx = Context(30);
     grpc::Status s = stub->Register(ctx.get(), req, &resp);

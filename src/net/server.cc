@@ -58,6 +58,12 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (o.max_result_groups == 0) {
     return InvalidArgumentError("max_result_groups must be >= 1 (the update itself)");
   }
+  for (const std::string& feature : o.required_client_features) {
+    // A name no client lists would refuse every client.
+    if (feature != kClientFeatureLocalSteps)
+      return InvalidArgumentError("unknown required client feature '" + LogSafe(feature, 64) +
+                                  "' (known: " + kClientFeatureLocalSteps + ")");
+  }
   std::vector<std::pair<std::string, std::string>> tokens;  // name, token
   bool mtls = false;
   if (!o.tokens_file.empty()) {

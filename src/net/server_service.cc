@@ -92,6 +92,23 @@ grpc::Status Server::Impl::RegisterNow(grpc::CallbackServerContext* ctx,
                         "protocol version " + std::to_string(req->protocol_version()) +
                             " is not supported; this server speaks 1");
   }
+  if (req->features_size() > 16) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "more than 16 client features");
+  }
+  for (const std::string& feature : req->features()) {
+    if (feature.size() > 64)
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a client feature over 64 bytes");
+  }
+  for (const std::string& needed : o.required_client_features) {
+    const auto& listed = req->features();
+    if (std::find(listed.begin(), listed.end(), needed) == listed.end()) {
+      // Refused before the identity is checked or anything is allocated for the client.
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "this run needs client feature '" + needed +
+                              "' (FitInstructions.local_steps: --local-steps), which this client "
+                              "does not list: update fedra-client");
+    }
+  }
   std::string name;
   grpc::Status s = Identify(ctx, req->client_name(), &name);
   if (!s.ok()) return s;

@@ -109,6 +109,38 @@ TEST_F(ClientTest, ClientsTrainEveryRoundAndStopWhenTheServerFinishes) {
   }
 }
 
+// This build's clients list the local-steps feature, so a run that requires it takes them and
+// they train exactly the steps asked.
+TEST_F(ClientTest, ClientsListTheLocalStepsFeatureARunRequires) {
+  ServerOptions o = Options();
+  o.required_client_features = {kClientFeatureLocalSteps};
+  auto server = Server::Start(o);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  StartClients((*server)->port());
+  ASSERT_EQ((*server)->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
+  FedAvgOptions fo;
+  fo.sampling.min_fit_clients = kClients;
+  fo.sampling.min_available_clients = kClients;
+  fo.sampling.fraction_evaluate = 0;
+  fo.fit.batch_size = 8;
+  fo.fit.learning_rate = 0.05f;
+  fo.fit.local_steps = 3;
+  auto strategy = std::move(*NewFedAvg(fo));
+  std::vector<RoundMetrics> rounds;
+  RoundDriver driver(
+      *strategy, (*server)->pool(),
+      {.num_rounds = 1, .on_round_end = [&](const RoundMetrics& m) { rounds.push_back(m); }});
+  auto after = driver.Run(prototype_->parameters());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(rounds.size(), 1u);
+  EXPECT_TRUE(rounds[0].aggregated) << rounds[0].error;
+  EXPECT_EQ(rounds[0].fit_failures, 0u);
+  EXPECT_EQ((*server)->stats().registrations, size_t{kClients});
+  (*server)->Finish();
+  for (auto& r : runs_) EXPECT_TRUE(r.get().ok());
+  for (auto& c : clients_) EXPECT_EQ(c->fits_done(), 1);
+}
+
 // Clients that bring their own trainer object, over channels inside the process (no socket).
 TEST_F(ClientTest, ClientsWithTheirOwnTrainersOverInProcessChannels) {
   auto server = Server::Start(Options());

@@ -21,10 +21,12 @@ std::unique_ptr<grpc::ClientContext> RawClient::Context() const {
   return ctx;
 }
 
-grpc::Status RawClient::Register(const std::string& name) {
+grpc::Status RawClient::Register(const std::string& name,
+                                 const std::vector<std::string>& features) {
   v1::RegisterRequest req;
   req.set_client_name(name);
   req.set_protocol_version(1);
+  for (const std::string& f : features) req.add_features(f);
   v1::RegisterResponse resp;
   auto ctx = Context();
   grpc::Status s = stub_->Register(ctx.get(), req, &resp);

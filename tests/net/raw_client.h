@@ -19,7 +19,8 @@ class RawClient {
  public:
   explicit RawClient(int port, std::string token = "");
 
-  grpc::Status Register(const std::string& name);
+  // Registers listing no client feature (as a client from before features) or `features`.
+  grpc::Status Register(const std::string& name, const std::vector<std::string>& features = {});
   // One long poll: the header (kind WAIT, FINISHED, FIT, ...) and the payload's groups; a
   // STAGE task's message (opaque bytes) goes to opaque().
   grpc::Status Poll(v1::TaskHeader* header, std::map<std::string, Parameters>* groups);

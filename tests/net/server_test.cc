@@ -650,6 +650,40 @@ TEST_F(ServerTest, RegistrationsAreCappedPerAddressPerIdentityAndInAll) {
   EXPECT_THAT(s.error_message(), HasSubstr("its limit (--max-clients)"));
 }
 
+// A run that trains by local steps refuses, at registration, a client that does not say it
+// understands them (it would train whole epochs and see every result refused).
+TEST_F(ServerTest, ClientsWithoutAFeatureTheRunNeedsAreRefusedAtRegistration) {
+  ServerOptions o;
+  o.required_client_features = {kClientFeatureLocalSteps};
+  Start(o);
+  RawClient old_client(server_->port());
+  grpc::Status s = old_client.Register("old");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("needs client feature 'local_steps'"));
+  EXPECT_THAT(s.error_message(), HasSubstr("update fedra-client"));
+  EXPECT_EQ(old_client.Register("old", {"local_step", "LOCAL_STEPS"}).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  RawClient current(server_->port());
+  EXPECT_TRUE(current.Register("new", {"something-newer", kClientFeatureLocalSteps}).ok());
+  // Feature lists are bounded: 16 names of 64 bytes.
+  EXPECT_EQ(
+      current.Register("new", std::vector<std::string>(17, kClientFeatureLocalSteps)).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(current.Register("new", {std::string(65, 'x'), kClientFeatureLocalSteps}).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(server_->stats().registrations, 1u);
+  EXPECT_EQ(server_->WaitForClients(1, std::chrono::seconds(1)), 1u);
+  // Without the requirement, a client listing nothing registers as before.
+  Start();
+  EXPECT_TRUE(RawClient(server_->port()).Register("old").ok());
+  // A feature no client lists would refuse them all: refused at start.
+  ServerOptions typo{.address = "127.0.0.1:0", .insecure = true};
+  typo.required_client_features = {"local-steps"};
+  auto bad = Server::Start(typo);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("unknown required client feature 'local-steps'"));
+}
+
 TEST_F(ServerTest, LimitsOfZeroAreRefusedAtStart) {
   for (ServerOptions o :
        {ServerOptions{.max_clients = 0}, ServerOptions{.max_clients_per_peer = 0},

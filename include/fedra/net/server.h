@@ -36,6 +36,7 @@
 #include "fedra/core/status.h"
 #include "fedra/fl/client_pool.h"
 #include "fedra/fl/fold_spec.h"
+#include "fedra/net/features.h"
 #include "fedra/privacy/paillier/packing.h"
 
 namespace grpc {
@@ -130,6 +131,11 @@ struct ServerOptions {
   // Needs authentication (tokens or mTLS); refused with secure rounds.
   std::vector<std::string> aggregators;
   SecureRoundOptions secure;
+  // Client features (RegisterRequest.features) the run needs, e.g. kClientFeatureLocalSteps
+  // when its FIT tasks set FitConfig::local_steps: a client that does not list one is refused
+  // at registration (FAILED_PRECONDITION), where an older client would otherwise train whole
+  // epochs every round and have each result refused.
+  std::vector<std::string> required_client_features;
 };
 
 // Counters for monitoring and tests.
