@@ -51,7 +51,7 @@ std::vector<Line> SplitLines(std::string_view text, bool has_header) {
   return lines;
 }
 
-std::string_view Trim(std::string_view s) {
+std::string_view TrimBlanks(std::string_view s) {
   const size_t begin = s.find_first_not_of(" \t");
   if (begin == std::string_view::npos) return {};
   return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
@@ -61,7 +61,7 @@ std::vector<std::string_view> SplitFields(std::string_view line, char delimiter)
   std::vector<std::string_view> fields;
   for (;;) {
     const size_t end = line.find(delimiter);
-    fields.push_back(Trim(line.substr(0, end)));
+    fields.push_back(TrimBlanks(line.substr(0, end)));
     if (end == std::string_view::npos) return fields;
     line.remove_prefix(end + 1);
   }

@@ -120,7 +120,7 @@ std::string DecodeBase64(std::string_view in) {
   return out;
 }
 
-int Hex(char c) {
+int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -139,8 +139,8 @@ std::string DecodeQuotedPrintable(std::string_view in) {
       ++i;
     } else if (i + 2 < in.size() && in[i + 1] == '\r' && in[i + 2] == '\n') {
       i += 2;
-    } else if (i + 2 < in.size() && Hex(in[i + 1]) >= 0 && Hex(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2])));
+    } else if (i + 2 < in.size() && HexDigit(in[i + 1]) >= 0 && HexDigit(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigit(in[i + 1]) * 16 + HexDigit(in[i + 2])));
       i += 2;
     } else {
       out.push_back('=');
@@ -179,7 +179,7 @@ size_t DecodeEntity(std::string_view in, size_t i, std::string& out) {
     uint32_t cp = 0;
     const bool hex = name[1] == 'x' || name[1] == 'X';
     for (char c : name.substr(hex ? 2 : 1)) {
-      const int d = hex ? Hex(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
+      const int d = hex ? HexDigit(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
       if (d < 0 || cp > 0x10ffff) return 0;
       cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
     }
