@@ -60,14 +60,29 @@ class ClientTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<fedra::Strategy> MakeStrategy() {
+  // FedAvg over all kClients, each also evaluating; `fit` is their local training.
+  std::unique_ptr<fedra::Strategy> MakeStrategy(FitConfig fit = {.epochs = 2,
+                                                                 .batch_size = 8,
+                                                                 .learning_rate = 0.05f}) {
     FedAvgOptions fo;
     fo.sampling.min_fit_clients = kClients;
     fo.sampling.min_available_clients = kClients;
     fo.sampling.fraction_evaluate = 1.0;
     fo.sampling.min_evaluate_clients = kClients;
-    fo.fit = {.epochs = 2, .batch_size = 8, .learning_rate = 0.05f};
+    fo.fit = fit;
     return std::move(*NewFedAvg(fo));
+  }
+
+  // Runs `n` rounds from the prototype's parameters; each round's metrics (the caller asserts
+  // how many before reading them).
+  std::vector<RoundMetrics> RunRounds(fedra::Strategy& strategy, Server& server, int n) {
+    std::vector<RoundMetrics> rounds;
+    RoundDriver driver(
+        strategy, server.pool(),
+        {.num_rounds = n, .on_round_end = [&](const RoundMetrics& m) { rounds.push_back(m); }});
+    auto after = driver.Run(prototype_->parameters());
+    EXPECT_TRUE(after.ok()) << after.status().ToString();
+    return rounds;
   }
 
   static constexpr int kClients = 3;
@@ -85,13 +100,7 @@ TEST_F(ClientTest, ClientsTrainEveryRoundAndStopWhenTheServerFinishes) {
   StartClients((*server)->port());
   ASSERT_EQ((*server)->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
   auto strategy = MakeStrategy();
-  std::vector<RoundMetrics> rounds;
-  RoundDriver driver(
-      *strategy, (*server)->pool(),
-      {.num_rounds = 3, .on_round_end = [&](const RoundMetrics& m) { rounds.push_back(m); }});
-  Parameters before = prototype_->parameters();
-  auto after = driver.Run(before);
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  const auto rounds = RunRounds(*strategy, **server, 3);
   ASSERT_EQ(rounds.size(), 3u);
   for (const auto& m : rounds) {
     EXPECT_TRUE(m.aggregated) << m.error;
@@ -118,20 +127,8 @@ TEST_F(ClientTest, ClientsListTheLocalStepsFeatureARunRequires) {
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   StartClients((*server)->port());
   ASSERT_EQ((*server)->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
-  FedAvgOptions fo;
-  fo.sampling.min_fit_clients = kClients;
-  fo.sampling.min_available_clients = kClients;
-  fo.sampling.fraction_evaluate = 0;
-  fo.fit.batch_size = 8;
-  fo.fit.learning_rate = 0.05f;
-  fo.fit.local_steps = 3;
-  auto strategy = std::move(*NewFedAvg(fo));
-  std::vector<RoundMetrics> rounds;
-  RoundDriver driver(
-      *strategy, (*server)->pool(),
-      {.num_rounds = 1, .on_round_end = [&](const RoundMetrics& m) { rounds.push_back(m); }});
-  auto after = driver.Run(prototype_->parameters());
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  auto strategy = MakeStrategy({.local_steps = 3, .batch_size = 8, .learning_rate = 0.05f});
+  const auto rounds = RunRounds(*strategy, **server, 1);
   ASSERT_EQ(rounds.size(), 1u);
   EXPECT_TRUE(rounds[0].aggregated) << rounds[0].error;
   EXPECT_EQ(rounds[0].fit_failures, 0u);
@@ -162,12 +159,7 @@ TEST_F(ClientTest, ClientsWithTheirOwnTrainersOverInProcessChannels) {
   }
   ASSERT_EQ((*server)->WaitForClients(kClients, std::chrono::seconds(20)), size_t{kClients});
   auto strategy = MakeStrategy();
-  std::vector<RoundMetrics> rounds;
-  RoundDriver driver(
-      *strategy, (*server)->pool(),
-      {.num_rounds = 2, .on_round_end = [&](const RoundMetrics& m) { rounds.push_back(m); }});
-  auto after = driver.Run(prototype_->parameters());
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  const auto rounds = RunRounds(*strategy, **server, 2);
   ASSERT_EQ(rounds.size(), 2u);
   for (const auto& m : rounds) {
     EXPECT_TRUE(m.aggregated) << m.error;
