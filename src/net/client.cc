@@ -127,7 +127,8 @@ struct Client::Impl {
     v1::RegisterRequest req;
     req.set_client_name(o.name);
     req.set_protocol_version(1);
-    req.add_features(kClientFeatureLocalSteps);  // RunClientFit honours or refuses it
+    // All of them: RunClientFit honours each setting or refuses it.
+    for (std::string_view feature : kClientFeatures) req.add_features(std::string(feature));
     v1::RegisterResponse resp;
     auto ctx = Context(30);
     grpc::Status s = stub->Register(ctx.get(), req, &resp);

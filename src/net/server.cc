@@ -2,6 +2,7 @@
 
 // fedra::Server: start-up (options, credentials, listening) and the public API. The service
 // handlers are in server_service.cc, the ClientPool side in server_rounds.cc.
+#include <algorithm>
 #include <thread>
 
 #include <grpc/grpc_security_constants.h>
@@ -60,7 +61,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   }
   for (const std::string& feature : o.required_client_features) {
     // A name no client lists would refuse every client.
-    if (feature != kClientFeatureLocalSteps)
+    if (std::find(kClientFeatures.begin(), kClientFeatures.end(), feature) == kClientFeatures.end())
       return InvalidArgumentError("unknown required client feature '" + LogSafe(feature, 64) +
                                   "' (known: " + kClientFeatureLocalSteps + ")");
   }

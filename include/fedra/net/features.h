@@ -5,11 +5,17 @@
 #ifndef FEDRA_NET_FEATURES_H_
 #define FEDRA_NET_FEATURES_H_
 
+#include <array>
+#include <string_view>
+
 namespace fedra {
 
 // FitInstructions.local_steps (FitConfig::local_steps): train exactly that many mini-batch
 // steps instead of whole epochs.
 inline constexpr char kClientFeatureLocalSteps[] = "local_steps";
+
+// Every feature above: what fedra::Client lists and what a server may require.
+inline constexpr std::array<std::string_view, 1> kClientFeatures = {kClientFeatureLocalSteps};
 
 }  // namespace fedra
 
